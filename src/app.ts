@@ -1,0 +1,87 @@
+import swagger from '@fastify/swagger'
+import swaggerUi from '@fastify/swagger-ui'
+import Fastify, { type FastifyInstance } from 'fastify'
+import {
+  createJsonSchemaTransform,
+  createJsonSchemaTransformObject,
+  serializerCompiler,
+  validatorCompiler,
+} from 'fastify-type-provider-zod'
+import type { Config } from './config.ts'
+import type { DatabaseHandle } from './db/database.ts'
+import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts'
+import { healthRoutes } from './modules/health/health.routes.ts'
+import auth from './plugins/auth.ts'
+import requestLog, { loggerOptions } from './plugins/logging.ts'
+import metrics from './plugins/metrics.ts'
+import problem from './plugins/problem.ts'
+
+export interface AppDeps {
+  config: Config
+  database: DatabaseHandle
+  /** Versions every instance must see applied before it reports ready. */
+  migrationVersions: number[]
+  /** pino destination for tests that read the logs; defaults to stdout. */
+  logStream?: NodeJS.WritableStream
+}
+
+export const API_VERSION = '1.0.0'
+
+/** Builds the Fastify instance without listening: server.ts listens, tests inject. */
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config, database } = deps
+  const logger = loggerOptions(config.LANELIST_LOG_LEVEL) as Record<string, unknown>
+  const app = Fastify({
+    logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
+    disableRequestLogging: true,
+    bodyLimit: 1024 * 1024,
+    // Several ids (store, lane, transaction) are user-chosen strings; keep routing exact.
+    routerOptions: { ignoreTrailingSlash: true },
+    genReqId: () => crypto.randomUUID(),
+  })
+  let shuttingDown = false
+  app.addHook('preClose', async () => {
+    shuttingDown = true
+  })
+
+  await app.register(problem)
+  await app.register(requestLog)
+  await app.register(metrics, { pool: database.pool })
+  await app.register(auth, { db: database.db, adminKey: config.LANELIST_ADMIN_KEY, cacheSeconds: config.LANELIST_KEY_CACHE_SECONDS })
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'lanelist',
+        version: API_VERSION,
+        description:
+          'Checkout-lane service for supermarket loyalty programs. Money is integer cents; errors are RFC 9457 problem+json.',
+      },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'An API key' } } },
+      tags: [
+        { name: 'checkout', description: 'POS lane calls (role pos)' },
+        { name: 'backoffice', description: 'Catalog, customers, offers, lists, reports (role backoffice)' },
+        { name: 'admin', description: 'API keys (role admin)' },
+        { name: 'ops', description: 'Health (no key)' },
+      ],
+    },
+    transform: createJsonSchemaTransform({ skipList: ['/metrics', '/docs', '/docs/*'] }),
+    transformObject: createJsonSchemaTransformObject({}),
+  })
+  await app.register(swaggerUi, { routePrefix: '/docs' })
+
+  // zod compilers only inside this scope: plugin routes with plain JSON schemas stay untouched (STACK-NOTES).
+  await app.register(async (api) => {
+    api.setValidatorCompiler(validatorCompiler)
+    api.setSerializerCompiler(serializerCompiler)
+    await api.register(healthRoutes, {
+      db: database,
+      migrationVersions: deps.migrationVersions,
+      isShuttingDown: () => shuttingDown,
+    })
+    await api.register(apiKeyRoutes, { db: database.db })
+  })
+
+  return app
+}

@@ -1,0 +1,64 @@
+import type { FastifyInstance } from 'fastify'
+import pino, { type Logger } from 'pino'
+import { buildApp } from './app.ts'
+import type { Config } from './config.ts'
+import { connectDatabase, type DatabaseHandle } from './db/database.ts'
+import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
+import { migrate, readMigrations } from './db/migrate.ts'
+import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
+import { loggerOptions } from './plugins/logging.ts'
+
+export interface Service {
+  app: FastifyInstance
+  database: DatabaseHandle
+  url: string
+  demo: DemoSummary | null
+  /** Stops accepting, finishes in-flight requests, closes the pool, stops the embedded database. */
+  stop(): Promise<void>
+}
+
+export function createLogger(config: Config): Logger {
+  return pino(loggerOptions(config.LANELIST_LOG_LEVEL) as pino.LoggerOptions)
+}
+
+/** Everything server.ts does except signal handling, so tests can start and stop a real service. */
+export async function startService(config: Config, log: Logger = createLogger(config)): Promise<Service> {
+  let embedded: EmbeddedDatabase | undefined
+  let database: DatabaseHandle | undefined
+  try {
+    let url = config.DATABASE_URL
+    if (!url) {
+      embedded = await startEmbeddedPostgres({ dataDir: config.LANELIST_DATA_DIR, port: config.LANELIST_EMBEDDED_PG_PORT, log })
+      url = embedded.url
+    }
+    database = connectDatabase(url, { max: config.LANELIST_DB_POOL_MAX })
+    const applied = await migrate(database.pool, { log: (m) => log.info(m) })
+    if (applied.length) log.info({ count: applied.length }, 'database migrated')
+    const versions = (await readMigrations()).map((m) => m.version)
+
+    const demo = embedded && config.LANELIST_DEMO ? await loadDemoIfEmpty(database.db, { customers: config.LANELIST_DEMO_CUSTOMERS, log }) : null
+
+    const app = await buildApp({ config, database, migrationVersions: versions })
+    const address = await app.listen({ port: config.PORT, host: config.HOST })
+    const db = database
+    let stopping: Promise<void> | undefined
+    return {
+      app,
+      database: db,
+      url: address,
+      demo,
+      stop() {
+        stopping ??= (async () => {
+          await app.close()
+          await db.close()
+          await embedded?.stop()
+        })()
+        return stopping
+      },
+    }
+  } catch (err) {
+    await database?.close().catch(() => {})
+    await embedded?.stop().catch(() => {})
+    throw err
+  }
+}

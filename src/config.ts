@@ -1,0 +1,47 @@
+import { z } from 'zod'
+
+// Parsed once at boot; nothing else reads process.env (STYLE.md §8).
+const boolFlag = z
+  .enum(['0', '1', 'true', 'false', 'yes', 'no'])
+  .transform((v) => v === '1' || v === 'true' || v === 'yes')
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
+  LANELIST_DATA_DIR: z.string().min(1).default('./.lanelist'),
+  LANELIST_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
+  LANELIST_ADMIN_KEY: z
+    .string()
+    .min(24, 'must be at least 24 characters (it grants full access)')
+    .optional(),
+  LANELIST_DEMO: boolFlag.default(true),
+  LANELIST_DEMO_CUSTOMERS: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  LANELIST_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
+  LANELIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LANELIST_WORKER: boolFlag.default(true),
+  LANELIST_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+  LANELIST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+})
+
+export type Config = Readonly<z.infer<typeof schema>>
+
+export class ConfigError extends Error {
+  constructor(readonly issues: string[]) {
+    super(`invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`)
+    this.name = 'ConfigError'
+  }
+}
+
+/** Empty strings count as unset, the way shells and compose files usually mean them. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''))
+  const result = schema.safeParse(cleaned)
+  if (!result.success) {
+    throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  }
+  return Object.freeze(result.data)
+}

@@ -1,0 +1,48 @@
+import { Kysely, PostgresDialect } from 'kysely'
+import pg from 'pg'
+import type { DB } from './schema.ts'
+
+// Set once, on purpose (STACK-NOTES): int8 sums and counts fit a JS number for any store's
+// cents and row counts; refuse rather than silently lose precision if one ever does not.
+pg.types.setTypeParser(pg.types.builtins.INT8, (v) => {
+  const n = Number(v)
+  if (!Number.isSafeInteger(n)) throw new RangeError(`int8 value ${v} exceeds the safe integer range`)
+  return n
+})
+pg.types.setTypeParser(pg.types.builtins.NUMERIC, (v) => Number(v))
+// Dates are calendar days in the store's time zone; a JS Date would shift them by the server's offset.
+pg.types.setTypeParser(pg.types.builtins.DATE, (v) => v)
+
+export type Database = Kysely<DB>
+
+export interface DatabaseHandle {
+  readonly db: Database
+  readonly pool: pg.Pool
+  close(): Promise<void>
+}
+
+export function connectDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: opts.max ?? 20,
+    application_name: opts.applicationName ?? 'lanelist',
+    // The lane's POS timeout is a few seconds; waiting longer than this for a connection is a failure.
+    connectionTimeoutMillis: 2_000,
+    idleTimeoutMillis: 30_000,
+    // Recycle connections so cached plans made on empty tables do not outlive the data's growth (STACK-NOTES).
+    maxLifetimeSeconds: 600,
+  })
+  // An idle client losing its server (database restart) must not crash the process; the pool replaces it.
+  pool.on('error', () => {})
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+  let closed = false
+  return {
+    db,
+    pool,
+    async close() {
+      if (closed) return
+      closed = true
+      await db.destroy()
+    },
+  }
+}

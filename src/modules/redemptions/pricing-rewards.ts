@@ -1,0 +1,160 @@
+import { percentOfCents, splitProRata } from './pricing-math.ts';
+import type { Reward } from './pricing-types.ts';
+import { FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts';
+
+/** One offer's part in one unit; amountCents 0 marks a unit used only as a condition. */
+export interface Grant {
+  readonly unit: UnitSlot;
+  readonly amountCents: number;
+  /** buy_x_get_y group number, -1 otherwise. */
+  readonly group: number;
+}
+
+/** What applying one offer to the current state would grant. */
+export interface Application {
+  readonly prepared: PreparedOffer;
+  readonly grants: readonly Grant[];
+  readonly totalCents: number;
+}
+
+type RewardOf<T extends Reward['type']> = Extract<Reward, { type: T }>;
+
+/** A non-stackable offer needs an untouched unit; a stackable one may join other stackable ones. */
+function isUsable(unit: UnitSlot, stackable: boolean): boolean {
+  return unit.remainingCents > 0 && (unit.claim === FREE || (unit.claim === STACKED && stackable));
+}
+
+function usableUnits(prepared: PreparedOffer): UnitSlot[] {
+  return prepared.units.filter((unit) => isUsable(unit, prepared.offer.stackable));
+}
+
+/**
+ * Percent discounts are rounded once per GTIN (the sum over the units this offer covers),
+ * half up, then split back over those units by largest remainder. Rounding each unit
+ * would turn 3 x 333 at 10 % into 99 instead of 100.
+ */
+function percentByUnit(units: readonly UnitSlot[], scaledPercent: number): Map<UnitSlot, number> {
+  const byGtin = new Map<string, UnitSlot[]>();
+  for (const unit of units) {
+    const group = byGtin.get(unit.gtin);
+    if (group) group.push(unit);
+    else byGtin.set(unit.gtin, [unit]);
+  }
+  const amounts = new Map<UnitSlot, number>();
+  for (const group of byGtin.values()) {
+    let regularCents = 0;
+    for (const unit of group) regularCents += unit.priceCents;
+    const total = percentOfCents(regularCents, scaledPercent);
+    for (const { item, share } of splitProRata(total, group, (unit) => unit.priceCents)) {
+      amounts.set(item, share);
+    }
+  }
+  return amounts;
+}
+
+function perUnitFaceCents(reward: Reward, unit: UnitSlot, percentAmounts: Map<UnitSlot, number>): number {
+  switch (reward.type) {
+    case 'amount_off':
+      return reward.amountCents;
+    case 'fixed_price':
+      return Math.max(0, unit.priceCents - reward.priceCents);
+    default:
+      return percentAmounts.get(unit) ?? 0;
+  }
+}
+
+/** amount_off, fixed_price and percent_off: each unit's discount stands on its own. */
+function evaluatePerUnit(prepared: PreparedOffer): Application | null {
+  const reward = prepared.offer.reward;
+  const picked = usableUnits(prepared).slice(0, prepared.maxUnits);
+  const percentAmounts =
+    reward.type === 'percent_off' ? percentByUnit(picked, prepared.scaledPercent) : new Map<UnitSlot, number>();
+
+  const grants: Grant[] = [];
+  let budget = prepared.budgetCents;
+  for (const unit of picked) {
+    const amountCents = Math.min(perUnitFaceCents(reward, unit, percentAmounts), unit.remainingCents, budget);
+    if (amountCents <= 0) continue;
+    grants.push({ unit, amountCents, group: -1 });
+    budget -= amountCents;
+  }
+  return toApplication(prepared, grants);
+}
+
+/**
+ * Every complete group of buy + get usable units earns `get` discounted units. The
+ * cheapest units are the discounted ones; the next cheapest are the paid ones, which
+ * leaves the dearest units free for other offers.
+ */
+function evaluateBuyGet(prepared: PreparedOffer, reward: RewardOf<'buy_x_get_y'>): Application | null {
+  const usable = usableUnits(prepared);
+  const groups = Math.floor(usable.length / (reward.buy + reward.get));
+  const rewardedCount = Math.min(groups * reward.get, prepared.maxUnits);
+  if (rewardedCount === 0) return null;
+  const groupsUsed = Math.ceil(rewardedCount / reward.get);
+  const rewarded = usable.slice(0, rewardedCount);
+  const paid = usable.slice(rewardedCount, rewardedCount + groupsUsed * reward.buy);
+  const amounts = percentByUnit(rewarded, prepared.scaledPercent);
+
+  const grants: Grant[] = [];
+  const groupTotals = new Array<number>(groupsUsed).fill(0);
+  let budget = prepared.budgetCents;
+  rewarded.forEach((unit, i) => {
+    const amountCents = Math.min(amounts.get(unit) ?? 0, unit.remainingCents, budget);
+    const group = Math.floor(i / reward.get);
+    grants.push({ unit, amountCents, group });
+    groupTotals[group] = (groupTotals[group] ?? 0) + amountCents;
+    budget -= amountCents;
+  });
+  paid.forEach((unit, i) => grants.push({ unit, amountCents: 0, group: Math.floor(i / reward.buy) }));
+  // A group the budget left without a discount must not tie up its units.
+  return toApplication(prepared, grants.filter((grant) => (groupTotals[grant.group] ?? 0) > 0));
+}
+
+/**
+ * Spend is counted at regular prices over the usable units in scope. The reward is split
+ * pro rata to what each unit still costs, so no unit can go below zero, and capped at
+ * that total.
+ */
+function evaluateThreshold(prepared: PreparedOffer, reward: RewardOf<'spend_threshold'>): Application | null {
+  const usable = usableUnits(prepared);
+  let spendCents = 0;
+  for (const unit of usable) spendCents += unit.priceCents;
+  if (usable.length === 0 || spendCents < reward.minSpendCents) return null;
+
+  const spread = usable.slice(0, prepared.maxUnits);
+  let payableCents = 0;
+  for (const unit of spread) payableCents += unit.remainingCents;
+  const totalCents = Math.min(reward.amountCents, payableCents, prepared.budgetCents);
+  if (totalCents <= 0) return null;
+
+  const grants: Grant[] = splitProRata(totalCents, spread, (unit) => unit.remainingCents).map(
+    ({ item, share }) => ({ unit: item, amountCents: share, group: -1 }),
+  );
+  for (const unit of usable.slice(spread.length)) grants.push({ unit, amountCents: 0, group: -1 });
+  return { prepared, grants, totalCents };
+}
+
+function toApplication(prepared: PreparedOffer, grants: Grant[]): Application | null {
+  let totalCents = 0;
+  for (const grant of grants) totalCents += grant.amountCents;
+  return totalCents > 0 ? { prepared, grants, totalCents } : null;
+}
+
+/**
+ * What the offer would grant given the units' current state, or null if nothing. Pure:
+ * the state changes only through commit() in pricing-search.ts.
+ */
+export function evaluateOffer(prepared: PreparedOffer): Application | null {
+  const reward = prepared.offer.reward;
+  switch (reward.type) {
+    case 'amount_off':
+    case 'fixed_price':
+    case 'percent_off':
+      return evaluatePerUnit(prepared);
+    case 'buy_x_get_y':
+      return evaluateBuyGet(prepared, reward);
+    case 'spend_threshold':
+      return evaluateThreshold(prepared, reward);
+  }
+}

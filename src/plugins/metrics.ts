@@ -1,0 +1,38 @@
+import type { FastifyInstance } from 'fastify'
+import fp from 'fastify-plugin'
+import metricsPlugin from 'fastify-metrics'
+import type pg from 'pg'
+
+// Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
+const BUCKETS = [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+export default fp<{ pool: pg.Pool }>(
+  async function metrics(app: FastifyInstance, opts) {
+    // Under ESM, fastify-metrics 13 exposes the plugin as .default (STACK-NOTES).
+    const plugin = (metricsPlugin as unknown as { default: typeof metricsPlugin.default }).default
+    await app.register(plugin, {
+      endpoint: '/metrics',
+      // Tests build many apps in one process; each starts from a clean registry.
+      clearRegisterOnInit: true,
+      routeMetrics: {
+        enabled: { histogram: true, summary: false },
+        registeredRoutesOnly: true,
+        groupStatusCodes: false,
+        overrides: { histogram: { buckets: BUCKETS } },
+      },
+    })
+    const client = app.metrics.client
+    const gauge = (name: string, help: string, read: () => number) =>
+      new client.Gauge({
+        name,
+        help,
+        collect() {
+          this.set(read())
+        },
+      })
+    gauge('lanelist_db_pool_total', 'Connections open in the database pool', () => opts.pool.totalCount)
+    gauge('lanelist_db_pool_idle', 'Idle connections in the database pool', () => opts.pool.idleCount)
+    gauge('lanelist_db_pool_waiting', 'Queries waiting for a pool connection', () => opts.pool.waitingCount)
+  },
+  { name: 'metrics' },
+)

@@ -1,0 +1,60 @@
+import { Writable } from 'node:stream'
+import type { FastifyInstance, InjectOptions } from 'fastify'
+import { buildApp } from '../../src/app.ts'
+import { loadConfig, type Config } from '../../src/config.ts'
+import type { DatabaseHandle } from '../../src/db/database.ts'
+import { readMigrations } from '../../src/db/migrate.ts'
+import { testDatabase } from './database.ts'
+
+interface Tap {
+  teardown(fn: () => unknown): void
+}
+
+export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+
+export interface TestApp {
+  app: FastifyInstance
+  database: DatabaseHandle & { url: string; name: string }
+  config: Config
+  logs: string[]
+  /** app.inject with a bearer key. */
+  call(key: string | null, opts: InjectOptions): ReturnType<FastifyInstance['inject']>
+  createKey(role: 'pos' | 'backoffice' | 'admin', storeId?: string): Promise<string>
+  createStore(id?: string): Promise<string>
+}
+
+export async function buildTestApp(t: Tap, env: Record<string, string> = {}): Promise<TestApp> {
+  const database = await testDatabase(t)
+  const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'info', LANELIST_KEY_CACHE_SECONDS: '0', ...env })
+  const logs: string[] = []
+  const logStream = new Writable({
+    write(chunk, _enc, cb) {
+      logs.push(String(chunk))
+      cb()
+    },
+  })
+  const versions = (await readMigrations()).map((m) => m.version)
+  const app = await buildApp({ config, database, migrationVersions: versions, logStream })
+  t.teardown(() => app.close())
+  await app.ready()
+
+  const call: TestApp['call'] = (key, opts) =>
+    app.inject({ ...opts, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(opts.headers ?? {}) } })
+
+  return {
+    app,
+    database,
+    config,
+    logs,
+    call,
+    async createStore(id = `S${Math.floor(Math.random() * 1e6)}`) {
+      await database.db.insertInto('store').values({ id, name: `Store ${id}`, timezone: 'America/Chicago' }).onConflict((oc) => oc.doNothing()).execute()
+      return id
+    },
+    async createKey(role, storeId) {
+      const res = await call(ADMIN_KEY, { method: 'POST', url: '/v1/api-keys', payload: { role, storeId, name: `test ${role}` } })
+      if (res.statusCode !== 201) throw new Error(`could not create key: ${res.body}`)
+      return res.json().key as string
+    },
+  }
+}
