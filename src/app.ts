@@ -10,7 +10,12 @@ import {
 import type { Config } from './config.ts'
 import type { DatabaseHandle } from './db/database.ts'
 import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts'
+import { customerRoutes } from './modules/customers/customer.routes.ts'
 import { healthRoutes } from './modules/health/health.routes.ts'
+import { importRoutes } from './modules/imports/import.routes.ts'
+import { offerRoutes } from './modules/offers/offer.routes.ts'
+import { productRoutes } from './modules/products/product.routes.ts'
+import { storeRoutes } from './modules/stores/store.routes.ts'
 import auth from './plugins/auth.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
 import metrics from './plugins/metrics.ts'
@@ -81,6 +86,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       isShuttingDown: () => shuttingDown,
     })
     await api.register(apiKeyRoutes, { db: database.db })
+    await api.register(storeRoutes, { db: database.db })
+    await api.register(productRoutes, { db: database.db })
+    await api.register(customerRoutes, { db: database.db })
+    await api.register(offerRoutes, { db: database.db })
+    await api.register(importRoutes, { db: database.db })
   })
 
   return app

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod'
+import type { Database } from '../../db/database.ts'
+
+export const offerRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (_app, _opts) => {}
