@@ -21,8 +21,8 @@ try {
       { stores: service.demo.stores, customers: service.demo.customers, sales: service.demo.sales },
       `demo data loaded; cards to scan: ${service.demo.sampleCards.join(', ')}`,
     )
-    if (service.demo.backofficeKey) log.info(`demo back-office key (shown once): ${service.demo.backofficeKey}`)
-    for (const [store, key] of Object.entries(service.demo.posKeys)) log.info(`demo pos key for ${store} (shown once): ${key}`)
+    // Keys never go to the log; the demo writes them to a file only this machine's operator can read.
+    if (service.demo.keysFile) log.info(`demo API keys (a back-office key and a pos key per store) are in ${service.demo.keysFile}`)
   }
 
   closeWithGrace({ delay: config.LANELIST_SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

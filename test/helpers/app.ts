@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream'
-import type { FastifyInstance, InjectOptions } from 'fastify'
+import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.ts'
 import { loadConfig, type Config } from '../../src/config.ts'
 import type { DatabaseHandle } from '../../src/db/database.ts'
@@ -18,7 +18,7 @@ export interface TestApp {
   config: Config
   logs: string[]
   /** app.inject with a bearer key. */
-  call(key: string | null, opts: InjectOptions): ReturnType<FastifyInstance['inject']>
+  call(key: string | null, opts: InjectOptions): Promise<LightMyRequestResponse>
   createKey(role: 'pos' | 'backoffice' | 'admin', storeId?: string): Promise<string>
   createStore(id?: string): Promise<string>
 }
