@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
-import Fastify, { type FastifyInstance } from 'fastify'
+import Fastify, { LogController, type FastifyInstance } from 'fastify'
 import {
   createJsonSchemaTransform,
   createJsonSchemaTransformObject,
@@ -38,7 +38,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const logger = loggerOptions(config.LANELIST_LOG_LEVEL) as Record<string, unknown>
   const app = Fastify({
     logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,
-    disableRequestLogging: true,
+    // Our own one-line-per-request log replaces Fastify's two lines (plugins/logging.ts).
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 1024 * 1024,
     // Several ids (store, lane, transaction) are user-chosen strings; keep routing exact.
     routerOptions: { ignoreTrailingSlash: true },

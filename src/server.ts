@@ -33,5 +33,6 @@ try {
   })
 } catch (err) {
   log.fatal({ err }, `lanelist could not start: ${(err as Error).message}`)
-  process.exitCode = 1
+  // Exit now: a half-started service (a pool, a child process) must not linger without serving.
+  process.exit(1)
 }

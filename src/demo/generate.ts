@@ -58,11 +58,14 @@ export interface DemoSegmentTruth {
   /** All grocery trips per week, here or elsewhere. */
   tripsPerWeek: number
   rhythm: 'regular' | 'irregular'
-  lifecycle: 'new' | 'active' | 'declining'
+  /** lapsed: declining, then no trips here at all in the last 2-4 weeks. */
+  lifecycle: 'new' | 'active' | 'declining' | 'lapsed'
   /** First day the customer shops here (new customers: 1-2 months before endDate). */
   activeFrom: string
-  /** Declining customers: the day their trips here start to fall off. */
+  /** Declining and lapsed customers: the day their trips here start to fall off (45-75 days back). */
   declineFrom: string | null
+  /** Lapsed customers: the first day without any trips here. */
+  lapsedFrom: string | null
   produceHeavy: boolean
   petTypes: ('cat' | 'dog')[]
   /** Brand group per category the household buys regularly. */
@@ -457,12 +460,20 @@ function derivePlan(index: number, seed: number, days: number, calendar: DayInfo
   const share = Math.round(uniform(r, eng.share) * 100) / 100
 
   const lifecycleRoll = r()
-  const lifecycle: DemoSegmentTruth['lifecycle'] = lifecycleRoll < 0.08 ? 'new' : lifecycleRoll < 0.18 ? 'declining' : 'active'
-  const startDay = lifecycle === 'new' ? days - 30 - Math.floor(r() * 31) : 0
-  const declineDay = lifecycle === 'declining' ? days - 45 - Math.floor(r() * 31) : days
-  const lapseDay = lifecycle === 'declining' && r() < 0.35 ? days - 14 - Math.floor(r() * 15) : days
+  const isNew = lifecycleRoll < 0.08
+  const declining = !isNew && lifecycleRoll < 0.18
+  const startDay = isNew ? days - 30 - Math.floor(r() * 31) : 0
+  const declineDay = declining ? days - 45 - Math.floor(r() * 31) : days
+  const lapseDay = declining && r() < 0.35 ? days - 14 - Math.floor(r() * 15) : days
+  const lifecycle: DemoSegmentTruth['lifecycle'] = isNew
+    ? 'new'
+    : lapseDay < days
+      ? 'lapsed'
+      : declining
+        ? 'declining'
+        : 'active'
   const spells: [number, number][] = []
-  if (lifecycle !== 'new' && r() < 0.25) {
+  if (!isNew && r() < 0.25) {
     for (let s = 1 + Math.floor(r() * 2); s > 0; s--) {
       const from = Math.floor(r() * Math.max(1, days - 30))
       spells.push([from, from + 7 + Math.floor(r() * 22)])
@@ -563,6 +574,7 @@ function derivePlan(index: number, seed: number, days: number, calendar: DayInfo
       lifecycle,
       activeFrom: calendar[startDay]!.ymd,
       declineFrom: declineDay < days ? calendar[declineDay]!.ymd : null,
+      lapsedFrom: lapseDay < days ? calendar[lapseDay]!.ymd : null,
       produceHeavy,
       petTypes,
       brandGroups,
@@ -768,9 +780,17 @@ export interface DemoSegmentCell {
   brandGroup: BrandGroup
   usage: 'low' | 'medium' | 'high'
 }
+// The targeting words of src/modules/offers/offer.types.ts (API.md leaves them open).
+export type DemoLifeStage = 'pet' | 'baby' | 'produce_heavy'
+export type DemoLifecycleStage = 'new' | 'growing' | 'stable' | 'declining' | 'lapsed'
 export type DemoOfferTargeting =
   | { everyone: true }
-  | { segments?: DemoSegmentCell[]; lifeStage?: string[]; valueTiers?: string[]; lifecycle?: string[] }
+  | {
+      segments?: DemoSegmentCell[]
+      lifeStage?: DemoLifeStage[]
+      valueTiers?: ('A' | 'B' | 'C' | 'D')[]
+      lifecycle?: DemoLifecycleStage[]
+    }
 
 /** The body of POST /v1/offers. */
 export interface DemoOffer {
@@ -785,11 +805,6 @@ export interface DemoOffer {
   budget?: { maxRedemptions?: number; maxDiscountCents?: number }
   fundedBy: 'store' | { manufacturer: string }
 }
-
-// Targeting words this demo assumes the service uses (API.md leaves lifeStage and lifecycle open;
-// the lifecycle stages are DOMAIN.md's acquisition, growth, maturity, decline).
-export const DEMO_LIFE_STAGES = { pets: 'pet_owner', baby: 'baby' } as const
-export const DEMO_LIFECYCLE_DECLINE = 'decline'
 
 /**
  * A realistic set of offers for the demo catalog around `today` (YYYY-MM-DD): the pain-relief
@@ -849,7 +864,7 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
       description: `25% off up to six ${cat.brand} cat food items, from ${cat.manufacturer}.`,
       scope: { gtins: cat.gtins },
       reward: { type: 'percent_off', percent: 25 },
-      targeting: { lifeStage: [DEMO_LIFE_STAGES.pets] },
+      targeting: { lifeStage: ['pet'] },
       ...fourWeeks,
       limits: { unitsPerRedemption: 6, redemptionsPerCustomer: 2 },
       budget: { maxDiscountCents: 500_000 },
@@ -863,7 +878,7 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
       description: `$2 off each pack of ${diapers.brand} diapers or training pants, up to two packs.`,
       scope: { gtins: diapers.gtins },
       reward: { type: 'amount_off', amountCents: 200 },
-      targeting: { lifeStage: [DEMO_LIFE_STAGES.baby] },
+      targeting: { lifeStage: ['baby'] },
       ...fourWeeks,
       limits: { unitsPerRedemption: 2, redemptionsPerCustomer: 2 },
       budget: { maxRedemptions: 4000 },
@@ -871,15 +886,12 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
     })
   }
   if (has('Produce')) {
-    const cells = (['Produce/Fruit', 'Produce/Vegetables'] as const).flatMap((category) =>
-      (['national', 'store', 'switcher'] as const).map((brandGroup) => ({ category, brandGroup, usage: 'high' as const })),
-    )
     offers.push({
       name: 'Fresh produce: 15% off',
       description: 'For our best produce customers: 15% off fresh fruit and vegetables.',
       scope: { category: 'Produce' },
       reward: { type: 'percent_off', percent: 15 },
-      targeting: { segments: cells },
+      targeting: { lifeStage: ['produce_heavy'] },
       ...fourWeeks,
       limits: { unitsPerRedemption: 10, redemptionsPerCustomer: 2 },
       fundedBy: 'store',
@@ -892,7 +904,7 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
       description: 'Come back to Lakeside: $5 off when you buy $25 or more of fresh meat.',
       scope: { category: 'Meat' },
       reward: { type: 'spend_threshold', minSpendCents: 2500, amountCents: 500 },
-      targeting: { lifecycle: [DEMO_LIFECYCLE_DECLINE] },
+      targeting: { lifecycle: ['declining', 'lapsed'] },
       ...fourWeeks,
       limits: { redemptionsPerCustomer: 1 },
       budget: { maxRedemptions: 1500 },

@@ -24,16 +24,21 @@ async function adminQuery(sql: string): Promise<void> {
 }
 
 /** A fresh, migrated database of the test file's own (cloned from the template), dropped at teardown. */
-export async function createTestDatabase(t: Tap, opts: { migrated?: boolean } = {}): Promise<{ name: string; url: string }> {
+export async function createTestDatabase(t: Tap | null, opts: { migrated?: boolean } = {}): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = `lanelist_t_${randomBytes(6).toString('hex')}`
   await adminQuery(`create database ${name}${opts.migrated === false ? '' : ` template ${TEMPLATE_DB}`}`)
-  t.teardown(() => adminQuery(`drop database if exists ${name} with (force)`))
-  return { name, url: databaseUrl(name) }
+  const drop = () => adminQuery(`drop database if exists ${name} with (force)`)
+  t?.teardown(drop)
+  return { name, url: databaseUrl(name), drop }
 }
 
 export async function testDatabase(t: Tap, opts: { migrated?: boolean; max?: number } = {}): Promise<DatabaseHandle & { url: string; name: string }> {
-  const { name, url } = await createTestDatabase(t, opts)
+  const { name, url, drop } = await createTestDatabase(null, opts)
   const handle = connectDatabase(url, { max: opts.max ?? 10 })
-  t.teardown(() => handle.close())
+  // Close our pool before dropping, so the drop never kills connections we still hold.
+  t.teardown(async () => {
+    await handle.close()
+    await drop()
+  })
   return Object.assign(handle, { url, name })
 }

@@ -55,22 +55,19 @@ export interface ProRataShare<T> {
 }
 
 /**
- * Splits `totalCents` over `items` in proportion to their weights with the largest-
- * remainder method, so the shares sum to exactly `totalCents`. Leftover cents go to the
- * largest remainders, ties to the earlier item. No share exceeds ceil(total * w / W),
- * hence no share exceeds its weight while total <= sum of weights.
+ * Largest-remainder apportionment: each item gets the whole part of its quota, and the
+ * cents still missing to reach `totalCents` go one each to the largest remainders, ties
+ * to the earlier item. Callers guarantee totalCents lies between the sum of whole parts
+ * and that sum plus the number of non-zero remainders, so no item gets more than the
+ * ceiling of its quota.
  */
-export function splitProRata<T>(
+function apportion<T>(
   totalCents: number,
   items: readonly T[],
-  weightOf: (item: T) => number,
+  quotaOf: (item: T) => [whole: number, remainder: number],
 ): ProRataShare<T>[] {
-  let weightSum = 0;
-  for (const item of items) weightSum += weightOf(item);
-  if (totalCents === 0 || weightSum === 0) return items.map((item) => ({ item, share: 0 }));
-
   const rows = items.map((item, position) => {
-    const [share, remainder] = mulDivMod(totalCents, weightOf(item), weightSum);
+    const [share, remainder] = quotaOf(item);
     return { item, share, remainder, position };
   });
   let leftover = totalCents;
@@ -82,4 +79,34 @@ export function splitProRata<T>(
     for (const row of byRemainder.slice(0, leftover)) row.share += 1;
   }
   return rows.map(({ item, share }) => ({ item, share }));
+}
+
+/**
+ * Splits `totalCents` over `items` in proportion to their weights; the shares sum to
+ * exactly `totalCents`, and none exceeds its weight while totalCents <= sum of weights.
+ */
+export function splitProRata<T>(
+  totalCents: number,
+  items: readonly T[],
+  weightOf: (item: T) => number,
+): ProRataShare<T>[] {
+  let weightSum = 0;
+  for (const item of items) weightSum += weightOf(item);
+  if (totalCents === 0 || weightSum === 0) return items.map((item) => ({ item, share: 0 }));
+  return apportion(totalCents, items, (item) => mulDivMod(totalCents, weightOf(item), weightSum));
+}
+
+/**
+ * percent of the items' summed prices, rounded half up once for the whole group, then
+ * split so each item gets its exact share rounded down plus at most one leftover cent.
+ */
+export function splitPercent<T>(
+  items: readonly T[],
+  priceOf: (item: T) => number,
+  scaledPercent: number,
+): ProRataShare<T>[] {
+  let priceSum = 0;
+  for (const item of items) priceSum += priceOf(item);
+  const totalCents = percentOfCents(priceSum, scaledPercent);
+  return apportion(totalCents, items, (item) => mulDivMod(priceOf(item), scaledPercent, PERCENT_DENOMINATOR));
 }

@@ -1,6 +1,6 @@
-import { percentOfCents, splitProRata } from './pricing-math.ts';
+import { splitPercent, splitProRata } from './pricing-math.ts';
 import type { Reward } from './pricing-types.ts';
-import { FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts';
+import { faceValueCents, FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts';
 
 /** One offer's part in one unit; amountCents 0 marks a unit used only as a condition. */
 export interface Grant {
@@ -42,10 +42,7 @@ function percentByUnit(units: readonly UnitSlot[], scaledPercent: number): Map<U
   }
   const amounts = new Map<UnitSlot, number>();
   for (const group of byGtin.values()) {
-    let regularCents = 0;
-    for (const unit of group) regularCents += unit.priceCents;
-    const total = percentOfCents(regularCents, scaledPercent);
-    for (const { item, share } of splitProRata(total, group, (unit) => unit.priceCents)) {
+    for (const { item, share } of splitPercent(group, (unit) => unit.priceCents, scaledPercent)) {
       amounts.set(item, share);
     }
   }
@@ -157,4 +154,40 @@ export function evaluateOffer(prepared: PreparedOffer): Application | null {
     case 'spend_threshold':
       return evaluateThreshold(prepared, reward);
   }
+}
+
+function sumLargest(values: number[], count: number): number {
+  if (count < values.length) values.sort((a, b) => b - a);
+  let total = 0;
+  for (const value of values.slice(0, count)) total += value;
+  return total;
+}
+
+/**
+ * An upper bound on what the offer can still add from the current state on, for pruning
+ * the search. Units only ever get taken or cheaper, so whatever the offer grants later
+ * comes from today's usable units at no more than today's remaining price each.
+ */
+export function optimisticCents(prepared: PreparedOffer): number {
+  const { offer, maxUnits, budgetCents, scaledPercent } = prepared;
+  const reward = offer.reward;
+  const usable = usableUnits(prepared);
+  let bound: number;
+  if (reward.type === 'spend_threshold') {
+    let spendCents = 0;
+    for (const unit of usable) spendCents += unit.priceCents;
+    if (spendCents < reward.minSpendCents) return 0;
+    const remaining = usable.map((unit) => unit.remainingCents);
+    bound = Math.min(reward.amountCents, sumLargest(remaining, maxUnits));
+  } else {
+    const count =
+      reward.type === 'buy_x_get_y'
+        ? Math.min(Math.floor(usable.length / (reward.buy + reward.get)) * reward.get, maxUnits)
+        : Math.min(usable.length, maxUnits);
+    const values = usable.map((unit) =>
+      Math.min(faceValueCents(offer, scaledPercent, unit.priceCents), unit.remainingCents),
+    );
+    bound = sumLargest(values, count);
+  }
+  return Math.min(bound, budgetCents);
 }

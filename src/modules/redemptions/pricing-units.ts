@@ -80,7 +80,7 @@ function isApplicable(offer: CandidateOffer): boolean {
 }
 
 /** What the reward is worth on one unit at its regular price, before caps. */
-function faceValueCents(offer: CandidateOffer, scaledPercent: number, priceCents: number): number {
+export function faceValueCents(offer: CandidateOffer, scaledPercent: number, priceCents: number): number {
   const reward = offer.reward;
   switch (reward.type) {
     case 'amount_off':

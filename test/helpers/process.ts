@@ -1,0 +1,44 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { freePort, ROOT } from './test-server.ts'
+
+export interface ServiceProcess {
+  child: ChildProcess
+  url: string
+  output: () => string
+  exited: Promise<number | null>
+}
+
+export function tempDataDir(): string {
+  return mkdtempSync(path.join(tmpdir(), 'lanelist-test-'))
+}
+
+/** Starts `node --import tsx src/server.ts` like `npm start` does, and waits for it to listen (or exit). */
+export async function startServiceProcess(env: Record<string, string>, opts: { timeoutMs?: number } = {}): Promise<ServiceProcess> {
+  const port = env.PORT ?? String(await freePort())
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: port, LANELIST_LOG_LEVEL: 'info', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout!.on('data', (d) => (out += String(d)))
+  child.stderr!.on('data', (d) => (out += String(d)))
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+  const url = `http://127.0.0.1:${port}`
+  const deadline = Date.now() + (opts.timeoutMs ?? 60_000)
+  let done = false
+  void exited.then(() => (done = true))
+  while (!done && Date.now() < deadline) {
+    if (/lanelist listening on/.test(out)) break
+    await new Promise((r) => setTimeout(r, 50))
+  }
+  return { child, url, output: () => out, exited }
+}
+
+export async function stopProcess(p: ServiceProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (p.child.exitCode === null && p.child.signalCode === null) p.child.kill(signal)
+  return p.exited
+}

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { freePort } from '../helpers/test-server.ts'
+import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+
+const ADMIN = 'lifecycle-admin-key-0123456789abcdef'
+
+async function env(dataDir: string) {
+  return {
+    LANELIST_DATA_DIR: dataDir,
+    LANELIST_EMBEDDED_PG_PORT: String(await freePort()),
+    LANELIST_DEMO: '0',
+    LANELIST_ADMIN_KEY: ADMIN,
+  }
+}
+
+async function createKey(url: string, name: string): Promise<string> {
+  const res = await fetch(`${url}/v1/api-keys`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${ADMIN}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ role: 'backoffice', name }),
+  })
+  return ((await res.json()) as { id: string }).id
+}
+
+async function keyNames(url: string): Promise<string[]> {
+  const res = await fetch(`${url}/v1/api-keys`, { headers: { authorization: `Bearer ${ADMIN}` } })
+  return ((await res.json()) as { items: { name: string }[] }).items.map((k) => k.name)
+}
+
+function postmasterPid(dataDir: string): number | undefined {
+  const file = path.join(dataDir, 'pg', 'postmaster.pid')
+  return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined
+}
+
+/** Running, and not a zombie waiting for a parent that was killed to reap it. */
+function alive(pid: number): boolean {
+  try {
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+t.test('embedded default: starts, is ready, keeps data across a graceful restart', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  t.teardown(() => stopProcess(first, 'SIGKILL'))
+  t.match(first.output(), /lanelist listening on/, first.output())
+  const ready = await fetch(`${first.url}/health/ready`)
+  t.equal(ready.status, 200)
+  await createKey(first.url, 'survives restart')
+
+  const code = await stopProcess(first, 'SIGTERM')
+  t.equal(code, 0, 'SIGTERM is a clean exit')
+  t.match(first.output(), /shutting down/)
+  t.notOk(postmasterPid(dataDir), 'the embedded PostgreSQL was stopped')
+  t.notOk(existsSync(path.join(dataDir, 'lanelist.pid')), 'the data folder was released')
+
+  const second = await startServiceProcess(e)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  t.same(await keyNames(second.url), ['survives restart'])
+  t.equal(await stopProcess(second), 0)
+})
+
+t.test('after kill -9 the orphaned PostgreSQL is found and replaced; committed data survives', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  await createKey(first.url, 'committed before the crash')
+  await stopProcess(first, 'SIGKILL')
+  const orphan = postmasterPid(dataDir)
+  t.ok(orphan && alive(orphan), 'PostgreSQL outlived the killed service, as it does after kill -9')
+
+  const second = await startServiceProcess(e)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  t.match(second.output(), /orphaned embedded PostgreSQL/)
+  t.same(await keyNames(second.url), ['committed before the crash'])
+  t.notOk(alive(orphan!), 'the orphan was shut down')
+  t.equal(await stopProcess(second), 0)
+})
+
+t.test('after a power loss the stale postmaster.pid is cleared', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  await createKey(first.url, 'before power loss')
+  await stopProcess(first, 'SIGTERM')
+  // What a power loss leaves: a lock file naming a process that no longer exists, and ours.
+  writeFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), `999999\n${path.join(dataDir, 'pg')}\n`)
+  writeFileSync(path.join(dataDir, 'lanelist.pid'), '999998')
+  const second = await startServiceProcess(e)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  t.match(second.output(), /stale postmaster.pid/)
+  t.same(await keyNames(second.url), ['before power loss'])
+  t.equal(await stopProcess(second), 0)
+})
+
+t.test('a second service on the same data folder is refused with a clear message', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  t.teardown(() => stopProcess(first, 'SIGKILL'))
+  const second = await startServiceProcess(e)
+  t.equal(await second.exited, 1)
+  t.match(second.output(), /another lanelist process \(pid \d+\) is using/)
+  t.equal((await fetch(`${first.url}/health/ready`)).status, 200, 'the first keeps running')
+  await stopProcess(first)
+})
+
+t.test('bad configuration stops start-up naming the variable', async (t) => {
+  const p = await startServiceProcess({ PORT: 'eighty', DATABASE_URL: 'mysql://nope' })
+  t.equal(await p.exited, 78)
+  t.match(p.output(), /PORT/)
+  t.match(p.output(), /DATABASE_URL: must be a postgres/)
+})
+
+t.test('an unreachable DATABASE_URL stops start-up with the reason', async (t) => {
+  const port = await freePort()
+  const p = await startServiceProcess({ DATABASE_URL: `postgres://x:y@127.0.0.1:${port}/none` })
+  t.equal(await p.exited, 1)
+  t.match(p.output(), /could not start: .*(ECONNREFUSED|connect)/)
+})
