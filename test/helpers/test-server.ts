@@ -1,35 +1,29 @@
 import { execFileSync, spawnSync } from 'node:child_process'
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 /**
- * The PostgreSQL server the whole test run shares: LANELIST_TEST_DATABASE_URL when given,
- * otherwise a throwaway embedded PostgreSQL started detached (it must outlive tap's setup
- * process) and stopped by the teardown. Each test file gets its own database cloned from
- * a migrated template, so files run in parallel without seeing each other.
+ * The PostgreSQL server a whole test run shares. test/run.ts (what `npm test` runs) starts a
+ * throwaway embedded PostgreSQL, or uses LANELIST_TEST_DATABASE_URL, migrates a template
+ * database, and hands the server to tap through the environment, so concurrent runs on one
+ * machine never share or stop each other's server. Each test file gets its own database
+ * cloned from the template, so files run in parallel without seeing each other.
  */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const STATE_DIR = path.join(ROOT, '.lanelist-test')
-export const STATE_FILE = path.join(STATE_DIR, 'server.json')
 export const TEMPLATE_DB = 'lanelist_template'
+export const ADMIN_URL_ENV = 'LANELIST_TEST_ADMIN_URL'
 
 export interface TestServerState {
   /** URL of a maintenance database on the server (create/drop databases there). */
   adminUrl: string
-  /** Set when the setup started its own server, so the teardown stops it. */
-  embedded?: { dataDir: string; pgCtl: string; asPostgres: boolean }
 }
 
 export function readState(): TestServerState {
-  if (!existsSync(STATE_FILE)) throw new Error(`no test database server: ${STATE_FILE} is missing (run tests with npm test)`)
-  return JSON.parse(readFileSync(STATE_FILE, 'utf8')) as TestServerState
-}
-
-export function writeState(state: TestServerState): void {
-  mkdirSync(STATE_DIR, { recursive: true })
-  writeFileSync(STATE_FILE, JSON.stringify(state, null, 2))
+  const adminUrl = process.env[ADMIN_URL_ENV]
+  if (!adminUrl) throw new Error('no test database server: run tests with `npm test`, or one file with `node --import tsx test/run.ts FILE`')
+  return { adminUrl }
 }
 
 export async function freePort(): Promise<number> {
@@ -54,12 +48,7 @@ function postgresIds(): { uid: number; gid: number } | undefined {
   return { uid: id('-u'), gid: id('-g') }
 }
 
-export function pgCtl(state: NonNullable<TestServerState['embedded']>, args: string[]): void {
-  const ids = state.asPostgres ? postgresIds() : undefined
-  const result = spawnSync(state.pgCtl, ['-D', state.dataDir, ...args], { ...ids, encoding: 'utf8' })
+export function pgCtl(dataDir: string, args: string[]): void {
+  const result = spawnSync(path.join(embeddedBinDir(), 'pg_ctl'), ['-D', dataDir, ...args], { ...postgresIds(), encoding: 'utf8' })
   if (result.status !== 0) throw new Error(`pg_ctl ${args[0]} failed: ${result.stderr || result.stdout}`)
-}
-
-export function removeDir(dir: string): void {
-  rmSync(dir, { recursive: true, force: true })
 }

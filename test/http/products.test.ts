@@ -62,6 +62,9 @@ t.test('an item is the whole record: optional fields default; category is trimme
   await post([item(EAN13, { manufacturer: 'Acme Corp', size: '24 ct', category: ' Health /  Pain relief / Tablets ' })])
   let p = (await ta.call(key, { method: 'GET', url: `/v1/products/${EAN13}` })).json()
   t.match(p, { manufacturer: 'Acme Corp', size: '24 ct', category: 'Health/Pain relief/Tablets' })
+  const odd = 'Crème "Fraîche", {Bio} \\ 50% NULL'
+  await post([item(UPCA, { name: odd, brand: 'NULL', size: null })])
+  t.match((await ta.call(key, { method: 'GET', url: `/v1/products/${UPCA}` })).json(), { name: odd, brand: 'NULL', size: null }, 'array quoting is safe')
   await post([{ gtin: EAN13, name: 'Bare', category: 'Produce' }])
   p = (await ta.call(key, { method: 'GET', url: `/v1/products/${EAN13}` })).json()
   t.match(p, { name: 'Bare', category: 'Produce', brand: null, brandType: 'national', manufacturer: null, size: null, regularPriceCents: null, active: true })
