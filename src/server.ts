@@ -17,12 +17,18 @@ try {
   const base = service.url.replace('0.0.0.0', 'localhost').replace('127.0.0.1', 'localhost')
   log.info({ url: base, docs: `${base}/docs` }, `lanelist listening on ${base}; API docs at ${base}/docs`)
   if (service.demo) {
-    log.info(
-      { stores: service.demo.stores, customers: service.demo.customers, sales: service.demo.sales },
-      `demo data loaded; cards to scan: ${service.demo.sampleCards.join(', ')}`,
+    log.info({ stores: service.demo.stores, customers: service.demo.customers, sales: service.demo.sales }, 'demo data loaded')
+    // A banner for the person trying the demo, outside the JSON log: card numbers never go to the log.
+    process.stdout.write(
+      [
+        '',
+        `  lanelist demo: ${service.demo.stores} stores, ${service.demo.customers} customers, ${service.demo.sales} sales of history`,
+        `  API docs:      ${base}/docs`,
+        `  cards to scan: ${service.demo.sampleCards.join(', ')}`,
+        service.demo.keysFile ? `  API keys:      ${service.demo.keysFile} (a back-office key and a pos key per store)` : '',
+        '',
+      ].join('\n') + '\n',
     )
-    // Keys never go to the log; the demo writes them to a file only this machine's operator can read.
-    if (service.demo.keysFile) log.info(`demo API keys (a back-office key and a pos key per store) are in ${service.demo.keysFile}`)
   }
 
   closeWithGrace({ delay: config.LANELIST_SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {

@@ -34,6 +34,8 @@ export function connectDatabase(url: string, opts: { max?: number; applicationNa
   })
   // An idle client losing its server (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
+  // Same for a checked-out client whose server goes away between queries: the query fails, the process lives.
+  pool.on('connect', (client) => client.on('error', () => {}))
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   let closed = false
   return {
