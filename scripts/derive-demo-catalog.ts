@@ -11,8 +11,10 @@
  * completejourney 1.1.1: products.csv and transactions_detail.csv, a uniform 5.1% sample of
  * the year's receipt lines):
  * - popularity: sampled lines of the source categories (COMMODITY_DESC) behind each demo
- *   category, split by the real national/store line share and spread over the items with a
- *   rank decay. It is a relative weight (sum = lines in the mapped categories).
+ *   category, split by the real national/store line share (kept within 12-85% so both brand
+ *   types exist everywhere, e.g. fresh produce has almost no own label in the data) and spread
+ *   over the items with a rank decay. A relative weight: the sum is the lines in the mapped
+ *   categories.
  * - prices: unit price = (sales_value + retail_disc) / quantity, i.e. the shelf price before
  *   the retailer's own discount (coupons excluded). A national item sits at a chosen quantile
  *   of its category's national price distribution (a 5.5 oz can low, a 16 lb bag high); the

@@ -37,7 +37,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     if (applied.length) log.info({ count: applied.length }, 'database migrated')
     const versions = (await readMigrations()).map((m) => m.version)
 
-    const demo = embedded && config.LANELIST_DEMO ? await loadDemoIfEmpty(database.db, { customers: config.LANELIST_DEMO_CUSTOMERS, log }) : null
+    const demo = embedded && config.LANELIST_DEMO ? await loadDemoIfEmpty(database.db, { customers: config.LANELIST_DEMO_CUSTOMERS, log, dataDir: config.LANELIST_DATA_DIR }) : null
 
     const app = await buildApp({ config, database, migrationVersions: versions })
     const address = await app.listen({ port: config.PORT, host: config.HOST })

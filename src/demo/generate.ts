@@ -195,8 +195,9 @@ function mix32(a: number, b: number): number {
   return h >>> 0
 }
 
+/** Standard normal, approximated by four uniforms (Irwin-Hall): cheap, and bounded at +-3.5. */
 function normal(r: Rng): number {
-  return Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r())
+  return (r() + r() + r() + r() - 2) * 1.7320508075688772
 }
 
 function poisson(r: Rng, mean: number): number {
@@ -642,6 +643,27 @@ function shelfPrice(product: DemoProduct, productIndex: number, adWeek: number, 
   return Math.max(9, Math.round((product.regularPriceCents * (100 - percent)) / 1000) * 10 - 1)
 }
 
+interface Basket {
+  lines: DemoLine[]
+  /** Catalog index of each line's product. */
+  products: number[]
+  adWeek: number
+  seed: number
+  cat: CatalogIndex
+}
+
+/** Adds units to the basket, on the product's existing line if it has one. */
+function addLine(basket: Basket, product: number, quantity: number): void {
+  const at = basket.products.indexOf(product)
+  if (at >= 0) {
+    basket.lines[at]!.quantity += quantity
+    return
+  }
+  const p = basket.cat.products[product]!
+  basket.products.push(product)
+  basket.lines.push({ gtin: p.gtin, quantity, unitPriceCents: shelfPrice(p, product, basket.adWeek, basket.seed) })
+}
+
 function* generateTransactions(
   plan: Plan,
   seed: number,
@@ -653,6 +675,7 @@ function* generateTransactions(
   const meanGap = 7 / plan.tripsPerWeek
   const needs = plan.needs.map((n) => ({ ...n, due: plan.startDay + r() * n.cycle }))
   const mainWeekday = plan.weekdays[0]
+  const basket: Basket = { lines: [], products: [], adWeek: 0, seed, cat }
   let sequence = 0
   for (let j = 0; j < trips.length; j++) {
     const day = trips[j]!
@@ -660,30 +683,21 @@ function* generateTransactions(
     // Due items are bought on the trip nearest their due date, here or elsewhere.
     const horizon = day + ((trips[j + 1] ?? day + meanGap) - day) / 2
     const here = r() < hereProbability(plan, day)
-    const lines: DemoLine[] = []
-    const lineProducts: number[] = []
-    const add = (product: number, quantity: number): void => {
-      const at = lineProducts.indexOf(product)
-      if (at >= 0) {
-        lines[at]!.quantity += quantity
-        return
-      }
-      const p = cat.products[product]!
-      lineProducts.push(product)
-      lines.push({ gtin: p.gtin, quantity, unitPriceCents: shelfPrice(p, product, info.adWeek, seed) })
-    }
+    basket.lines = []
+    basket.products.length = 0
+    basket.adWeek = info.adWeek
     for (const need of needs) {
       if (need.due > horizon) continue
       if (here && r() < 0.95) {
         const product = need.alternate >= 0 && r() < need.alternateProbability ? need.alternate : need.product
-        add(product, randomRound(r, need.quantity))
+        addLine(basket, product, randomRound(r, need.quantity))
       }
       need.due = day + need.cycle * clamp(1 + 0.1 * normal(r), 0.75, 1.25)
     }
     if (!here) continue
 
     const main = plan.regular ? info.weekday === mainWeekday : r() < Math.min(1, 1.2 / plan.tripsPerWeek)
-    const fill = poisson(r, plan.fillMean * (main ? 1.25 : 0.65)) + (lines.length === 0 ? 1 : 0)
+    const fill = poisson(r, plan.fillMean * (main ? 1.25 : 0.65)) + (basket.lines.length === 0 ? 1 : 0)
     for (let k = 0; k < fill; k++) {
       const ci = cat.fillCategories[pickCumulative(cat.fillCum, r)]!
       const c = cat.categories[ci]!
@@ -696,7 +710,7 @@ function* generateTransactions(
             : 'national'
       const pool = c.byType[type]
       const product = pool.idx[pickCumulative(pool.cum, r)]!
-      add(product, randomRound(r, cat.products[product]!.typicalQuantity))
+      addLine(basket, product, randomRound(r, cat.products[product]!.typicalQuantity))
     }
 
     const store =
@@ -713,7 +727,7 @@ function* generateTransactions(
       storeId: store.id,
       laneId,
       occurredAt: `${info.ymd}T${time}${info.offset}`,
-      lines,
+      lines: basket.lines,
     }
   }
 }

@@ -1,0 +1,78 @@
+import type { Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+
+export interface RowError {
+  /** Line in the file; the header is line 1. */
+  line: number
+  message: string
+}
+
+export interface ImportSummary {
+  /** Data rows read (the header not counted), good and bad. */
+  rows: number
+  /** Rows that changed the database. */
+  imported: number
+  /** Good rows that changed nothing: already imported, or identical to what is stored. */
+  duplicates: number
+  rejected: number
+  /** Up to 100 rejected rows (the first found), sorted by line. */
+  errors: RowError[]
+  seconds: number
+}
+
+export interface TransactionImportSummary extends ImportSummary {
+  salesCreated: number
+  customersCreated: number
+  productsCreated: number
+}
+
+export interface ProductImportSummary extends ImportSummary {
+  created: number
+  updated: number
+}
+
+export interface ImportProgress {
+  /** reading: parsing and staging the file; writing: committing batches. */
+  phase: 'reading' | 'writing'
+  rows: number
+  imported: number
+  duplicates: number
+  rejected: number
+  seconds: number
+}
+
+/** What one committed batch of a transactions import wrote. */
+export interface TransactionBatch {
+  kind: 'transactions'
+  /** The sales this batch created, with all their lines. */
+  saleIds: number[]
+  /** Customers who got those sales (all of a customer's rows in the file are in the same batch). */
+  customerIds: number[]
+  lines: number
+}
+
+export interface ProductBatch {
+  kind: 'products'
+  /** Products created or changed by this batch. */
+  productIds: number[]
+}
+
+export interface ImportOptions<B> {
+  onProgress?: (progress: ImportProgress) => void
+  /**
+   * Runs inside each batch's transaction, before it commits, so derived data (statistics)
+   * written here is exactly as durable as the batch. Throwing rolls the batch back and
+   * fails the import; batches committed before stay (a re-import completes the rest).
+   */
+  onBatchImported?: (trx: Transaction<DB>, batch: B) => Promise<void>
+  /** Rows per committed batch (default 100,000). */
+  batchRows?: number
+  /** Who to record in the audit log. */
+  actor?: string
+}
+
+export type TransactionImportOptions = ImportOptions<TransactionBatch>
+export type ProductImportOptions = ImportOptions<ProductBatch>
+
+export const DEFAULT_BATCH_ROWS = 100_000
+export const MAX_REPORTED_ERRORS = 100
