@@ -1,31 +1,42 @@
-import { splitPercent, splitProRata } from './pricing-math.ts';
-import type { Reward } from './pricing-types.ts';
-import { faceValueCents, FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts';
+import { splitPercent, splitProRata } from './pricing-math.ts'
+import type { Reward } from './pricing-types.ts'
+import { FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts'
 
 /** One offer's part in one unit; amountCents 0 marks a unit used only as a condition. */
 export interface Grant {
-  readonly unit: UnitSlot;
-  readonly amountCents: number;
+  readonly unit: UnitSlot
+  readonly amountCents: number
   /** buy_x_get_y group number, -1 otherwise. */
-  readonly group: number;
+  readonly group: number
 }
 
-/** What applying one offer to the current state would grant. */
+/** What applying one offer to the units' current state would grant. */
 export interface Application {
-  readonly prepared: PreparedOffer;
-  readonly grants: readonly Grant[];
-  readonly totalCents: number;
+  readonly prepared: PreparedOffer
+  readonly grants: readonly Grant[]
+  readonly totalCents: number
 }
 
-type RewardOf<T extends Reward['type']> = Extract<Reward, { type: T }>;
+type RewardOf<T extends Reward['type']> = Extract<Reward, { type: T }>
 
-/** A non-stackable offer needs an untouched unit; a stackable one may join other stackable ones. */
-function isUsable(unit: UnitSlot, stackable: boolean): boolean {
-  return unit.remainingCents > 0 && (unit.claim === FREE || (unit.claim === STACKED && stackable));
+/**
+ * A non-stackable offer needs a unit no offer has touched; a stackable one may join
+ * other stackable ones. A unit with nothing left to pay is of no use to anyone.
+ */
+export function isUsableBy(prepared: PreparedOffer): (unit: UnitSlot) => boolean {
+  const stackable = prepared.offer.stackable
+  return (unit) =>
+    unit.remainingCents > 0 && (unit.claim === FREE || (unit.claim === STACKED && stackable))
 }
 
-function usableUnits(prepared: PreparedOffer): UnitSlot[] {
-  return prepared.units.filter((unit) => isUsable(unit, prepared.offer.stackable));
+function usableUnits(prepared: PreparedOffer, limit = Infinity): UnitSlot[] {
+  const usable = isUsableBy(prepared)
+  const units: UnitSlot[] = []
+  for (const { unit } of prepared.scope) {
+    if (units.length >= limit) break
+    if (usable(unit)) units.push(unit)
+  }
+  return units
 }
 
 /**
@@ -34,48 +45,51 @@ function usableUnits(prepared: PreparedOffer): UnitSlot[] {
  * would turn 3 x 333 at 10 % into 99 instead of 100.
  */
 function percentByUnit(units: readonly UnitSlot[], scaledPercent: number): Map<UnitSlot, number> {
-  const byGtin = new Map<string, UnitSlot[]>();
+  const byGtin = new Map<string, UnitSlot[]>()
   for (const unit of units) {
-    const group = byGtin.get(unit.gtin);
-    if (group) group.push(unit);
-    else byGtin.set(unit.gtin, [unit]);
+    const group = byGtin.get(unit.gtin)
+    if (group) group.push(unit)
+    else byGtin.set(unit.gtin, [unit])
   }
-  const amounts = new Map<UnitSlot, number>();
+  const amounts = new Map<UnitSlot, number>()
   for (const group of byGtin.values()) {
     for (const { item, share } of splitPercent(group, (unit) => unit.priceCents, scaledPercent)) {
-      amounts.set(item, share);
+      amounts.set(item, share)
     }
   }
-  return amounts;
+  return amounts
 }
 
-function perUnitFaceCents(reward: Reward, unit: UnitSlot, percentAmounts: Map<UnitSlot, number>): number {
+function perUnitAmountCents(reward: Reward, unit: UnitSlot, percentAmounts: Map<UnitSlot, number>): number {
   switch (reward.type) {
     case 'amount_off':
-      return reward.amountCents;
+      return reward.amountCents
     case 'fixed_price':
-      return Math.max(0, unit.priceCents - reward.priceCents);
+      return Math.max(0, unit.priceCents - reward.priceCents)
     default:
-      return percentAmounts.get(unit) ?? 0;
+      return percentAmounts.get(unit) ?? 0
   }
 }
 
-/** amount_off, fixed_price and percent_off: each unit's discount stands on its own. */
+/**
+ * amount_off, fixed_price and percent_off: each unit's discount stands on its own. The
+ * budget is spent in preference order, so a cap trims the least valuable units.
+ */
 function evaluatePerUnit(prepared: PreparedOffer): Application | null {
-  const reward = prepared.offer.reward;
-  const picked = usableUnits(prepared).slice(0, prepared.maxUnits);
+  const reward = prepared.offer.reward
+  const picked = usableUnits(prepared, prepared.maxUnits)
   const percentAmounts =
-    reward.type === 'percent_off' ? percentByUnit(picked, prepared.scaledPercent) : new Map<UnitSlot, number>();
+    reward.type === 'percent_off' ? percentByUnit(picked, prepared.scaledPercent) : new Map<UnitSlot, number>()
 
-  const grants: Grant[] = [];
-  let budget = prepared.budgetCents;
+  const grants: Grant[] = []
+  let budget = prepared.budgetCents
   for (const unit of picked) {
-    const amountCents = Math.min(perUnitFaceCents(reward, unit, percentAmounts), unit.remainingCents, budget);
-    if (amountCents <= 0) continue;
-    grants.push({ unit, amountCents, group: -1 });
-    budget -= amountCents;
+    const amountCents = Math.min(perUnitAmountCents(reward, unit, percentAmounts), unit.remainingCents, budget)
+    if (amountCents <= 0) continue
+    grants.push({ unit, amountCents, group: -1 })
+    budget -= amountCents
   }
-  return toApplication(prepared, grants);
+  return toApplication(prepared, grants)
 }
 
 /**
@@ -84,58 +98,60 @@ function evaluatePerUnit(prepared: PreparedOffer): Application | null {
  * leaves the dearest units free for other offers.
  */
 function evaluateBuyGet(prepared: PreparedOffer, reward: RewardOf<'buy_x_get_y'>): Application | null {
-  const usable = usableUnits(prepared);
-  const groups = Math.floor(usable.length / (reward.buy + reward.get));
-  const rewardedCount = Math.min(groups * reward.get, prepared.maxUnits);
-  if (rewardedCount === 0) return null;
-  const groupsUsed = Math.ceil(rewardedCount / reward.get);
-  const rewarded = usable.slice(0, rewardedCount);
-  const paid = usable.slice(rewardedCount, rewardedCount + groupsUsed * reward.buy);
-  const amounts = percentByUnit(rewarded, prepared.scaledPercent);
+  const usable = usableUnits(prepared)
+  const groups = Math.floor(usable.length / (reward.buy + reward.get))
+  const rewardedCount = Math.min(groups * reward.get, prepared.maxUnits)
+  if (rewardedCount === 0) return null
+  const groupsUsed = Math.ceil(rewardedCount / reward.get)
+  const rewarded = usable.slice(0, rewardedCount)
+  const paid = usable.slice(rewardedCount, rewardedCount + groupsUsed * reward.buy)
+  const amounts = percentByUnit(rewarded, prepared.scaledPercent)
 
-  const grants: Grant[] = [];
-  const groupTotals = new Array<number>(groupsUsed).fill(0);
-  let budget = prepared.budgetCents;
+  const grants: Grant[] = []
+  const groupTotals = new Array<number>(groupsUsed).fill(0)
+  let budget = prepared.budgetCents
   rewarded.forEach((unit, i) => {
-    const amountCents = Math.min(amounts.get(unit) ?? 0, unit.remainingCents, budget);
-    const group = Math.floor(i / reward.get);
-    grants.push({ unit, amountCents, group });
-    groupTotals[group] = (groupTotals[group] ?? 0) + amountCents;
-    budget -= amountCents;
-  });
-  paid.forEach((unit, i) => grants.push({ unit, amountCents: 0, group: Math.floor(i / reward.buy) }));
+    const amountCents = Math.min(amounts.get(unit) ?? 0, unit.remainingCents, budget)
+    const group = Math.floor(i / reward.get)
+    grants.push({ unit, amountCents, group })
+    groupTotals[group] = (groupTotals[group] ?? 0) + amountCents
+    budget -= amountCents
+  })
+  paid.forEach((unit, i) => grants.push({ unit, amountCents: 0, group: Math.floor(i / reward.buy) }))
   // A group the budget left without a discount must not tie up its units.
-  return toApplication(prepared, grants.filter((grant) => (groupTotals[grant.group] ?? 0) > 0));
+  return toApplication(prepared, grants.filter((grant) => (groupTotals[grant.group] ?? 0) > 0))
 }
 
 /**
- * Spend is counted at regular prices over the usable units in scope. The reward is split
- * pro rata to what each unit still costs, so no unit can go below zero, and capped at
- * that total.
+ * Spend is counted at regular prices over the usable units in scope, so it does not
+ * depend on the order stackable offers are applied in. The reward is split pro rata to
+ * what each unit still costs, so no unit can go below zero, and is capped at that total.
+ * With maxUnits only the dearest units share the reward, but every unit that made up the
+ * spend is recorded: returning any of them may break the threshold.
  */
 function evaluateThreshold(prepared: PreparedOffer, reward: RewardOf<'spend_threshold'>): Application | null {
-  const usable = usableUnits(prepared);
-  let spendCents = 0;
-  for (const unit of usable) spendCents += unit.priceCents;
-  if (usable.length === 0 || spendCents < reward.minSpendCents) return null;
+  const usable = usableUnits(prepared)
+  let spendCents = 0
+  for (const unit of usable) spendCents += unit.priceCents
+  if (usable.length === 0 || spendCents < reward.minSpendCents) return null
 
-  const spread = usable.slice(0, prepared.maxUnits);
-  let payableCents = 0;
-  for (const unit of spread) payableCents += unit.remainingCents;
-  const totalCents = Math.min(reward.amountCents, payableCents, prepared.budgetCents);
-  if (totalCents <= 0) return null;
+  const spread = usable.slice(0, prepared.maxUnits)
+  let payableCents = 0
+  for (const unit of spread) payableCents += unit.remainingCents
+  const totalCents = Math.min(reward.amountCents, payableCents, prepared.budgetCents)
+  if (totalCents <= 0) return null
 
   const grants: Grant[] = splitProRata(totalCents, spread, (unit) => unit.remainingCents).map(
     ({ item, share }) => ({ unit: item, amountCents: share, group: -1 }),
-  );
-  for (const unit of usable.slice(spread.length)) grants.push({ unit, amountCents: 0, group: -1 });
-  return { prepared, grants, totalCents };
+  )
+  for (const unit of usable.slice(spread.length)) grants.push({ unit, amountCents: 0, group: -1 })
+  return { prepared, grants, totalCents }
 }
 
 function toApplication(prepared: PreparedOffer, grants: Grant[]): Application | null {
-  let totalCents = 0;
-  for (const grant of grants) totalCents += grant.amountCents;
-  return totalCents > 0 ? { prepared, grants, totalCents } : null;
+  let totalCents = 0
+  for (const grant of grants) totalCents += grant.amountCents
+  return totalCents > 0 ? { prepared, grants, totalCents } : null
 }
 
 /**
@@ -143,51 +159,15 @@ function toApplication(prepared: PreparedOffer, grants: Grant[]): Application | 
  * the state changes only through commit() in pricing-search.ts.
  */
 export function evaluateOffer(prepared: PreparedOffer): Application | null {
-  const reward = prepared.offer.reward;
+  const reward = prepared.offer.reward
   switch (reward.type) {
     case 'amount_off':
     case 'fixed_price':
     case 'percent_off':
-      return evaluatePerUnit(prepared);
+      return evaluatePerUnit(prepared)
     case 'buy_x_get_y':
-      return evaluateBuyGet(prepared, reward);
+      return evaluateBuyGet(prepared, reward)
     case 'spend_threshold':
-      return evaluateThreshold(prepared, reward);
+      return evaluateThreshold(prepared, reward)
   }
-}
-
-function sumLargest(values: number[], count: number): number {
-  if (count < values.length) values.sort((a, b) => b - a);
-  let total = 0;
-  for (const value of values.slice(0, count)) total += value;
-  return total;
-}
-
-/**
- * An upper bound on what the offer can still add from the current state on, for pruning
- * the search. Units only ever get taken or cheaper, so whatever the offer grants later
- * comes from today's usable units at no more than today's remaining price each.
- */
-export function optimisticCents(prepared: PreparedOffer): number {
-  const { offer, maxUnits, budgetCents, scaledPercent } = prepared;
-  const reward = offer.reward;
-  const usable = usableUnits(prepared);
-  let bound: number;
-  if (reward.type === 'spend_threshold') {
-    let spendCents = 0;
-    for (const unit of usable) spendCents += unit.priceCents;
-    if (spendCents < reward.minSpendCents) return 0;
-    const remaining = usable.map((unit) => unit.remainingCents);
-    bound = Math.min(reward.amountCents, sumLargest(remaining, maxUnits));
-  } else {
-    const count =
-      reward.type === 'buy_x_get_y'
-        ? Math.min(Math.floor(usable.length / (reward.buy + reward.get)) * reward.get, maxUnits)
-        : Math.min(usable.length, maxUnits);
-    const values = usable.map((unit) =>
-      Math.min(faceValueCents(offer, scaledPercent, unit.priceCents), unit.remainingCents),
-    );
-    bound = sumLargest(values, count);
-  }
-  return Math.min(bound, budgetCents);
 }

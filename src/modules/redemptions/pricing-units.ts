@@ -1,73 +1,82 @@
-import { percentOfCentsCeil, toScaledPercent } from './pricing-math.ts';
-import type { BasketLine, CandidateOffer, OfferScope, UnitShare } from './pricing-types.ts';
+import { percentOfCentsCeil, toScaledPercent } from './pricing-math.ts'
+import type { BasketLine, CandidateOffer, OfferScope, UnitShare } from './pricing-types.ts'
 
-export const FREE = 0;
-export const STACKED = 1;
-export const EXCLUSIVE = 2;
+export const FREE = 0
+export const STACKED = 1
+export const EXCLUSIVE = 2
 /** FREE: no offer yet; STACKED: only stackable offers; EXCLUSIVE: a non-stackable offer. */
-export type Claim = typeof FREE | typeof STACKED | typeof EXCLUSIVE;
+export type Claim = typeof FREE | typeof STACKED | typeof EXCLUSIVE
 
 /** One physical unit of a basket line, with the mutable state the search works on. */
 export interface UnitSlot {
-  readonly lineIndex: number;
-  readonly unitIndex: number;
+  readonly lineIndex: number
+  readonly unitIndex: number
   /** Position in the whole basket; the last deterministic tie-break. */
-  readonly position: number;
-  readonly gtin: string;
-  readonly priceCents: number;
+  readonly position: number
+  readonly gtin: string
+  readonly priceCents: number
   /** Candidate offers whose scope holds this unit: units fewer offers want are used first. */
-  contention: number;
-  remainingCents: number;
-  claim: Claim;
-  readonly shares: UnitShare[];
+  contention: number
+  remainingCents: number
+  claim: Claim
+  readonly shares: UnitShare[]
+}
+
+/** A unit in an offer's scope, with what the reward is worth on it at the regular price. */
+export interface ScopedUnit {
+  readonly unit: UnitSlot
+  /** Never below the discount the offer can grant on this unit (rounded up for percents). */
+  readonly faceCents: number
 }
 
 export interface PreparedOffer {
-  readonly offer: CandidateOffer;
+  readonly offer: CandidateOffer
   /** Units in scope, in the order this reward prefers to use them. */
-  readonly units: readonly UnitSlot[];
+  readonly scope: readonly ScopedUnit[]
   /** Infinity when the offer has no unit cap. */
-  readonly maxUnits: number;
+  readonly maxUnits: number
   /** Infinity when the offer has no cents budget. */
-  readonly budgetCents: number;
+  readonly budgetCents: number
   /** percent_off and buy_x_get_y: the percent scaled by 10^4. */
-  readonly scaledPercent: number;
-  /** Never below what this offer can add in any search state (see boundCents()). */
-  readonly boundCents: number;
+  readonly scaledPercent: number
+  /** optimisticCents() before any offer applied: never below what the offer can add. */
+  readonly boundCents: number
 }
 
-export function expandUnits(lines: readonly BasketLine[]): UnitSlot[] {
-  const slots: UnitSlot[] = [];
-  lines.forEach((line, lineIndex) => {
+/** The units of each basket line, in basket order. */
+export function expandUnits(lines: readonly BasketLine[]): UnitSlot[][] {
+  let position = 0
+  return lines.map((line, lineIndex) => {
+    const units: UnitSlot[] = []
     for (let unitIndex = 0; unitIndex < line.quantity; unitIndex++) {
-      slots.push({
+      units.push({
         lineIndex,
         unitIndex,
-        position: slots.length,
+        position: position++,
         gtin: line.gtin,
         priceCents: line.unitPriceCents,
         contention: 0,
         remainingCents: line.unitPriceCents,
         claim: FREE,
         shares: [],
-      });
+      })
     }
-  });
-  return slots;
+    return units
+  })
 }
 
 function isWithinCategory(path: string, ancestor: string): boolean {
-  return path === ancestor || (path.startsWith(ancestor) && path[ancestor.length] === '/');
+  return path === ancestor || (path.startsWith(ancestor) && path[ancestor.length] === '/')
 }
 
 function scopeMatcher(scope: OfferScope): (line: BasketLine) => boolean {
   if ('gtins' in scope) {
-    const gtins = new Set(scope.gtins);
-    return (line) => gtins.has(line.gtin);
+    const gtins = new Set(scope.gtins)
+    return (line) => gtins.has(line.gtin)
   }
   return (line) =>
     isWithinCategory(line.category, scope.category) &&
-    (scope.brandType === undefined || scope.brandType === line.brandType);
+    (scope.brandType === undefined || scope.brandType === line.brandType)
 }
 
 function isApplicable(offer: CandidateOffer): boolean {
@@ -76,75 +85,118 @@ function isApplicable(offer: CandidateOffer): boolean {
     offer.budgetRemainingRedemptions !== 0 &&
     offer.budgetRemainingCents !== 0 &&
     offer.maxUnits !== 0
-  );
+  )
 }
 
 /** What the reward is worth on one unit at its regular price, before caps. */
-export function faceValueCents(offer: CandidateOffer, scaledPercent: number, priceCents: number): number {
-  const reward = offer.reward;
+function faceValueCents(offer: CandidateOffer, scaledPercent: number, priceCents: number): number {
+  const reward = offer.reward
   switch (reward.type) {
     case 'amount_off':
-      return Math.min(reward.amountCents, priceCents);
+      return Math.min(reward.amountCents, priceCents)
     case 'fixed_price':
-      return Math.max(0, priceCents - reward.priceCents);
+      return Math.max(0, priceCents - reward.priceCents)
     case 'percent_off':
     case 'buy_x_get_y':
-      return percentOfCentsCeil(priceCents, scaledPercent);
+      return percentOfCentsCeil(priceCents, scaledPercent)
     case 'spend_threshold':
-      return priceCents;
+      return priceCents
   }
 }
 
-function sumTop(values: readonly number[], count: number): number {
-  let total = 0;
-  for (const value of values.slice(0, count)) total += value;
-  return total;
+/** Sum of the `count` largest values; values usually arrive sorted, which skips the sort. */
+function sumLargest(values: number[], count: number): number {
+  if (count < values.length && !isDescending(values)) {
+    values.reverse()
+    if (!isDescending(values)) values.sort((a, b) => b - a)
+  }
+  let total = 0
+  for (const value of values.slice(0, count)) total += value
+  return total
+}
+
+function isDescending(values: readonly number[]): boolean {
+  for (let i = 1; i < values.length; i++) if ((values[i] ?? 0) > (values[i - 1] ?? 0)) return false
+  return true
 }
 
 /**
- * An upper bound on the cents this offer can add in any state the search reaches. It
- * lets the exact search prune; it must never be low. buy_x_get_y needs its own bound
- * because removing a cheap unit can make a dearer unit the free one.
+ * An upper bound on the cents the offer can add to the units' current state or any later
+ * one, which lets the exact search prune. Units only ever get taken or cheaper, so what
+ * the offer grants later comes from today's usable units at no more than today's
+ * remaining price each. buy_x_get_y counts groups, not its cheapest units: taking a
+ * cheap unit away can make a dearer one the free one.
  */
-function boundCents(prepared: Omit<PreparedOffer, 'boundCents'>): number {
-  const { offer, units, maxUnits, scaledPercent } = prepared;
-  const reward = offer.reward;
-  const faceDesc = units
-    .map((unit) => faceValueCents(offer, scaledPercent, unit.priceCents))
-    .sort((a, b) => b - a);
-  let bound: number;
-  if (reward.type === 'buy_x_get_y') {
-    const groups = Math.floor(units.length / (reward.buy + reward.get));
-    bound = sumTop(faceDesc, Math.min(groups * reward.get, maxUnits));
-  } else if (reward.type === 'spend_threshold') {
-    const spend = sumTop(faceDesc, units.length);
-    bound = spend < reward.minSpendCents ? 0 : Math.min(reward.amountCents, sumTop(faceDesc, maxUnits));
-  } else {
-    bound = sumTop(faceDesc, maxUnits);
+export function optimisticCents(prepared: PreparedOffer, isUsable: (unit: UnitSlot) => boolean): number {
+  const { offer, scope, maxUnits, budgetCents } = prepared
+  const reward = offer.reward
+  const values: number[] = []
+  let spendCents = 0
+  for (const { unit, faceCents } of scope) {
+    if (!isUsable(unit)) continue
+    values.push(Math.min(faceCents, unit.remainingCents))
+    spendCents += unit.priceCents
   }
-  return Math.min(bound, prepared.budgetCents);
-}
-
-function preferenceOrder(offer: CandidateOffer, scaledPercent: number) {
-  const cheapestFirst = offer.reward.type === 'buy_x_get_y';
-  return (a: UnitSlot, b: UnitSlot): number => {
-    const byValue = cheapestFirst
-      ? a.priceCents - b.priceCents
-      : faceValueCents(offer, scaledPercent, b.priceCents) - faceValueCents(offer, scaledPercent, a.priceCents);
-    return byValue || a.contention - b.contention || a.position - b.position;
-  };
+  let bound: number
+  if (reward.type === 'spend_threshold') {
+    bound = spendCents < reward.minSpendCents ? 0 : Math.min(reward.amountCents, sumLargest(values, maxUnits))
+  } else if (reward.type === 'buy_x_get_y') {
+    const groups = Math.floor(values.length / (reward.buy + reward.get))
+    bound = sumLargest(values, Math.min(groups * reward.get, maxUnits))
+  } else {
+    bound = sumLargest(values, maxUnits)
+  }
+  return Math.min(bound, budgetCents)
 }
 
 function scaledPercentOf(offer: CandidateOffer): number {
-  const reward = offer.reward;
-  if (reward.type === 'percent_off') return toScaledPercent(reward.percent);
-  if (reward.type === 'buy_x_get_y') return toScaledPercent(reward.percentOff ?? 100);
-  return 0;
+  const reward = offer.reward
+  if (reward.type === 'percent_off') return toScaledPercent(reward.percent)
+  if (reward.type === 'buy_x_get_y') return toScaledPercent(reward.percentOff ?? 100)
+  return 0
 }
 
 function isPerUnitReward(offer: CandidateOffer): boolean {
-  const type = offer.reward.type;
-  return type === 'amount_off' || type === 'percent_off' || type === 'fixed_price';
+  const type = offer.reward.type
+  return type === 'amount_off' || type === 'percent_off' || type === 'fixed_price'
+}
+
+/**
+ * buy_x_get_y uses the cheapest units; the others the ones where they save the most.
+ * Equal units go to whichever fewer offers want, then basket order.
+ */
+function preferenceOrder(offer: CandidateOffer): (a: ScopedUnit, b: ScopedUnit) => number {
+  const cheapestFirst = offer.reward.type === 'buy_x_get_y'
+  return (a, b) =>
+    (cheapestFirst ? a.unit.priceCents - b.unit.priceCents : b.faceCents - a.faceCents) ||
+    a.unit.contention - b.unit.contention ||
+    a.unit.position - b.unit.position
+}
+
+function prepareOffer(
+  lines: readonly BasketLine[],
+  unitsByLine: readonly (readonly UnitSlot[])[],
+  offer: CandidateOffer,
+): PreparedOffer & { scope: ScopedUnit[] } {
+  const scaledPercent = scaledPercentOf(offer)
+  const matches = scopeMatcher(offer.scope)
+  const scope: ScopedUnit[] = []
+  lines.forEach((line, lineIndex) => {
+    // A unit priced 0 can neither be discounted nor count towards a condition.
+    if (line.unitPriceCents === 0 || !matches(line)) return
+    const faceCents = faceValueCents(offer, scaledPercent, line.unitPriceCents)
+    if (faceCents === 0 && isPerUnitReward(offer)) return
+    for (const unit of unitsByLine[lineIndex] ?? []) scope.push({ unit, faceCents })
+  })
+  const prepared = {
+    offer,
+    scope,
+    maxUnits: offer.maxUnits ?? Infinity,
+    budgetCents: offer.budgetRemainingCents ?? Infinity,
+    scaledPercent,
+    boundCents: 0,
+  }
+  return { ...prepared, boundCents: optimisticCents(prepared, () => true) }
 }
 
 /**
@@ -153,34 +205,15 @@ function isPerUnitReward(offer: CandidateOffer): boolean {
  */
 export function prepareOffers(
   lines: readonly BasketLine[],
-  slots: readonly UnitSlot[],
+  unitsByLine: readonly (readonly UnitSlot[])[],
   offers: readonly CandidateOffer[],
 ): PreparedOffer[] {
-  const prepared = [...offers]
+  const prepared = offers
     .filter(isApplicable)
     .sort((a, b) => (a.offerId < b.offerId ? -1 : a.offerId > b.offerId ? 1 : 0))
-    .map((offer) => {
-      const scaledPercent = scaledPercentOf(offer);
-      const inScope = lines.map(scopeMatcher(offer.scope));
-      // A unit priced 0 can neither be discounted nor count towards a condition.
-      const units = slots.filter(
-        (slot) =>
-          slot.priceCents > 0 &&
-          inScope[slot.lineIndex] === true &&
-          (!isPerUnitReward(offer) || faceValueCents(offer, scaledPercent, slot.priceCents) > 0),
-      );
-      const base = {
-        offer,
-        units,
-        maxUnits: offer.maxUnits ?? Infinity,
-        budgetCents: offer.budgetRemainingCents ?? Infinity,
-        scaledPercent,
-      };
-      return { ...base, boundCents: boundCents(base) };
-    })
-    .filter((offer) => offer.boundCents > 0);
-
-  for (const { units } of prepared) for (const unit of units) unit.contention += 1;
-  for (const { offer, units, scaledPercent } of prepared) units.sort(preferenceOrder(offer, scaledPercent));
-  return prepared;
+    .map((offer) => prepareOffer(lines, unitsByLine, offer))
+    .filter((offer) => offer.boundCents > 0)
+  for (const { scope } of prepared) for (const { unit } of scope) unit.contention += 1
+  for (const { offer, scope } of prepared) scope.sort(preferenceOrder(offer))
+  return prepared
 }

@@ -1,7 +1,7 @@
 // The pricing engine: pure functions from a basket and candidate offers to discounts and
 // per-unit allocations. No I/O. The rules are explained in docs/pricing.md.
-import type { Application } from './pricing-rewards.ts';
-import { chooseApplications } from './pricing-search.ts';
+import type { Application } from './pricing-rewards.ts'
+import { chooseApplications } from './pricing-search.ts'
 import type {
   AppliedOffer,
   BasketLine,
@@ -11,13 +11,13 @@ import type {
   PricingResult,
   Reward,
   UnitAllocation,
-} from './pricing-types.ts';
-import { expandUnits, prepareOffers, type UnitSlot } from './pricing-units.ts';
-import { assertValidPricingInput } from './pricing-validate.ts';
+} from './pricing-types.ts'
+import { expandUnits, prepareOffers, type UnitSlot } from './pricing-units.ts'
+import { assertValidPricingInput } from './pricing-validate.ts'
 
-export type * from './pricing-types.ts';
-export { clawbackForReturn } from './pricing-clawback.ts';
-export { PricingInputError } from './pricing-validate.ts';
+export type * from './pricing-types.ts'
+export { clawbackForReturn } from './pricing-clawback.ts'
+export { PricingInputError } from './pricing-validate.ts'
 
 /**
  * Prices a basket: picks the combination of candidate offers that gives the customer the
@@ -29,35 +29,35 @@ export function priceBasket(
   lines: readonly BasketLine[],
   offers: readonly CandidateOffer[],
 ): PricingResult {
-  assertValidPricingInput(lines, offers);
-  const units = expandUnits(lines);
-  const applications = chooseApplications(prepareOffers(lines, units, offers));
-  recordShares(applications);
+  assertValidPricingInput(lines, offers)
+  const unitsByLine = expandUnits(lines)
+  const applications = chooseApplications(prepareOffers(lines, unitsByLine, offers))
+  recordShares(applications)
 
-  let totalBeforeCents = 0;
-  for (const line of lines) totalBeforeCents += line.quantity * line.unitPriceCents;
-  let totalDiscountCents = 0;
-  for (const application of applications) totalDiscountCents += application.totalCents;
+  let totalBeforeCents = 0
+  for (const line of lines) totalBeforeCents += line.quantity * line.unitPriceCents
+  let totalDiscountCents = 0
+  for (const application of applications) totalDiscountCents += application.totalCents
 
   return {
-    discounts: summariseDiscounts(units, applications),
+    discounts: summariseDiscounts(applications),
     totalBeforeCents,
     totalDiscountCents,
     totalAfterCents: totalBeforeCents - totalDiscountCents,
-    allocations: units.map(toAllocation),
+    allocations: unitsByLine.flat().map(toAllocation),
     appliedOffers: applications.map(toAppliedOffer).sort(byOfferId),
-  };
+  }
 }
 
 function recordShares(applications: readonly Application[]): void {
   for (const { prepared, grants } of applications) {
-    const isGrouped = prepared.offer.reward.type === 'buy_x_get_y';
+    const isGrouped = prepared.offer.reward.type === 'buy_x_get_y'
     for (const { unit, amountCents, group } of grants) {
       unit.shares.push(
         isGrouped
           ? { offerId: prepared.offer.offerId, amountCents, group }
           : { offerId: prepared.offer.offerId, amountCents },
-      );
+      )
     }
   }
 }
@@ -69,50 +69,49 @@ function toAllocation(unit: UnitSlot): UnitAllocation {
     gtin: unit.gtin,
     unitPriceCents: unit.priceCents,
     shares: unit.shares,
-  };
+  }
 }
 
 /** One row per offer and GTIN, in basket order, as the receipt and the API show them. */
-function summariseDiscounts(units: readonly UnitSlot[], applications: readonly Application[]): Discount[] {
-  const descriptions = new Map(
-    applications.map(({ prepared }) => [prepared.offer.offerId, prepared.offer.description]),
-  );
-  const rows = new Map<string, Discount>();
-  for (const unit of units) {
-    for (const share of unit.shares) {
-      if (share.amountCents === 0) continue;
-      const key = `${share.offerId}\u0000${unit.gtin}`;
-      const row = rows.get(key);
+function summariseDiscounts(applications: readonly Application[]): Discount[] {
+  const rows: { discount: Discount; firstPosition: number }[] = []
+  for (const { prepared, grants } of applications) {
+    const byGtin = new Map<string, { discount: Discount; firstPosition: number }>()
+    for (const { unit, amountCents } of grants) {
+      if (amountCents === 0) continue
+      const row = byGtin.get(unit.gtin)
       if (row) {
-        row.quantity += 1;
-        row.amountCents += share.amountCents;
-      } else {
-        rows.set(key, {
-          offerId: share.offerId,
-          gtin: unit.gtin,
-          description: descriptions.get(share.offerId) ?? '',
-          quantity: 1,
-          amountCents: share.amountCents,
-        });
+        row.discount.quantity += 1
+        row.discount.amountCents += amountCents
+        row.firstPosition = Math.min(row.firstPosition, unit.position)
+        continue
       }
+      const { offerId, description } = prepared.offer
+      const created = {
+        discount: { offerId, gtin: unit.gtin, description, quantity: 1, amountCents },
+        firstPosition: unit.position,
+      }
+      byGtin.set(unit.gtin, created)
+      rows.push(created)
     }
   }
-  return [...rows.values()];
+  // A stable sort: rows that start on the same unit stay in the order the offers applied.
+  return rows.sort((a, b) => a.firstPosition - b.firstPosition).map((row) => row.discount)
 }
 
 function clawbackRuleOf(reward: Reward): ClawbackRule {
   switch (reward.type) {
     case 'buy_x_get_y':
-      return { kind: 'group' };
+      return { kind: 'group' }
     case 'spend_threshold':
-      return { kind: 'threshold', minSpendCents: reward.minSpendCents };
+      return { kind: 'threshold', minSpendCents: reward.minSpendCents }
     default:
-      return { kind: 'per_unit' };
+      return { kind: 'per_unit' }
   }
 }
 
 function toAppliedOffer({ prepared, grants, totalCents }: Application): AppliedOffer {
-  const { offer } = prepared;
+  const { offer } = prepared
   return {
     offerId: offer.offerId,
     rewardType: offer.reward.type,
@@ -120,9 +119,9 @@ function toAppliedOffer({ prepared, grants, totalCents }: Application): AppliedO
     amountCents: totalCents,
     unitsDiscounted: grants.filter((grant) => grant.amountCents > 0).length,
     clawback: clawbackRuleOf(offer.reward),
-  };
+  }
 }
 
 function byOfferId(a: { offerId: string }, b: { offerId: string }): number {
-  return a.offerId < b.offerId ? -1 : a.offerId > b.offerId ? 1 : 0;
+  return a.offerId < b.offerId ? -1 : a.offerId > b.offerId ? 1 : 0
 }
