@@ -180,6 +180,8 @@ export interface RedemptionTable {
   status: Generated<'recorded' | 'voided'>
   voided_at: Timestamp | null
   created_at: DefaultTimestamp
+  /** 0005: the discounted units' allocations and the applied offers, for returns. */
+  pricing: ColumnType<unknown, string | null | undefined, string | null>
 }
 
 export interface RedemptionDiscountTable {
@@ -198,6 +200,8 @@ export interface RedemptionReturnTable {
   response: JSONColumnType<Record<string, unknown>>
   clawback_cents: number
   created_at: DefaultTimestamp
+  /** 0005: the pricing engine's clawback shares of this return. */
+  shares: ColumnType<unknown, string | undefined, string>
 }
 
 export interface OfferUsageTable {
@@ -215,6 +219,11 @@ export interface RainCheckTable {
   value_cents: number
   used_on_list_id: number | null
   created_at: DefaultTimestamp
+  /** 0005 */
+  description: Generated<string>
+  expires_on: DateString | null
+  redeemed_by: number | null
+  cancelled_at: Timestamp | null
 }
 
 export interface ApiKeyTable {
@@ -236,6 +245,108 @@ export interface AuditLogTable {
   entity: string
   entity_id: string | null
   detail: ColumnType<Record<string, unknown>, string | undefined, string>
+}
+
+/** 0006: computed profile (docs/lists.md); profiling columns are null when opted out. */
+export interface CustomerProfileTable {
+  customer_id: number
+  as_of: DateString
+  computed_at: DefaultTimestamp
+  opt_out: Generated<boolean>
+  weekly_spend_cents: Generated<number>
+  eligible: Generated<boolean>
+  spend_cents: number | null
+  margin_cents: number | null
+  rewards_cents: number | null
+  value_cents: number | null
+  value_tier: 'A' | 'B' | 'C' | 'D' | null
+  negative_value: boolean | null
+  trend: 'rising' | 'flat' | 'falling' | null
+  recent_spend_cents: number | null
+  previous_spend_cents: number | null
+  lifecycle: 'new' | 'growing' | 'stable' | 'declining' | 'lapsed' | null
+  life_stage: ColumnType<string[], string[] | undefined, string[]>
+  first_purchase_day: DateString | null
+  last_purchase_day: DateString | null
+  median_gap_days: number | null
+  trips: number | null
+  regular_cycle: boolean | null
+  wallet_share: 'high' | 'medium' | 'low' | null
+}
+
+/** 0006 */
+export interface CustomerSegmentTable {
+  customer_id: number
+  category: string
+  brand_group: 'national' | 'store' | 'switcher'
+  usage: 'low' | 'medium' | 'high'
+  units: number
+  national_units: number
+  spend_cents: number
+}
+
+/** 0006 */
+export interface CategoryUsageCutoffTable {
+  category: string
+  as_of: DateString
+  computed_at: DefaultTimestamp
+  buyers: number
+  low_max: number
+  medium_max: number
+}
+
+/** 0006: a single row */
+export interface ValueTierCutoffTable {
+  id: Generated<boolean>
+  as_of: DateString
+  computed_at: DefaultTimestamp
+  customers: number
+  a_min_cents: number
+  b_min_cents: number
+  c_min_cents: number
+}
+
+/** 0006: units are ten-thousandths of a cent */
+export interface VoucherEntryTable {
+  id: Id
+  customer_id: number
+  sale_id: number
+  kind: 'accrual' | 'reversal'
+  reference: string | null
+  day: DateString
+  spend_cents: number
+  rate_bp: number
+  units: number
+  created_at: DefaultTimestamp
+}
+
+/** 0006 */
+export interface VoucherAccountTable {
+  customer_id: number
+  issued_units: Generated<number>
+  issued_through: DateString | null
+  updated_at: DefaultTimestamp
+}
+
+/** 0006 */
+export interface VoucherTable {
+  id: Id
+  customer_id: number
+  period_start: DateString
+  period_end: DateString
+  value_cents: number
+  issued_on: DateString
+  expires_on: DateString | null
+  redeemed_by: number | null
+  redeemed_at: Timestamp | null
+  created_at: DefaultTimestamp
+}
+
+/** 0006 */
+export interface ListVoucherTable {
+  list_id: number
+  voucher_id: number
+  customer_id: number
 }
 
 export interface LanelistMigrationTable {
@@ -266,4 +377,12 @@ export interface DB {
   api_key: ApiKeyTable
   audit_log: AuditLogTable
   lanelist_migration: LanelistMigrationTable
+  customer_profile: CustomerProfileTable
+  customer_segment: CustomerSegmentTable
+  category_usage_cutoff: CategoryUsageCutoffTable
+  value_tier_cutoff: ValueTierCutoffTable
+  voucher_entry: VoucherEntryTable
+  voucher_account: VoucherAccountTable
+  voucher: VoucherTable
+  list_voucher: ListVoucherTable
 }

@@ -1,0 +1,81 @@
+// Plain words for the printed list: money, dates and rewards as a shopper reads them, and the
+// one escaping function every piece of text on the page goes through.
+
+import type { PriceReward } from '../offers/offer.types.ts'
+
+export interface Locale {
+  /** BCP 47 language tag for dates and money. */
+  locale: string
+  /** ISO 4217 currency of the cents. */
+  currency: string
+}
+
+export const DEFAULT_LOCALE: Locale = { locale: 'en-US', currency: 'USD' }
+
+const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+
+/** For text and attribute values alike: names and product names come from imports and people. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c]!)
+}
+
+export function money(cents: number, loc: Locale = DEFAULT_LOCALE): string {
+  return new Intl.NumberFormat(loc.locale, { style: 'currency', currency: loc.currency }).format(cents / 100)
+}
+
+const asDate = (day: string) => new Date(`${day}T00:00:00Z`)
+const DAY_MS = 86_400_000
+
+/** "Wed, Nov 25" */
+export function shortDay(day: string, loc: Locale = DEFAULT_LOCALE): string {
+  return asDate(day).toLocaleDateString(loc.locale, { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' })
+}
+
+/** "July 1" */
+export function monthDay(day: string, loc: Locale = DEFAULT_LOCALE): string {
+  return asDate(day).toLocaleDateString(loc.locale, { month: 'long', day: 'numeric', timeZone: 'UTC' })
+}
+
+/** "Monday, November 23, 2026" */
+export function longDay(day: string, loc: Locale = DEFAULT_LOCALE): string {
+  return asDate(day).toLocaleDateString(loc.locale, { weekday: 'long', month: 'long', day: 'numeric', year: 'numeric', timeZone: 'UTC' })
+}
+
+/** When the customer will likely need the item, counted from the first day of the list. */
+export function whenInWords(expected: string | null, validFrom: string, loc: Locale = DEFAULT_LOCALE): string {
+  if (!expected) return ''
+  const days = Math.round((asDate(expected).getTime() - asDate(validFrom).getTime()) / DAY_MS)
+  if (days <= 0) return 'Running low now'
+  if (days < 7) return `This week, around ${shortDay(expected, loc)}`
+  if (days < 14) return `Next week, around ${shortDay(expected, loc)}`
+  return `Around ${shortDay(expected, loc)}`
+}
+
+export function rewardInWords(reward: PriceReward | null, loc: Locale = DEFAULT_LOCALE): string {
+  if (!reward) return ''
+  switch (reward.type) {
+    case 'amount_off':
+      return `${money(reward.amountCents, loc)} off`
+    case 'percent_off':
+      return `${reward.percent}% off`
+    case 'fixed_price':
+      return `Only ${money(reward.priceCents, loc)}`
+    case 'buy_x_get_y':
+      return reward.percentOff >= 100 ? `Buy ${reward.buy}, get ${reward.get} free` : `Buy ${reward.buy}, get ${reward.get} at ${reward.percentOff}% off`
+    case 'spend_threshold':
+      return `${money(reward.amountCents, loc)} off when you spend ${money(reward.minSpendCents, loc)}`
+    default:
+      return ''
+  }
+}
+
+/** "Dairy" of "Dairy/Milk"; items without a category go under "Other". */
+export function departmentOf(category: string | null | undefined): string {
+  const first = (category ?? '').split('/')[0]?.trim()
+  return first ? first : 'Other'
+}
+
+/** "Pain relief" of "Health/Pain relief": how a category-only item reads on the list. */
+export function leafOf(category: string): string {
+  return category.split('/').pop()?.trim() || category
+}

@@ -1,0 +1,179 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import type { SegmentConfig } from './segment.config.ts'
+import type { CategoryFacts, CustomerFacts } from './segment.types.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+// One scan of a customer-id range's recent sale lines feeds every rule: the per-category sums
+// (segments, life stage, value) and the trip days (gaps, trend, eligibility). A range is one
+// customer for a single refresh and a chunk of customers for the population refresh, so both
+// read exactly the same facts. Windows are (asOf - N, asOf]: N days, the as-of day included.
+
+const VOUCHER_UNITS_PER_CENT = 10_000
+
+interface FactsRow {
+  customer_id: number
+  created_at: Date
+  opt_out: boolean
+  household: Record<string, unknown>
+  first_day: string | null
+  last_day: string | null
+  trips: number | null
+  median_gap: number | null
+  mean_gap: number | null
+  sd_gap: number | null
+  recent: number
+  previous: number
+  eligibility: number
+  discount: number
+  voucher_units: number
+  categories: [string, number, number, number, number, number][] | null
+}
+
+export function scanDays(cfg: SegmentConfig): number {
+  return Math.max(
+    cfg.segmentWindowDays,
+    cfg.value.windowDays,
+    cfg.lifeStage.recentDays,
+    2 * cfg.trend.recentDays,
+    cfg.lifecycle.gapWindowDays,
+    cfg.eligibility.windowDays,
+  )
+}
+
+export async function aggregateCustomerFacts(
+  db: Db,
+  range: { lo: number; hi: number },
+  asOf: string,
+  cfg: SegmentConfig,
+): Promise<CustomerFacts[]> {
+  const { lo, hi } = range
+  const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
+  const seg = since(cfg.segmentWindowDays)
+  const val = since(cfg.value.windowDays)
+  const life = since(cfg.lifeStage.recentDays)
+  const recent = since(cfg.trend.recentDays)
+  const previous = since(2 * cfg.trend.recentDays)
+  const gap = since(cfg.lifecycle.gapWindowDays)
+  const elig = since(cfg.eligibility.windowDays)
+  const { rows } = await sql<FactsRow>`
+    with c as (
+      select id, created_at, personalisation_opt_out as opt_out, household
+      from customer
+      where id between ${lo} and ${hi} and erased_at is null
+    ),
+    lines as materialized (
+      select s.customer_id, s.day, p.category, p.brand_type,
+             (sl.quantity - sl.returned_quantity)::bigint as units,
+             (sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0) as spend
+      from sale s
+      join sale_line sl on sl.sale_id = s.id
+      left join product p on p.id = sl.product_id
+      -- A chunk bounds both sides by the range, so sale_line's (customer_id, product_id) index reads
+      -- only the chunk's lines instead of the planner hashing the whole table once per chunk; one
+      -- customer's few sales are cheaper by sale_line's primary key alone.
+      where s.customer_id between ${lo} and ${hi} ${lo === hi ? sql`` : sql`and sl.customer_id between ${lo} and ${hi}`}
+        and s.status = 'recorded'
+        and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
+    ),
+    cats as (
+      select customer_id, coalesce(category, '') as category,
+        coalesce(sum(units) filter (where day > ${seg}), 0) as units,
+        coalesce(sum(units) filter (where day > ${seg} and brand_type = 'national'), 0) as national_units,
+        coalesce(sum(spend) filter (where day > ${seg}), 0) as spend,
+        coalesce(sum(spend) filter (where day > ${val}), 0) as value_spend,
+        coalesce(sum(units) filter (where day > ${life}), 0) as recent_units
+      from lines
+      group by 1, 2
+    ),
+    cat_json as (
+      select customer_id,
+        json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories
+      from cats
+      group by customer_id
+    ),
+    gaps as (
+      select customer_id, day - lag(day) over (partition by customer_id order by day) as gap
+      from (select distinct customer_id, day from lines where day > ${gap}) d
+    ),
+    trips as (
+      select customer_id, count(*)::int as trips,
+        percentile_cont(0.5) within group (order by gap) as median_gap,
+        avg(gap)::float8 as mean_gap,
+        stddev_pop(gap)::float8 as sd_gap
+      from gaps
+      group by customer_id
+    ),
+    totals as (
+      select customer_id,
+        coalesce(sum(spend) filter (where day > ${recent}), 0) as recent,
+        coalesce(sum(spend) filter (where day > ${previous} and day <= ${recent}), 0) as previous,
+        coalesce(sum(spend) filter (where day > ${elig}), 0) as eligibility
+      from lines
+      group by customer_id
+    ),
+    disc as (
+      select r.customer_id,
+        coalesce((select sum(amount_cents) from redemption_discount rd where rd.redemption_id = r.id), 0)
+          - coalesce((select sum(clawback_cents) from redemption_return rr where rr.redemption_id = r.id), 0) as cents
+      from redemption r
+      join sale s on s.id = r.sale_id
+      where r.customer_id between ${lo} and ${hi} and r.status = 'recorded'
+        and s.day > ${val} and s.day <= ${asOf}::date
+    ),
+    disc_sum as (select customer_id, sum(cents) as cents from disc group by customer_id),
+    vouch as (
+      select customer_id, sum(units) as units
+      from voucher_entry
+      where customer_id between ${lo} and ${hi} and day > ${val} and day <= ${asOf}::date
+      group by customer_id
+    )
+    select c.id as customer_id, c.created_at, c.opt_out, c.household,
+      (select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
+      (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,
+      t.trips, t.median_gap, t.mean_gap, t.sd_gap,
+      coalesce(tot.recent, 0) as recent, coalesce(tot.previous, 0) as previous, coalesce(tot.eligibility, 0) as eligibility,
+      coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
+      cj.categories
+    from c
+    left join trips t on t.customer_id = c.id
+    left join totals tot on tot.customer_id = c.id
+    left join disc_sum d on d.customer_id = c.id
+    left join vouch v on v.customer_id = c.id
+    left join cat_json cj on cj.customer_id = c.id
+    order by c.id
+  `.execute(db)
+  return rows.map(toFacts)
+}
+
+function toFacts(r: FactsRow): CustomerFacts {
+  const categories: CategoryFacts[] = (r.categories ?? []).map(([category, units, nationalUnits, spendCents, valueSpendCents, recentUnits]) => ({
+    category,
+    units: Number(units),
+    nationalUnits: Number(nationalUnits),
+    spendCents: Number(spendCents),
+    valueSpendCents: Number(valueSpendCents),
+    recentUnits: Number(recentUnits),
+  }))
+  const household = r.household ?? {}
+  return {
+    customerId: r.customer_id,
+    enrolledOn: r.created_at.toISOString().slice(0, 10),
+    optOut: r.opt_out,
+    household: { pets: household.pets === true, baby: household.baby === true },
+    firstPurchaseDay: r.first_day,
+    lastPurchaseDay: r.last_day,
+    trips: r.trips ?? 0,
+    medianGapDays: r.median_gap,
+    meanGapDays: r.mean_gap,
+    stddevGapDays: r.sd_gap,
+    recentSpendCents: Number(r.recent),
+    previousSpendCents: Number(r.previous),
+    eligibilitySpendCents: Number(r.eligibility),
+    discountCents: Number(r.discount),
+    // Rounded to the nearest cent: value is a ranking measure, not a balance (the voucher ledger is exact).
+    voucherCents: Math.round(Number(r.voucher_units) / VOUCHER_UNITS_PER_CENT),
+    categories,
+  }
+}

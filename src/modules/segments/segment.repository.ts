@@ -1,0 +1,212 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import type { SegmentConfig } from './segment.config.ts'
+import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+/** The next chunk of customer ids after `afterId`, as an inclusive range. */
+export async function nextCustomerRange(db: Db, afterId: number, size: number): Promise<{ lo: number; hi: number } | null> {
+  const row = await sql<{ lo: number | null; hi: number | null }>`
+    select min(id) as lo, max(id) as hi
+    from (select id from customer where id > ${afterId} order by id limit ${size}) c
+  `.execute(db)
+  const r = row.rows[0]
+  return r && r.lo !== null && r.hi !== null ? { lo: r.lo, hi: r.hi } : null
+}
+
+/**
+ * Usage quantiles per category over every profiled buyer (not opted out, not erased) in the
+ * segment window. One pass over the window; the result is one row per category.
+ */
+export async function computeUsageCuts(db: Db, asOf: string, cfg: SegmentConfig): Promise<(UsageCut & { category: string; buyers: number })[]> {
+  const measure = cfg.usage.measure === 'units' ? sql`units` : sql`spend`
+  const { rows } = await sql<{ category: string; buyers: number; low_max: number; medium_max: number }>`
+    select category, count(*)::int as buyers,
+      percentile_cont(${cfg.usage.lowQuantile}::float8) within group (order by ${measure}) as low_max,
+      percentile_cont(${cfg.usage.highQuantile}::float8) within group (order by ${measure}) as medium_max
+    from (
+      select s.customer_id, p.category,
+        sum(sl.quantity - sl.returned_quantity) as units,
+        sum((sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)) as spend
+      from sale s
+      join sale_line sl on sl.sale_id = s.id
+      join product p on p.id = sl.product_id
+      join customer c on c.id = s.customer_id
+      where s.status = 'recorded'
+        and s.day > ${asOf}::date - ${cfg.segmentWindowDays}::int and s.day <= ${asOf}::date
+        and not c.personalisation_opt_out and c.erased_at is null
+      group by 1, 2
+      having sum(sl.quantity - sl.returned_quantity) > 0
+    ) per_buyer
+    group by category
+  `.execute(db)
+  return rows.map((r) => ({ category: r.category, buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }))
+}
+
+/** Replaces the whole cut-off table: a category nobody bought in the window loses its cut. */
+export async function replaceUsageCuts(trx: Transaction<DB>, asOf: string, cuts: (UsageCut & { category: string; buyers: number })[]) {
+  await trx.deleteFrom('category_usage_cutoff').execute()
+  if (cuts.length === 0) return
+  await sql`
+    insert into category_usage_cutoff (category, as_of, buyers, low_max, medium_max)
+    select category, ${asOf}::date, buyers, low_max, medium_max
+    from unnest(${cuts.map((c) => c.category)}::text[], ${cuts.map((c) => c.buyers)}::int[],
+                ${cuts.map((c) => c.lowMax)}::float8[], ${cuts.map((c) => c.mediumMax)}::float8[])
+      as u(category, buyers, low_max, medium_max)
+  `.execute(trx)
+}
+
+export async function findUsageCuts(db: Db, categories: string[]): Promise<Map<string, UsageCut & { buyers: number }>> {
+  if (categories.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('category_usage_cutoff')
+    .select(['category', 'buyers', 'low_max', 'medium_max'])
+    .where('category', 'in', categories)
+    .execute()
+  return new Map(rows.map((r) => [r.category, { buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }]))
+}
+
+export async function findAllUsageCuts(db: Db): Promise<Map<string, UsageCut & { buyers: number }>> {
+  const rows = await db.selectFrom('category_usage_cutoff').select(['category', 'buyers', 'low_max', 'medium_max']).execute()
+  return new Map(rows.map((r) => [r.category, { buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }]))
+}
+
+export async function findTierCuts(db: Db): Promise<TierCuts | null> {
+  const row = await db.selectFrom('value_tier_cutoff').select(['a_min_cents', 'b_min_cents', 'c_min_cents']).executeTakeFirst()
+  return row ? { aMin: row.a_min_cents, bMin: row.b_min_cents, cMin: row.c_min_cents } : null
+}
+
+export async function countRankedProfiles(db: Db): Promise<number> {
+  const row = await sql<{ n: number }>`select count(*)::int as n from customer_profile where value_cents is not null`.execute(db)
+  return row.rows[0]?.n ?? 0
+}
+
+/** The value at each 1-based rank position, highest value first. */
+export async function valuesAtRanks(db: Db, positions: number[]): Promise<Map<number, number>> {
+  const { rows } = await sql<{ rn: number; value_cents: number }>`
+    select rn::int, value_cents
+    from (select value_cents, row_number() over (order by value_cents desc) as rn
+          from customer_profile where value_cents is not null) ranked
+    where rn = any(${positions}::int[])
+  `.execute(db)
+  return new Map(rows.map((r) => [r.rn, r.value_cents]))
+}
+
+export async function saveTierCuts(trx: Db, asOf: string, customers: number, cuts: TierCuts) {
+  await trx
+    .insertInto('value_tier_cutoff')
+    .values({ id: true, as_of: asOf, customers, a_min_cents: cuts.aMin, b_min_cents: cuts.bMin, c_min_cents: cuts.cMin })
+    .onConflict((oc) =>
+      oc.column('id').doUpdateSet({
+        as_of: asOf,
+        computed_at: new Date(),
+        customers,
+        a_min_cents: cuts.aMin,
+        b_min_cents: cuts.bMin,
+        c_min_cents: cuts.cMin,
+      }),
+    )
+    .execute()
+}
+
+/** Re-tiers every ranked profile by the cut-offs; writes only the rows whose tier changes. */
+export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
+  const tier = sql`case when value_cents >= ${cuts.aMin} then 'A' when value_cents >= ${cuts.bMin} then 'B'
+                        when value_cents >= ${cuts.cMin} then 'C' else 'D' end`
+  const res = await sql`
+    update customer_profile set value_tier = ${tier}
+    where value_cents is not null and value_tier is distinct from ${tier}
+  `.execute(trx)
+  return Number(res.numAffectedRows ?? 0)
+}
+
+export async function upsertProfiles(trx: Db, profiles: CustomerProfile[]) {
+  if (profiles.length === 0) return
+  const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
+  await sql`
+    insert into customer_profile (
+      customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+      lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+    select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+      lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
+      regular_cycle, wallet_share
+    from unnest(
+      ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
+      ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
+      ${col((p) => p.spendCents)}::bigint[], ${col((p) => p.marginCents)}::bigint[], ${col((p) => p.rewardsCents)}::bigint[],
+      ${col((p) => p.valueCents)}::bigint[], ${col((p) => p.valueTier)}::char(1)[], ${col((p) => p.negativeValue)}::bool[],
+      ${col((p) => p.trend)}::text[], ${col((p) => p.recentSpendCents)}::bigint[], ${col((p) => p.previousSpendCents)}::bigint[],
+      ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
+      ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
+      ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
+      ${col((p) => p.walletShare)}::text[]
+    ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+      lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+    on conflict (customer_id) do update set
+      as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
+      weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
+      margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
+      value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
+      recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
+      lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
+      last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
+      regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share
+  `.execute(trx)
+}
+
+/**
+ * Makes the range's segment rows exactly `rows`: upserts them, then deletes every other row in
+ * the range (stale categories, opted-out and erased customers). Upsert rather than delete-all
+ * so a single refresh racing a chunk refresh of the same customer waits instead of colliding.
+ */
+export async function replaceSegments(trx: Db, range: { lo: number; hi: number }, rows: (CustomerSegment & { customerId: number })[]) {
+  const ids = rows.map((r) => r.customerId)
+  const cats = rows.map((r) => r.category)
+  if (rows.length > 0) {
+    await sql`
+      insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
+      select * from unnest(${ids}::bigint[], ${cats}::text[], ${rows.map((r) => r.brandGroup)}::text[],
+        ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
+        ${rows.map((r) => r.spendCents)}::bigint[])
+      on conflict (customer_id, category) do update set
+        brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
+        national_units = excluded.national_units, spend_cents = excluded.spend_cents
+    `.execute(trx)
+  }
+  await sql`
+    delete from customer_segment s
+    where s.customer_id between ${range.lo} and ${range.hi}
+      and not exists (select 1 from unnest(${ids}::bigint[], ${cats}::text[]) as k(id, category)
+                      where k.id = s.customer_id and k.category = s.category)
+  `.execute(trx)
+}
+
+/** Erased customers keep no profile (their segment rows go with replaceSegments). */
+export async function deleteErasedProfiles(trx: Db, range: { lo: number; hi: number }) {
+  await sql`
+    delete from customer_profile p using customer c
+    where c.id = p.customer_id and p.customer_id between ${range.lo} and ${range.hi} and c.erased_at is not null
+  `.execute(trx)
+}
+
+export function findProfileRows(db: Db, customerIds: number[]) {
+  return db.selectFrom('customer_profile').selectAll().where('customer_id', 'in', customerIds).execute()
+}
+
+export function findSegmentRows(db: Db, customerIds: number[]) {
+  return db
+    .selectFrom('customer_segment')
+    .selectAll()
+    .where('customer_id', 'in', customerIds)
+    .orderBy('customer_id')
+    // Code-point order, the same as segmentsFor's sort, whatever the database's collation.
+    .orderBy(sql`category collate "C"`)
+    .execute()
+}
+
+export type ProfileRow = Awaited<ReturnType<typeof findProfileRows>>[number]
+export type SegmentRow = Awaited<ReturnType<typeof findSegmentRows>>[number]

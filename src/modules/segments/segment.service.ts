@@ -1,0 +1,165 @@
+import type { Kysely, Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { classifyCustomer } from './profile-classify.ts'
+import { aggregateCustomerFacts } from './segment-facts.repository.ts'
+import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
+import * as repo from './segment.repository.ts'
+import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
+import { daysBetween, tierBoundaries } from './value-rules.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+async function writeRange(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[]) {
+  await repo.upsertProfiles(trx, profiles)
+  await repo.replaceSegments(
+    trx,
+    range,
+    profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId }))),
+  )
+  await repo.deleteErasedProfiles(trx, range)
+}
+
+/**
+ * Ranks every profiled customer by value and returns the tier cut-offs (docs/lists.md, "Value
+ * tiers"), or null when nobody is ranked yet.
+ */
+async function rankTierCuts(db: Db, cfg: SegmentConfig): Promise<{ customers: number; cuts: TierCuts } | null> {
+  const n = await repo.countRankedProfiles(db)
+  if (n === 0) return null
+  const { a, b, c } = tierBoundaries(n, cfg.value.tierShares)
+  const at = await repo.valuesAtRanks(db, [a, b, c])
+  const value = (pos: number) => at.get(Math.min(n, Math.max(1, pos)))
+  const aMin = value(a)
+  if (aMin === undefined) return null
+  return { customers: n, cuts: { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin } }
+}
+
+/**
+ * Recomputes one customer's profile and segment cells as of `asOf`, inside the caller's
+ * transaction (the list generator regenerates one customer's list after a redemption with it).
+ * Usage and tier cut-offs come from the last population refresh, so this costs one customer's
+ * history, not everyone's. Returns null, leaving no profile, for an unknown or erased customer.
+ */
+export async function refreshCustomerProfile(
+  trx: Db,
+  customerId: number,
+  asOf: string,
+  overrides?: SegmentConfigOverrides,
+): Promise<CustomerProfile | null> {
+  const cfg = segmentConfig(overrides)
+  const range = { lo: customerId, hi: customerId }
+  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg)
+  if (!facts) {
+    await writeRange(trx, range, [])
+    return null
+  }
+  const usageCuts = await repo.findUsageCuts(trx, facts.categories.map((c) => c.category))
+  const tierCuts = (await repo.findTierCuts(trx)) ?? (await rankTierCuts(trx, cfg))?.cuts ?? null
+  const profile = classifyCustomer(facts, { asOf, computedAt: new Date(), usageCuts, tierCuts, config: cfg })
+  await writeRange(trx, range, [profile])
+  return profile
+}
+
+export interface RefreshAllResult {
+  customers: number
+  optedOut: number
+  eligible: number
+  chunks: number
+  categories: number
+  tierCuts: TierCuts | null
+}
+
+/**
+ * Recomputes every customer's profile as of `asOf`: usage cut-offs first (one pass over the
+ * segment window), then customers in id-ordered chunks, each chunk one aggregation query and one
+ * transaction, so memory is bounded by the chunk whatever the population; then one ranking that
+ * sets every value tier and stores the cut-offs single refreshes use.
+ */
+export async function refreshAllProfiles(
+  db: Kysely<DB>,
+  asOf: string,
+  opts: { config?: SegmentConfigOverrides; onChunk?: (done: number) => void } = {},
+): Promise<RefreshAllResult> {
+  const cfg = segmentConfig(opts.config)
+  const cuts = await repo.computeUsageCuts(db, asOf, cfg)
+  await db.transaction().execute((trx) => repo.replaceUsageCuts(trx, asOf, cuts))
+  const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
+  // Tiers from the previous ranking until this run's ranking replaces them at the end.
+  const previousTierCuts = await repo.findTierCuts(db)
+  const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
+  let after = 0
+  for (;;) {
+    const range = await repo.nextCustomerRange(db, after, cfg.chunkSize)
+    if (!range) break
+    await db.transaction().execute(async (trx) => {
+      const facts = await aggregateCustomerFacts(trx, range, asOf, cfg)
+      const computedAt = new Date()
+      const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
+      await writeRange(trx, range, profiles)
+      result.customers += profiles.length
+      result.optedOut += profiles.filter((p) => p.optOut).length
+      result.eligible += profiles.filter((p) => p.eligible).length
+    })
+    result.chunks++
+    after = range.hi
+    opts.onChunk?.(result.customers)
+  }
+  await db.transaction().execute(async (trx) => {
+    const ranked = await rankTierCuts(trx, cfg)
+    if (!ranked) return
+    await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)
+    await repo.applyTierCuts(trx, ranked.cuts)
+    result.tierCuts = ranked.cuts
+  })
+  return result
+}
+
+function toProfile(row: repo.ProfileRow, segments: CustomerSegment[]): CustomerProfile {
+  const lifeStage = (row.life_stage ?? []) as CustomerProfile['lifeStage']
+  return {
+    customerId: row.customer_id,
+    asOf: row.as_of,
+    computedAt: row.computed_at.toISOString(),
+    optOut: row.opt_out,
+    weeklySpendCents: row.weekly_spend_cents,
+    eligible: row.eligible,
+    spendCents: row.spend_cents,
+    marginCents: row.margin_cents,
+    rewardsCents: row.rewards_cents,
+    valueCents: row.value_cents,
+    valueTier: row.value_tier,
+    negativeValue: row.negative_value,
+    trend: row.trend,
+    recentSpendCents: row.recent_spend_cents,
+    previousSpendCents: row.previous_spend_cents,
+    lifecycle: row.lifecycle,
+    lifeStage,
+    firstPurchaseDay: row.first_purchase_day,
+    lastPurchaseDay: row.last_purchase_day,
+    daysSinceLastTrip: row.last_purchase_day ? daysBetween(row.last_purchase_day, row.as_of) : null,
+    medianGapDays: row.median_gap_days,
+    trips: row.trips,
+    regularCycle: row.regular_cycle,
+    walletShare: row.wallet_share,
+    segments,
+  }
+}
+
+/** Stored profiles (as of their last refresh) with their segment cells, keyed by customer id. */
+export async function findProfiles(db: Db, customerIds: number[]): Promise<Map<number, CustomerProfile>> {
+  if (customerIds.length === 0) return new Map()
+  // Sequential: db may be a transaction, whose one connection runs one query at a time anyway.
+  const rows = await repo.findProfileRows(db, customerIds)
+  const segRows = await repo.findSegmentRows(db, customerIds)
+  const segs = new Map<number, CustomerSegment[]>()
+  for (const s of segRows) {
+    const list = segs.get(s.customer_id) ?? []
+    list.push({ category: s.category, brandGroup: s.brand_group, usage: s.usage, units: s.units, nationalUnits: s.national_units, spendCents: s.spend_cents })
+    segs.set(s.customer_id, list)
+  }
+  return new Map(rows.map((r) => [r.customer_id, toProfile(r, segs.get(r.customer_id) ?? [])]))
+}
+
+export async function findProfile(db: Db, customerId: number): Promise<CustomerProfile | undefined> {
+  return (await findProfiles(db, [customerId])).get(customerId)
+}
