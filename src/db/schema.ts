@@ -101,6 +101,15 @@ export interface ListGenerationTable {
   created_at: DefaultTimestamp
   started_at: Timestamp | null
   finished_at: Timestamp | null
+  prepared_at: Timestamp | null
+  next_seq: Generated<number>
+  settings: ColumnType<unknown, string | undefined, string>
+}
+
+export interface ListGenerationCustomerTable {
+  generation_id: number
+  seq: number
+  customer_id: number
 }
 
 export interface ListTable {
@@ -349,6 +358,25 @@ export interface ListVoucherTable {
   customer_id: number
 }
 
+export interface CustomerStatsTable {
+  customer_id: number
+  time_mode: Generated<'calendar' | 'sequence'>
+  trips: number
+  first_day: number
+  last_day: number
+  stats: JSONColumnType<Record<string, unknown>, string, string>
+  updated_at: DefaultTimestamp
+}
+
+export interface PredictionModelTable {
+  id: Id
+  fitted_at: DefaultTimestamp
+  as_of: DateString | null
+  time_mode: 'calendar' | 'sequence'
+  customers: number
+  model: JSONColumnType<Record<string, unknown>, string, string>
+}
+
 export interface LanelistMigrationTable {
   version: number
   name: string
@@ -364,6 +392,7 @@ export interface DB {
   card: CardTable
   offer: OfferTable
   list_generation: ListGenerationTable
+  list_generation_customer: ListGenerationCustomerTable
   list: ListTable
   list_item: ListItemTable
   list_offer_decision: ListOfferDecisionTable
@@ -385,4 +414,6 @@ export interface DB {
   voucher_account: VoucherAccountTable
   voucher: VoucherTable
   list_voucher: ListVoucherTable
+  customer_stats: CustomerStatsTable
+  prediction_model: PredictionModelTable
 }

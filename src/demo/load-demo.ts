@@ -7,6 +7,7 @@ import type { Database } from '../db/database.ts'
 import { newCardNumber } from '../lib/codes.ts'
 import { createApiKey } from '../modules/api-keys/api-key.service.ts'
 import { importTransactions } from '../modules/imports/transaction-import.service.ts'
+import { rebuildStats } from '../modules/prediction/prediction.service.ts'
 import { createOfferBody } from '../modules/offers/offer.schemas.ts'
 import { createOffer } from '../modules/offers/offer.service.ts'
 import { productInput } from '../modules/products/product.schemas.ts'
@@ -45,6 +46,8 @@ export async function loadDemoIfEmpty(
   for (const offer of demoOffers(demo.products, today)) await createOffer(db, createOfferBody.parse(offer), ACTOR)
   const cards = await insertCustomers(db, demo)
   const history = await importTransactions(db, Readable.from(historyCsv(demo)))
+  // Prediction statistics for the loaded history; the model is fitted on the first list request.
+  await rebuildStats(db)
   const keysFile = opts.dataDir ? await writeDemoKeys(db, demo, opts.dataDir) : null
 
   opts.log.info({ sales: history.salesCreated, ms: Date.now() - started }, 'demo data loaded')
