@@ -7,6 +7,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { readMigrations } from './db/migrate.ts'
 import { prepareDatabase } from './db/prepare.ts'
 import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
+import { startWorker } from './modules/jobs/worker.ts'
+import { listTasks } from './modules/lists/list-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
 
 export interface Service {
@@ -42,6 +44,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const app = await buildApp({ config, database, migrationVersions: versions })
     const address = await app.listen({ port: config.PORT, host: config.HOST })
     const db = database
+    // Runs list generation and post-redemption regeneration; a run interrupted by a restart is
+    // retried from its job (a job a crashed worker held is unlocked when its lock expires).
+    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, log, tasks: listTasks(db.db) }) : undefined
     let stopping: Promise<void> | undefined
     return {
       app,
@@ -50,6 +55,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
       demo,
       stop() {
         stopping ??= (async () => {
+          // The worker first: a running job finishes its chunk while the pool is still open.
+          await worker?.stop()
           await app.close()
           await db.close()
           await embedded?.stop()

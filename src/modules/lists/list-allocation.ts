@@ -1,0 +1,290 @@
+// Offer allocation for one customer's list, as pure functions (issue 7, "Offer allocation").
+// The run calls allocateList for customers in order of value, passing the same budget ledger,
+// so offers go to the most valuable customers first and no budget is ever overdrawn. Every
+// offer that was in play for the customer gets a decision with a reason a service desk can
+// read out (list_offer_decision).
+import { categoryCovers } from '../offers/offer-scope.ts'
+import { offerAppliesToProduct } from '../offers/offer.service.ts'
+import type { Offer, Perk, PriceOffer, PriceReward, ProductFacts } from '../offers/offer.types.ts'
+import { matchTargeting } from '../segments/profile-targeting.ts'
+import type { CustomerProfile } from '../segments/segment.types.ts'
+import type { ListGenerationConfig } from './list-generation.config.ts'
+import type { ListPerk } from './list.types.ts'
+import { leafOf, money } from './list-words.ts'
+
+export interface PredictedProduct {
+  productId: number
+  probability: number
+  expectedDate: string | null
+  /** The predictor's words for the customer, printed as the item's reason. */
+  reason: string
+  product: ProductFacts & { name: string; regularPriceCents: number }
+}
+
+/** An offer active in the list's window; `reference` prices a segment item that has no predicted product. */
+export interface CandidateOffer {
+  offer: Offer
+  reference: { productId: number | null; priceCents: number } | null
+}
+
+/** Budget still open to this run, per offer id; null = unlimited. Mutated as offers are given. */
+export type BudgetLedger = Map<string, { redemptions: number | null; discountCents: number | null }>
+
+export interface AllocationInput {
+  profile: CustomerProfile
+  holdout: boolean
+  predictions: PredictedProduct[]
+  offers: CandidateOffer[]
+  budgets: BudgetLedger
+  config: Pick<ListGenerationConfig, 'maxItems' | 'tierCapCents' | 'minOfferProbability'>
+}
+
+export interface AllocatedItem {
+  productId: number | null
+  category: string | null
+  expectedDate: string | null
+  probability: number | null
+  reason: string
+  offerId: string | null
+  offerValueCents: number | null
+}
+
+export interface OfferDecision {
+  offerId: string
+  given: boolean
+  reason: string
+}
+
+export interface Allocation {
+  items: AllocatedItem[]
+  perks: ListPerk[]
+  decisions: OfferDecision[]
+  totalCouponCents: number
+}
+
+export const REASONS = {
+  holdout:
+    'You were picked at random for a small group whose lists carry no personalised offers this time, so we can measure what the offers do.',
+  budget: "This offer's budget for this round of lists has been used up.",
+  taken: 'Another offer on the same item saves you more.',
+  noProduct: 'No product of this offer is on sale at the moment.',
+} as const
+
+const isTargeted = (o: Offer) => !('everyone' in o.targeting && o.targeting.everyone)
+
+/**
+ * What an offer saves on its expected quantity at the regular price: one unit, or one full
+ * "buy X get Y" set. A spend-threshold offer is worth its amount.
+ */
+export function offerValueCents(reward: PriceReward, priceCents: number): number {
+  switch (reward.type) {
+    case 'amount_off':
+      return Math.min(reward.amountCents, priceCents)
+    case 'percent_off':
+      return Math.round((priceCents * reward.percent) / 100)
+    case 'fixed_price':
+      return Math.max(0, priceCents - reward.priceCents)
+    case 'buy_x_get_y':
+      return Math.round((reward.get * priceCents * reward.percentOff) / 100)
+    case 'spend_threshold':
+      return reward.amountCents
+  }
+}
+
+/** Takes one redemption and `cents` from the ledger, or nothing when either would go below zero. */
+export function takeBudget(ledger: BudgetLedger, offerId: string, cents: number): boolean {
+  const b = ledger.get(offerId)
+  if (!b) return true
+  if (b.redemptions !== null && b.redemptions < 1) return false
+  if (b.discountCents !== null && b.discountCents < cents) return false
+  if (b.redemptions !== null) b.redemptions -= 1
+  if (b.discountCents !== null) b.discountCents -= cents
+  return true
+}
+
+function capReason(profile: CustomerProfile, capCents: number): string {
+  return profile.valueTier
+    ? `Your list already carries the most offer value we give customers in value tier ${profile.valueTier} (${money(capCents)} per list).`
+    : `Your list already carries the most offer value we give per list (${money(capCents)}).`
+}
+
+const notPredicted = (what: string) => `We do not expect you to buy ${what} in the next two weeks.`
+
+function scopeWords(o: Offer): string {
+  if (!o.scope) return 'these products'
+  return 'category' in o.scope ? leafOf(o.scope.category).toLowerCase() : o.name
+}
+
+interface Placement {
+  index: number | null
+  category: string | null
+  productId: number | null
+  expectedDate: string | null
+  probability: number | null
+  valueCents: number
+  why: string
+}
+
+/** Where a targeted segment offer goes when no predicted product is in its scope: timed to the customer's cycle in the category. */
+function segmentPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput): Placement | 'not_predicted' | 'no_product' | null {
+  const t = offer.targeting
+  if ('everyone' in t || !t.segments?.length) return null
+  const cells = input.profile.segments.filter((s) => t.segments!.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage))
+  const timing = input.predictions
+    .filter((p) => cells.some((s) => categoryCovers(s.category, p.product.category)))
+    .sort((a, b) => (a.expectedDate ?? '9999').localeCompare(b.expectedDate ?? '9999'))[0]
+  if (!timing || timing.probability < input.config.minOfferProbability) return 'not_predicted'
+  if (!c.reference) return 'no_product'
+  const category = offer.scope && 'category' in offer.scope ? offer.scope.category : timing.product.category
+  return {
+    index: null,
+    category,
+    productId: c.reference.productId,
+    expectedDate: timing.expectedDate,
+    probability: timing.probability,
+    valueCents: offerValueCents(offer.reward, c.reference.priceCents),
+    why: `Timed to when you usually buy ${leafOf(timing.product.category).toLowerCase()}.`,
+  }
+}
+
+export function allocateList(input: AllocationInput): Allocation {
+  const { profile, holdout, config } = input
+  const shown = input.predictions.slice(0, config.maxItems)
+  const capCents = config.tierCapCents[profile.valueTier ?? 'none']
+  const decisions: OfferDecision[] = []
+  const itemOffer = new Map<number, { offerId: string; valueCents: number }>()
+  const extraItems: AllocatedItem[] = []
+  let total = 0
+
+  // Each price offer's possible placements, best expected saving first.
+  const plans: { c: CandidateOffer; offer: PriceOffer; reasons: string[]; placements: Placement[] }[] = []
+  for (const c of input.offers) {
+    if (c.offer.kind !== 'offer') continue
+    const offer = c.offer
+    const covered = shown.map((p, index) => ({ p, index })).filter(({ p }) => offerAppliesToProduct(offer, p.product))
+    const m = matchTargeting(offer.targeting, profile)
+    if (!m.matches) {
+      // Recorded only where the customer could have expected it: they buy what it covers.
+      if (covered.length) decisions.push({ offerId: offer.id, given: false, reason: m.reasons[0] ?? 'This offer is not for you.' })
+      continue
+    }
+    if (holdout && isTargeted(offer)) {
+      decisions.push({ offerId: offer.id, given: false, reason: REASONS.holdout })
+      continue
+    }
+    const likely = covered.filter(({ p }) => p.probability >= config.minOfferProbability)
+    let placements: Placement[] = likely
+      .map(({ p, index }) => ({
+        index,
+        category: null,
+        productId: p.productId,
+        expectedDate: p.expectedDate,
+        probability: p.probability,
+        valueCents: offerValueCents(offer.reward, p.product.regularPriceCents),
+        why: `We expect you to buy ${p.product.name} in the next two weeks.`,
+      }))
+      .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
+    if (!placements.length) {
+      const seg = segmentPlacement(offer, c, input)
+      if (seg === 'no_product') {
+        decisions.push({ offerId: offer.id, given: false, reason: REASONS.noProduct })
+        continue
+      }
+      if (seg === null || seg === 'not_predicted') {
+        decisions.push({ offerId: offer.id, given: false, reason: notPredicted(scopeWords(offer)) })
+        continue
+      }
+      placements = [seg]
+    }
+    plans.push({ c, offer, reasons: m.reasons, placements })
+  }
+  const best = (p: (typeof plans)[number]) => p.placements[0]!.valueCents * (p.placements[0]!.probability ?? 0)
+  plans.sort((a, b) => best(b) - best(a) || Number(a.offer.id) - Number(b.offer.id))
+
+  for (const plan of plans) {
+    const place = plan.placements.find((p) => p.index === null || !itemOffer.has(p.index))
+    const id = plan.offer.id
+    if (!place) {
+      decisions.push({ offerId: id, given: false, reason: REASONS.taken })
+      continue
+    }
+    if (total + place.valueCents > capCents) {
+      decisions.push({ offerId: id, given: false, reason: capReason(profile, capCents) })
+      continue
+    }
+    if (!takeBudget(input.budgets, id, place.valueCents)) {
+      decisions.push({ offerId: id, given: false, reason: REASONS.budget })
+      continue
+    }
+    total += place.valueCents
+    const saving = `It saves you about ${money(place.valueCents)}.`
+    decisions.push({ offerId: id, given: true, reason: [...plan.reasons, place.why, saving].join(' ') })
+    if (place.index !== null) itemOffer.set(place.index, { offerId: id, valueCents: place.valueCents })
+    else
+      extraItems.push({
+        productId: place.productId,
+        category: place.category,
+        expectedDate: place.expectedDate,
+        probability: place.probability,
+        reason: `${plan.offer.name}: an offer picked for you. ${place.why}`,
+        offerId: id,
+        offerValueCents: place.valueCents,
+      })
+  }
+
+  const predictedItems: AllocatedItem[] = shown.map((p, i) => ({
+    productId: p.productId,
+    category: p.product.category,
+    expectedDate: p.expectedDate,
+    probability: p.probability,
+    reason: p.reason,
+    offerId: itemOffer.get(i)?.offerId ?? null,
+    offerValueCents: itemOffer.get(i)?.valueCents ?? null,
+  }))
+  // Segment items push out the last (least important) predicted items without an offer.
+  let excess = predictedItems.length + extraItems.length - config.maxItems
+  const kept: AllocatedItem[] = []
+  for (let i = predictedItems.length - 1; i >= 0; i--) {
+    const it = predictedItems[i]!
+    if (excess > 0 && it.offerId === null) {
+      excess--
+      continue
+    }
+    kept.unshift(it)
+  }
+  const items = [...kept, ...extraItems]
+
+  const perks = allocatePerks(input, decisions)
+  return { items, perks, decisions, totalCouponCents: items.reduce((s, it) => s + (it.offerValueCents ?? 0), 0) }
+}
+
+function allocatePerks(input: AllocationInput, decisions: OfferDecision[]): ListPerk[] {
+  const perks: ListPerk[] = []
+  for (const c of input.offers) {
+    if (c.offer.kind !== 'perk') continue
+    const perk: Perk = c.offer
+    const covers = perk.scope ? input.predictions.some((p) => offerAppliesToProduct(perk, p.product)) : true
+    const m = matchTargeting(perk.targeting, input.profile)
+    if (!m.matches) {
+      if (perk.scope && covers) decisions.push({ offerId: perk.id, given: false, reason: m.reasons[0] ?? 'This perk is not for you.' })
+      continue
+    }
+    if (input.holdout && isTargeted(perk)) {
+      decisions.push({ offerId: perk.id, given: false, reason: REASONS.holdout })
+      continue
+    }
+    if (!covers) {
+      decisions.push({ offerId: perk.id, given: false, reason: notPredicted(scopeWords(perk)) })
+      continue
+    }
+    decisions.push({ offerId: perk.id, given: true, reason: m.reasons.join(' ') })
+    perks.push({
+      offerId: perk.id,
+      perkType: perk.reward.perkType,
+      name: perk.name,
+      content: perk.reward.content,
+      ...(perk.reward.url ? { url: perk.reward.url } : {}),
+    })
+  }
+  return perks
+}

@@ -1,0 +1,88 @@
+// SQL of list generation runs: the run row, its snapshot of customers in allocation order,
+// and the counters each chunk advances in its own transaction.
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+export function insertRun(trx: Db, r: { asOf: string; customerIds: number[] | null; force: boolean; requestedBy: string | null; settings: unknown }) {
+  return trx
+    .insertInto('list_generation')
+    .values({ as_of: r.asOf, customer_ids: r.customerIds, force: r.force, requested_by: r.requestedBy, settings: JSON.stringify(r.settings ?? {}) })
+    .returningAll()
+    .executeTakeFirstOrThrow()
+}
+
+export function findRun(db: Db, id: number) {
+  return db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirst()
+}
+
+export type RunRow = NonNullable<Awaited<ReturnType<typeof findRun>>>
+
+export function lockRun(trx: Transaction<DB>, id: number) {
+  return trx.selectFrom('list_generation').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+}
+
+export async function markRunning(db: Db, id: number): Promise<void> {
+  await db
+    .updateTable('list_generation')
+    .set({ status: 'running', started_at: sql`coalesce(started_at, now())`, error: null })
+    .where('id', '=', id)
+    .execute()
+}
+
+export async function markFinished(db: Db, id: number, status: 'succeeded' | 'failed', error: string | null = null): Promise<void> {
+  await db.updateTable('list_generation').set({ status, error, finished_at: new Date() }).where('id', '=', id).execute()
+}
+
+/** The last attempt's error, kept while the queue retries. */
+export async function recordError(db: Db, id: number, error: string): Promise<void> {
+  await db.updateTable('list_generation').set({ error }).where('id', '=', id).execute()
+}
+
+/**
+ * Snapshots the run's customers (all with a profile, or the requested ones) in allocation
+ * order: value tier, then value, highest first; customers without a tier last. One statement,
+ * so no customer list is held in memory whatever the population.
+ */
+export async function snapshotCustomers(trx: Transaction<DB>, id: number, customerIds: number[] | null): Promise<number> {
+  await trx.deleteFrom('list_generation_customer').where('generation_id', '=', id).execute()
+  const filter = customerIds ? sql`and c.id = any(${customerIds}::bigint[])` : sql``
+  const res = await sql`
+    insert into list_generation_customer (generation_id, seq, customer_id)
+    select ${id}, row_number() over (order by p.value_tier asc nulls last, p.value_cents desc nulls last, c.id), c.id
+    from customer c left join customer_profile p on p.customer_id = c.id
+    where c.erased_at is null ${filter}`.execute(trx)
+  const total = Number(res.numAffectedRows ?? 0n)
+  await trx.updateTable('list_generation').set({ total, prepared_at: new Date(), next_seq: 1 }).where('id', '=', id).execute()
+  return total
+}
+
+export function findChunk(db: Db, id: number, fromSeq: number, size: number) {
+  return db
+    .selectFrom('list_generation_customer')
+    .select(['seq', 'customer_id'])
+    .where('generation_id', '=', id)
+    .where('seq', '>=', fromSeq)
+    .orderBy('seq')
+    .limit(size)
+    .execute()
+}
+
+export async function advanceRun(
+  trx: Transaction<DB>,
+  id: number,
+  d: { nextSeq: number; done: number; listsCreated: number; notEligible: number; current: number },
+): Promise<void> {
+  await trx
+    .updateTable('list_generation')
+    .set((eb) => ({
+      next_seq: d.nextSeq,
+      done: eb('done', '+', d.done),
+      lists_created: eb('lists_created', '+', d.listsCreated),
+      skipped_not_eligible: eb('skipped_not_eligible', '+', d.notEligible),
+      skipped_current: eb('skipped_current', '+', d.current),
+    }))
+    .where('id', '=', id)
+    .execute()
+}

@@ -1,0 +1,199 @@
+// List generation runs and single-customer regeneration (issue 7, "Runs and rendering").
+//
+// Budgets: a list's offers are not redeemed yet, so they must not touch the offer's used
+// counters (those count what the lanes gave). A run reserves instead: each offer's budget for
+// the run is what the lanes left when the run (or its resumed job) started, less what the
+// run's own committed lists carry (offer_value_cents per item, one redemption per list). The
+// reservation is recomputed from those rows on resume, so a restart neither forgets nor counts
+// twice. The lane still enforces the hard budget at redemption.
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { AppError, notFound } from '../../lib/errors.ts'
+import { insertAudit } from '../audit/audit.repository.ts'
+import { enqueueJob } from '../jobs/job.repository.ts'
+import { refreshAllProfiles, refreshCustomerProfile } from '../segments/segment.service.ts'
+import { listGenerationConfig, type ListGenerationOverrides } from './list-generation.config.ts'
+import { candidateOffers, cloneLedger, ledgerFor, predictionsFor, writeChunk, type ChunkContext } from './list-generation.service.ts'
+import * as runRepo from './list-run.repository.ts'
+import * as writer from './list-writer.repository.ts'
+import { getList } from './list.service.ts'
+import type { ShoppingList } from './list.types.ts'
+
+export interface ListGeneration {
+  id: string
+  asOf: string
+  status: 'queued' | 'running' | 'succeeded' | 'failed'
+  force: boolean
+  customerIds: string[] | null
+  total: number
+  done: number
+  listsCreated: number
+  skipped: { notEligible: number; listStillCurrent: number }
+  error: string | null
+  createdAt: string
+  startedAt: string | null
+  finishedAt: string | null
+}
+
+function toGeneration(r: runRepo.RunRow): ListGeneration {
+  return {
+    id: String(r.id),
+    asOf: r.as_of,
+    status: r.status,
+    force: r.force,
+    customerIds: r.customer_ids ? r.customer_ids.map(String) : null,
+    total: r.total,
+    done: r.done,
+    listsCreated: r.lists_created,
+    skipped: { notEligible: r.skipped_not_eligible, listStillCurrent: r.skipped_current },
+    error: r.error,
+    createdAt: r.created_at.toISOString(),
+    startedAt: r.started_at?.toISOString() ?? null,
+    finishedAt: r.finished_at?.toISOString() ?? null,
+  }
+}
+
+/** Records the run and enqueues its job in one transaction: the run exists iff its job does. */
+export async function startGeneration(
+  db: Kysely<DB>,
+  input: { asOf: string; customerIds?: number[] | undefined; force?: boolean | undefined; settings?: ListGenerationOverrides | undefined },
+  actor: string,
+): Promise<ListGeneration> {
+  listGenerationConfig(input.settings)
+  return db.transaction().execute(async (trx) => {
+    const row = await runRepo.insertRun(trx, {
+      asOf: input.asOf,
+      customerIds: input.customerIds ?? null,
+      force: input.force ?? false,
+      requestedBy: actor,
+      settings: input.settings ?? {},
+    })
+    await insertAudit(trx, { actor, action: 'list_generation.start', entity: 'list_generation', entityId: row.id, detail: { asOf: input.asOf, force: row.force, customers: input.customerIds?.length ?? null } })
+    await enqueueJob(trx, 'list_generation_run', { generationId: String(row.id) }, { jobKey: `list_generation:${row.id}`, maxAttempts: 5 })
+    return toGeneration(row)
+  })
+}
+
+export async function getGeneration(db: Kysely<DB>, id: number): Promise<ListGeneration> {
+  const row = await runRepo.findRun(db, id)
+  if (!row) throw notFound('list generation', id)
+  return toGeneration(row)
+}
+
+export interface RunHooks {
+  /** Called before each chunk's transaction commits; tests throw here to simulate a crash. */
+  beforeChunkCommit?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
+}
+
+/**
+ * The body of the 'list_generation_run' job. Prepares once (profiles refreshed, customers
+ * snapshotted in value order), then writes chunk after chunk, each with the run's counters in
+ * its transaction. A retried job continues from the last committed chunk; an error is recorded
+ * and rethrown so the queue retries, and the last attempt leaves the run 'failed'.
+ */
+export async function runGeneration(db: Kysely<DB>, generationId: number, opts: { finalAttempt?: boolean; hooks?: RunHooks } = {}): Promise<void> {
+  const run = await runRepo.findRun(db, generationId)
+  if (!run || run.status === 'succeeded' || run.status === 'failed') return
+  const config = listGenerationConfig(run.settings as ListGenerationOverrides)
+  try {
+    await runRepo.markRunning(db, generationId)
+    if (!run.prepared_at) {
+      if (run.customer_ids) {
+        for (let i = 0; i < run.customer_ids.length; i += config.chunkSize) {
+          const ids = run.customer_ids.slice(i, i + config.chunkSize)
+          await db.transaction().execute(async (trx) => {
+            for (const id of ids) await refreshCustomerProfile(trx, id, run.as_of)
+          })
+        }
+      } else await refreshAllProfiles(db, run.as_of)
+      await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
+    }
+    const offers = await candidateOffers(db, run.as_of)
+    let budgets = ledgerFor(offers, await writer.findRunAllocations(db, generationId))
+    let next = (await runRepo.findRun(db, generationId))?.next_seq ?? 1
+    for (;;) {
+      const chunk = await runRepo.findChunk(db, generationId, next, config.chunkSize)
+      const last = chunk[chunk.length - 1]
+      if (!last) break
+      const ids = chunk.map((c) => c.customer_id)
+      const predictions = await predictionsFor(db, ids, run.as_of, config.predictions)
+      const ledger = cloneLedger(budgets)
+      const ctx: ChunkContext = {
+        asOf: run.as_of,
+        config,
+        offers,
+        budgets: ledger,
+        generationId,
+        trigger: 'run',
+        force: run.force,
+        requireEligible: true,
+        skipCurrent: true,
+        holdoutKey: `run:${generationId}`,
+      }
+      const fromSeq = next
+      await db.transaction().execute(async (trx) => {
+        const r = await writeChunk(trx, ids, predictions, ctx)
+        await runRepo.advanceRun(trx, generationId, { nextSeq: last.seq + 1, done: ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
+        await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq })
+      })
+      budgets = ledger
+      next = last.seq + 1
+    }
+    await runRepo.markFinished(db, generationId, 'succeeded')
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err)
+    if (opts.finalAttempt) await runRepo.markFinished(db, generationId, 'failed', message)
+    else await runRepo.recordError(db, generationId, message)
+    throw err
+  }
+}
+
+/**
+ * One customer's list now, by the chunk code: 'redemption' after a sale, void or return (only
+ * for customers who have a list or are eligible), 'manual' from the back office (always).
+ * Returns undefined when a redemption regeneration had nothing to do.
+ */
+export async function regenerateCustomerList(
+  db: Kysely<DB>,
+  customerId: number,
+  opts: { asOf?: string | undefined; trigger: 'redemption' | 'manual'; actor?: string; settings?: ListGenerationOverrides },
+): Promise<ShoppingList | undefined> {
+  const asOf = opts.asOf ?? new Date().toISOString().slice(0, 10)
+  const config = listGenerationConfig(opts.settings)
+  const exists = await writer.customerIsLive(db, customerId)
+  if (!exists) {
+    if (opts.trigger === 'redemption') return undefined
+    throw notFound('customer', customerId)
+  }
+  const offers = await candidateOffers(db, asOf)
+  const predictions = await predictionsFor(db, [customerId], asOf, config.predictions)
+  const listId = await db.transaction().execute(async (trx) => {
+    const profile = await refreshCustomerProfile(trx, customerId, asOf)
+    if (!profile) return undefined
+    if (opts.trigger === 'redemption' && !profile.eligible) {
+      const [cur] = await writer.findCurrentLists(trx, [customerId])
+      if (!cur) return undefined
+    }
+    const ctx: ChunkContext = {
+      asOf,
+      config,
+      offers,
+      budgets: ledgerFor(offers),
+      generationId: null,
+      trigger: opts.trigger,
+      force: true,
+      requireEligible: false,
+      skipCurrent: false,
+      holdoutKey: `cycle:${asOf}`,
+    }
+    const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
+    const id = r.lists.get(customerId)
+    if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
+    return id
+  })
+  if (listId === undefined) {
+    if (opts.trigger === 'manual') throw new AppError('conflict', `customer ${customerId} could not be profiled`)
+    return undefined
+  }
+  return getList(db, listId)
+}

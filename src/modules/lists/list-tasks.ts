@@ -1,0 +1,34 @@
+// graphile-worker tasks of the list module. boot.ts starts the worker with these; tests run
+// queued jobs synchronously with runListJobsOnce.
+import { Logger, runOnce, type TaskList } from 'graphile-worker'
+import type { Kysely } from 'kysely'
+import type pg from 'pg'
+import type { DB } from '../../db/schema.ts'
+import { regenerateCustomerList, runGeneration, type RunHooks } from './list-run.service.ts'
+
+const idOf = (payload: unknown, key: string): number => {
+  const raw = (payload as Record<string, unknown> | null)?.[key]
+  const id = Number(raw)
+  if (!Number.isSafeInteger(id) || id <= 0) throw new Error(`job payload needs a numeric ${key}, got ${JSON.stringify(raw)}`)
+  return id
+}
+
+export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
+  return {
+    list_generation_run: async (payload, helpers) => {
+      // attempts already counts this one: the last attempt records the run as failed.
+      const finalAttempt = helpers.job.attempts >= helpers.job.max_attempts
+      await runGeneration(db, idOf(payload, 'generationId'), { finalAttempt, hooks })
+    },
+    regenerate_list: async (payload) => {
+      await regenerateCustomerList(db, idOf(payload, 'customerId'), { trigger: 'redemption' })
+    },
+  }
+}
+
+const silent = new Logger(() => () => {})
+
+/** Runs every job that is due now, then returns (graphile-worker's runOnce): for tests and scripts. */
+export async function runListJobsOnce(pool: pg.Pool, db: Kysely<DB>, hooks: RunHooks = {}): Promise<void> {
+  await runOnce({ pgPool: pool, taskList: listTasks(db, hooks), concurrency: 1, noHandleSignals: true, logger: silent })
+}

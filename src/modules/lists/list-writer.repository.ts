@@ -1,0 +1,150 @@
+// SQL for writing generated lists: product facts for predictions, offer reference prices,
+// the run's own offer allocations, and the list, item and decision rows.
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import type { OfferScope } from '../offers/offer.types.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+export async function customerIsLive(db: Db, customerId: number): Promise<boolean> {
+  const row = await db.selectFrom('customer').select('id').where('id', '=', customerId).where('erased_at', 'is', null).executeTakeFirst()
+  return row !== undefined
+}
+
+export async function findProductFacts(db: Db, ids: number[]) {
+  if (!ids.length) return new Map<number, { gtin: string | null; category: string; brandType: 'national' | 'store'; name: string; regularPriceCents: number }>()
+  const rows = await db
+    .selectFrom('product')
+    .select(['id', 'gtin', 'category', 'brand_type', 'name', 'regular_price_cents'])
+    .where('id', 'in', ids)
+    .execute()
+  return new Map(
+    rows.map((r) => [r.id, { gtin: r.gtin, category: r.category, brandType: r.brand_type, name: r.name, regularPriceCents: r.regular_price_cents ?? 0 }]),
+  )
+}
+
+/**
+ * A product in the offer's scope to price a segment item by: the median regular price of the
+ * active products it covers (the product itself when the scope is one GTIN).
+ */
+export async function findScopeReference(db: Db, scope: OfferScope): Promise<{ productId: number | null; priceCents: number } | null> {
+  let q = db.selectFrom('product').where('active', '=', true).where('regular_price_cents', 'is not', null)
+  if ('gtins' in scope) q = q.where('gtin', 'in', scope.gtins.length ? scope.gtins : ['-'])
+  else {
+    const prefix = scope.category.replace(/[\\%_]/g, (c) => `\\${c}`)
+    q = q.where((eb) => eb.or([eb('category', '=', scope.category), eb('category', 'like', `${prefix}/%`)]))
+    if (scope.brandType) q = q.where('brand_type', '=', scope.brandType)
+  }
+  const row = await q
+    .select([
+      sql<number>`percentile_disc(0.5) within group (order by regular_price_cents)`.as('price'),
+      sql<number>`min(id)`.as('product_id'),
+      sql<number>`count(*)::int`.as('n'),
+    ])
+    .executeTakeFirst()
+  if (!row || !row.n) return null
+  return { productId: 'gtins' in scope && row.n === 1 ? Number(row.product_id) : null, priceCents: Number(row.price) }
+}
+
+/** What this run's lists already allocated per offer: the run's reservation against each budget. */
+export async function findRunAllocations(db: Db, generationId: number) {
+  const rows = await db
+    .selectFrom('list_item')
+    .innerJoin('list', 'list.id', 'list_item.list_id')
+    .where('list.generation_id', '=', generationId)
+    .where('list_item.offer_id', 'is not', null)
+    .select(['list_item.offer_id', sql<number>`count(*)::int`.as('n'), sql<number>`coalesce(sum(list_item.offer_value_cents), 0)::bigint`.as('cents')])
+    .groupBy('list_item.offer_id')
+    .execute()
+  return new Map(rows.map((r) => [String(r.offer_id), { redemptions: r.n, discountCents: Number(r.cents) }]))
+}
+
+export function findCurrentLists(db: Db, customerIds: number[]) {
+  if (!customerIds.length) return Promise.resolve([])
+  return db
+    .selectFrom('list')
+    .select(['id', 'customer_id', 'cycle_start', 'valid_until', 'holdout', 'generation_id'])
+    .where('customer_id', 'in', customerIds)
+    .where('status', '=', 'current')
+    .execute()
+}
+
+/** Customers who already have a list from this run (a resumed or retried chunk skips them). */
+export async function findCustomersWithRunList(db: Db, generationId: number, customerIds: number[]): Promise<Set<number>> {
+  if (!customerIds.length) return new Set()
+  const rows = await db.selectFrom('list').select('customer_id').where('generation_id', '=', generationId).where('customer_id', 'in', customerIds).execute()
+  return new Set(rows.map((r) => r.customer_id))
+}
+
+export async function supersedeCurrentList(trx: Transaction<DB>, customerId: number): Promise<void> {
+  await trx.updateTable('list').set({ status: 'superseded' }).where('customer_id', '=', customerId).where('status', '=', 'current').execute()
+}
+
+export interface NewList {
+  customerId: number
+  barcode: string
+  generationId: number | null
+  cycleStart: string
+  validFrom: string
+  validUntil: string
+  trigger: 'run' | 'redemption' | 'manual'
+  holdout: boolean
+  totalCouponCents: number
+  perks: unknown[]
+}
+
+/** Inserts the list, or returns undefined when a run list for this customer and cycle exists (list_one_per_run_cycle). */
+export async function insertList(trx: Transaction<DB>, l: NewList): Promise<number | undefined> {
+  const row = await trx
+    .insertInto('list')
+    .values({
+      customer_id: l.customerId,
+      barcode: l.barcode,
+      generation_id: l.generationId,
+      cycle_start: l.cycleStart,
+      valid_from: l.validFrom,
+      valid_until: l.validUntil,
+      trigger: l.trigger,
+      holdout: l.holdout,
+      total_coupon_cents: l.totalCouponCents,
+      perks: JSON.stringify(l.perks),
+    })
+    .onConflict((oc) => oc.columns(['customer_id', 'cycle_start']).where('trigger', '=', 'run').doNothing())
+    .returning('id')
+    .executeTakeFirst()
+  return row?.id
+}
+
+export async function insertItems(
+  trx: Transaction<DB>,
+  listId: number,
+  customerId: number,
+  items: { productId: number | null; category: string | null; expectedDate: string | null; probability: number | null; reason: string; offerId: string | null; offerValueCents: number | null }[],
+): Promise<void> {
+  if (!items.length) return
+  await trx
+    .insertInto('list_item')
+    .values(
+      items.map((it, i) => ({
+        list_id: listId,
+        rank: i + 1,
+        customer_id: customerId,
+        product_id: it.productId,
+        category: it.category,
+        expected_date: it.expectedDate,
+        probability: it.probability,
+        reason: it.reason,
+        offer_id: it.offerId === null ? null : Number(it.offerId),
+        offer_value_cents: it.offerValueCents,
+      })),
+    )
+    .execute()
+}
+
+export async function insertDecisions(trx: Transaction<DB>, listId: number, customerId: number, decisions: { offerId: string; given: boolean; reason: string }[]) {
+  if (!decisions.length) return
+  await trx
+    .insertInto('list_offer_decision')
+    .values(decisions.map((d) => ({ list_id: listId, offer_id: Number(d.offerId), customer_id: customerId, given: d.given, reason: d.reason })))
+    .execute()
+}

@@ -1,0 +1,144 @@
+import t from 'tap'
+import { enqueueJob } from '../../src/modules/jobs/job.repository.ts'
+import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
+import { runGeneration, startGeneration } from '../../src/modules/lists/list-run.service.ts'
+import { buildTestApp } from '../helpers/app.ts'
+import { AS_OF, population } from './list-generation-fixtures.ts'
+
+t.test('generation runs end to end through the HTTP routes', async (t) => {
+  const { call, createKey, database } = await buildTestApp(t)
+  const { db, pool } = database
+  const key = await createKey('backoffice')
+  const pop = await population(db)
+  const all = [...pop.regular, pop.small, pop.optedOut]
+
+  t.test('validation and auth', async (t) => {
+    t.equal((await call(null, { method: 'POST', url: '/v1/list-generations', payload: { asOf: AS_OF } })).statusCode, 401)
+    const bad = await call(key, { method: 'POST', url: '/v1/list-generations', payload: { asOf: '2026-02-30', customerIds: ['x'] } })
+    t.equal(bad.statusCode, 400)
+    t.match(JSON.stringify(bad.json().errors), /asOf.*customerIds/s)
+    t.equal((await call(key, { method: 'GET', url: '/v1/list-generations/999999' })).statusCode, 404)
+    t.equal((await call(key, { method: 'GET', url: '/v1/list-generations/999999/lists' })).statusCode, 404)
+  })
+
+  const start = await call(key, { method: 'POST', url: '/v1/list-generations', payload: { asOf: AS_OF } })
+  t.equal(start.statusCode, 202)
+  const runId = start.json().id as string
+  t.same(start.json(), { id: runId, status: 'queued' })
+  await runListJobsOnce(pool, db)
+  const status = (await call(key, { method: 'GET', url: `/v1/list-generations/${runId}` })).json()
+  t.match(status, { status: 'succeeded', total: all.length, done: all.length, listsCreated: 7, skipped: { notEligible: 1, listStillCurrent: 0 }, error: null })
+  t.ok(status.startedAt && status.finishedAt)
+
+  const lists = await db.selectFrom('list').selectAll().where('generation_id', '=', Number(runId)).execute()
+  t.equal(lists.length, 7)
+  t.notOk(lists.some((l) => l.customer_id === pop.small), 'the small spender got no list')
+  t.ok(lists.every((l) => l.status === 'current' && l.trigger === 'run' && l.valid_from === AS_OF && l.valid_until === '2026-12-06'))
+
+  t.test('offers: budgets respected, opted out only untargeted, every decision with a reason', async (t) => {
+    const items = await db.selectFrom('list_item').selectAll().where('list_id', 'in', lists.map((l) => l.id)).execute()
+    t.ok(items.length >= 7 * 3, 'predicted items on every list')
+    const bakery = items.filter((i) => i.offer_id === pop.offers.bakery)
+    t.equal(bakery.length, 2, 'the scarce offer (2 redemptions) went to exactly two lists')
+    const optedList = lists.find((l) => l.customer_id === pop.optedOut)!
+    const optedItems = items.filter((i) => i.list_id === optedList.id && i.offer_id !== null)
+    t.ok(optedItems.every((i) => i.offer_id === pop.offers.dairy), 'opted out: only the offer for everyone')
+    const trials = items.filter((i) => i.offer_id === pop.offers.trial)
+    t.ok(trials.length >= 1, 'heavy national coffee buyers got the store-brand trial')
+    t.ok(trials.every((i) => i.product_id === null && i.category === 'Pantry/Coffee'))
+    const decisions = await db.selectFrom('list_offer_decision').selectAll().where('list_id', 'in', lists.map((l) => l.id)).execute()
+    t.ok(decisions.every((d) => d.reason.length > 10))
+    const budgetOut = decisions.filter((d) => d.offer_id === pop.offers.bakery && !d.given)
+    t.ok(budgetOut.some((d) => /budget/.test(d.reason)), 'the withheld scarce offer says its budget ran out')
+    t.ok(lists.filter((l) => l.customer_id !== pop.optedOut).every((l) => (l.perks as unknown[]).length === 1), 'the perk is on the lists')
+    // Highest value first: the two bakery offers went to the two most valuable customers.
+    const ranked = await db.selectFrom('customer_profile').select(['customer_id']).where('customer_id', 'in', pop.regular).orderBy('value_cents', 'desc').limit(2).execute()
+    const bakeryCustomers = bakery.map((i) => i.customer_id).sort()
+    t.same(bakeryCustomers, ranked.map((r) => r.customer_id).sort())
+  })
+
+  t.test('NDJSON export and print', async (t) => {
+    const res = await call(key, { method: 'GET', url: `/v1/list-generations/${runId}/lists` })
+    t.equal(res.statusCode, 200)
+    t.match(res.headers['content-type'], /application\/x-ndjson/)
+    const rows = res.body.trim().split('\n').map((l) => JSON.parse(l))
+    t.equal(rows.length, 7)
+    t.ok(rows.every((r) => r.generationId === runId && /^LL\d{13}$/.test(r.barcode) && Array.isArray(r.items) && !('storeName' in r)))
+    const one = (await call(key, { method: 'GET', url: `/v1/lists/${rows[0].id}` })).json()
+    t.same(rows[0], one, 'same shape as GET /v1/lists/{id}')
+    const print = await call(key, { method: 'GET', url: `/v1/list-generations/${runId}/print` })
+    t.equal(print.statusCode, 200)
+    t.match(print.headers['content-type'], /text\/html/)
+    for (const r of rows) t.ok(print.body.includes(r.barcode), `printed ${r.barcode}`)
+  })
+
+  t.test('a re-run skips current lists; force regenerates', async (t) => {
+    const again = await call(key, { method: 'POST', url: '/v1/list-generations', payload: { asOf: AS_OF } })
+    await runListJobsOnce(pool, db)
+    const s = (await call(key, { method: 'GET', url: `/v1/list-generations/${again.json().id}` })).json()
+    t.match(s, { status: 'succeeded', listsCreated: 0, skipped: { notEligible: 1, listStillCurrent: 7 } })
+    const forced = await call(key, { method: 'POST', url: '/v1/list-generations', payload: { asOf: AS_OF, force: true, customerIds: pop.regular.map(String) } })
+    await runListJobsOnce(pool, db)
+    const f = (await call(key, { method: 'GET', url: `/v1/list-generations/${forced.json().id}` })).json()
+    t.match(f, { status: 'succeeded', total: 6, listsCreated: 6, skipped: { notEligible: 0, listStillCurrent: 0 } })
+    const current = await db.selectFrom('list').select(['customer_id', 'generation_id']).where('status', '=', 'current').execute()
+    t.equal(current.length, 7, 'one current list per customer')
+    t.equal(current.filter((c) => c.generation_id === Number(f.id)).length, 6)
+    const perCycle = await db.selectFrom('list').select(['customer_id']).where('trigger', '=', 'run').where('cycle_start', '=', AS_OF).execute()
+    t.equal(new Set(perCycle.map((r) => r.customer_id)).size, perCycle.length, 'no customer has two run lists for one cycle')
+  })
+
+  t.test('resume after a crash mid-run, and failure on the last attempt', async (t) => {
+    const run = await startGeneration(db, { asOf: '2026-11-24', force: true, settings: { chunkSize: 3, holdoutShare: 0.5 } }, 'test')
+    const id = Number(run.id)
+    let crashed = false
+    const hooks = {
+      beforeChunkCommit: ({ fromSeq }: { fromSeq: number }) => {
+        if (fromSeq > 1 && !crashed) {
+          crashed = true
+          throw new Error('simulated crash')
+        }
+      },
+    }
+    await t.rejects(runGeneration(db, id, { hooks }), /simulated crash/)
+    let row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    t.match(row, { status: 'running', done: 3, next_seq: 4, error: 'simulated crash' })
+    const firstChunk = await db.selectFrom('list').select('customer_id').where('generation_id', '=', id).execute()
+    await runGeneration(db, id, { hooks })
+    row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    t.match(row, { status: 'succeeded', total: 8, done: 8 })
+    t.equal(row.lists_created + row.skipped_not_eligible, 8)
+    const written = await db.selectFrom('list').select(['customer_id', 'holdout', 'id']).where('generation_id', '=', id).execute()
+    t.equal(new Set(written.map((w) => w.customer_id)).size, written.length, 'nobody written twice')
+    t.ok(firstChunk.every((c) => written.some((w) => w.customer_id === c.customer_id)))
+    const held = written.filter((w) => w.holdout)
+    t.ok(held.length > 0, 'some customers were held out at a 50% share')
+    const heldItems = await db.selectFrom('list_item').select('offer_id').where('list_id', 'in', held.map((h) => h.id)).where('offer_id', 'is not', null).execute()
+    t.ok(heldItems.every((i) => i.offer_id === pop.offers.dairy), 'held-out lists carry only untargeted offers')
+
+    const failing = await startGeneration(db, { asOf: '2026-11-25', force: true }, 'test')
+    const boom = { beforeChunkCommit: () => { throw new Error('disk full') } }
+    await t.rejects(runGeneration(db, Number(failing.id), { hooks: boom, finalAttempt: true }))
+    const f = (await call(key, { method: 'GET', url: `/v1/list-generations/${failing.id}` })).json()
+    t.match(f, { status: 'failed', error: 'disk full', done: 0 })
+    t.ok(f.finishedAt)
+  })
+
+  t.test('single-customer regeneration: the task after a redemption, and generate now', async (t) => {
+    const customer = pop.regular[0]!
+    const before = await db.selectFrom('list').select(['id']).where('customer_id', '=', customer).where('status', '=', 'current').executeTakeFirstOrThrow()
+    await enqueueJob(db, 'regenerate_list', { customerId: String(customer) }, { jobKey: `regen:${customer}` })
+    await runListJobsOnce(pool, db)
+    const after = await db.selectFrom('list').selectAll().where('customer_id', '=', customer).where('status', '=', 'current').executeTakeFirstOrThrow()
+    t.not(after.id, before.id)
+    t.equal(after.trigger, 'redemption')
+    t.equal(after.generation_id, null)
+
+    const now = await call(key, { method: 'POST', url: `/v1/customers/${pop.small}/lists`, payload: { asOf: AS_OF } })
+    t.equal(now.statusCode, 201, 'generated even below the eligibility threshold')
+    t.match(now.json(), { customerId: String(pop.small), trigger: 'manual', status: 'current', validFrom: AS_OF })
+    const current = await call(key, { method: 'GET', url: `/v1/customers/${pop.small}/lists/current` })
+    t.equal(current.json().id, now.json().id)
+    t.equal((await call(key, { method: 'POST', url: '/v1/customers/99999999/lists', payload: {} })).statusCode, 404)
+  })
+})
