@@ -13,8 +13,12 @@ import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts'
 import { customerRoutes } from './modules/customers/customer.routes.ts'
 import { healthRoutes } from './modules/health/health.routes.ts'
 import { importRoutes } from './modules/imports/import.routes.ts'
+import { listGenerationRoutes } from './modules/lists/list-generation.routes.ts'
+import { listRoutes } from './modules/lists/list.routes.ts'
 import { offerRoutes } from './modules/offers/offer.routes.ts'
+import { profileRoutes } from './modules/profiles/profile.routes.ts'
 import { productRoutes } from './modules/products/product.routes.ts'
+import { redemptionRoutes } from './modules/redemptions/redemption.routes.ts'
 import { storeRoutes } from './modules/stores/store.routes.ts'
 import auth from './plugins/auth.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
@@ -92,6 +96,10 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(customerRoutes, { db: database.db })
     await api.register(offerRoutes, { db: database.db })
     await api.register(importRoutes, { db: database.db })
+    await api.register(listRoutes, { db: database.db })
+    await api.register(listGenerationRoutes, { db: database.db })
+    await api.register(profileRoutes, { db: database.db })
+    await api.register(redemptionRoutes, { db: database.db })
   })
 
   return app

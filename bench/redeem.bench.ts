@@ -1,0 +1,525 @@
+// The lane's write path under load (issue 5). Run:
+//   npm run bench:redeem -- [--customers 10000] [--duration 20] [--connections 16] [--pool 10] [--tpcb-seconds 10]
+// Starts an embedded PostgreSQL (or uses DATABASE_URL, which must point to an empty
+// database), loads a demo population with a year of history, gives every customer a current
+// list with offers, starts the service in its own process, and drives POST /v1/redemptions
+// from many simulated lanes with 30-line baskets. Then, on the same database at the same
+// concurrency, it runs pgbench's TPC-B-like transaction from Node with pg, as a yardstick
+// that moves with the machine: the ratio is what to compare across machines. It prints the
+// CPU each part used, so a run on a shared machine shows how much it was shared.
+// BENCH_PROF=1 writes a CPU profile of the service to /tmp/redeem-prof; BENCH_PG_LOG=1
+// shows PostgreSQL's log. Figures and what limits them: docs/redemptions.md.
+import { fork } from 'node:child_process'
+import { createRequire } from 'node:module'
+import { randomInt } from 'node:crypto'
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import pino from 'pino'
+import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
+import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
+import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
+
+const { values: opt } = parseArgs({
+  options: {
+    customers: { type: 'string', default: '10000' },
+    duration: { type: 'string', default: '20' },
+    connections: { type: 'string', default: '16' },
+    pool: { type: 'string', default: '10' },
+    'tpcb-seconds': { type: 'string', default: '10' },
+  },
+})
+const CUSTOMERS = Number(opt.customers)
+const DURATION = Number(opt.duration)
+const CONNECTIONS = Number(opt.connections)
+const POOL = Number(opt.pool)
+const TPCB_SECONDS = Number(opt['tpcb-seconds'])
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const LINES_PER_BASKET = 30
+const OFFERS_PER_LIST = 8
+
+// autocannon ships no types; the part used here.
+interface CannonResult {
+  requests: { average: number; total: number }
+  latency: { p50: number; p99: number; p99_9: number; max: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>
+
+const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function copyRows(client: pg.PoolClient, statement: string, rows: Iterable<string>): Promise<void> {
+  const stream = client.query(copyFrom(statement))
+  async function* chunks() {
+    let buf = ''
+    for (const row of rows) {
+      buf += row
+      if (buf.length > 1 << 16) {
+        yield buf
+        buf = ''
+      }
+    }
+    if (buf) yield buf
+  }
+  await pipeline(Readable.from(chunks()), stream)
+}
+
+// ------------------------------------------------------------------ population
+interface Population {
+  cards: string[]
+  barcodes: string[]
+  homeStore: string[]
+  /** GTINs each customer buys regularly. */
+  needs: string[][]
+  /** Offers on each customer's list. */
+  listOffers: number[][]
+  offerGtins: Map<number, string[]>
+  products: readonly DemoProduct[]
+}
+
+async function loadPopulation(pool: pg.Pool, baseUrl: string): Promise<Population> {
+  const today = new Date().toISOString().slice(0, 10)
+  const demo = generateDemo({ customers: CUSTOMERS, endDate: today })
+  const products = demo.products
+  const client = await pool.connect()
+  const cards: string[] = []
+  const homeStore: string[] = []
+  const needs: string[][] = []
+  try {
+    await client.query(`insert into store (id, name, timezone) select * from unnest($1::text[], $2::text[], $3::text[])`, [
+      DEMO_STORES.map((s) => s.id), DEMO_STORES.map((s) => s.name), DEMO_STORES.map((s) => s.timezone),
+    ])
+    const lanes = DEMO_STORES.flatMap((s) => s.lanes.map((l) => [s.id, l]))
+    await client.query(`insert into lane (store_id, id) select * from unnest($1::text[], $2::text[])`, [lanes.map((l) => l[0]), lanes.map((l) => l[1])])
+    await client.query(
+      `insert into product (id, gtin, name, category, brand, brand_type, manufacturer, size, regular_price_cents)
+       overriding system value
+       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])`,
+      [products.map((_, i) => i + 1), products.map((p) => p.gtin.padStart(14, '0')), products.map((p) => p.name), products.map((p) => p.category),
+        products.map((p) => p.brand), products.map((p) => p.brandType), products.map((p) => p.manufacturer), products.map((p) => p.size), products.map((p) => p.regularPriceCents)],
+    )
+    const productId = new Map(products.map((p, i) => [p.gtin.padStart(14, '0'), i + 1]))
+
+    const seen = new Set<string>()
+    for (const c of demo.customers()) {
+      let card = newCardNumber()
+      while (seen.has(card)) card = newCardNumber()
+      seen.add(card)
+      cards.push(card)
+      homeStore.push(c.homeStoreId)
+      needs.push(demo.trueNeeds(c).map((n) => n.gtins[0]!.padStart(14, '0')))
+    }
+    const ids = cards.map((_, i) => i + 1)
+    await client.query(
+      `insert into customer (id, external_id, home_store_id) overriding system value select * from unnest($1::bigint[], $2::text[], $3::text[])`,
+      [ids, ids.map((i) => `C${i}`), homeStore],
+    )
+    await client.query(`insert into card (number, customer_id) select * from unnest($1::text[], $2::bigint[])`, [cards, ids])
+
+    // A year of history: COPY, sales and lines in step, ids assigned here.
+    say('loading a year of history')
+    let saleId = 0
+    let lineCount = 0
+    const saleRows: string[] = []
+    const lineRows: string[] = []
+    const flush = async () => {
+      await copyRows(client, 'copy sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day, total_before_cents) from stdin', saleRows)
+      await copyRows(client, 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin', lineRows)
+      saleRows.length = 0
+      lineRows.length = 0
+    }
+    for (let i = 0; i < CUSTOMERS; i++) {
+      for (const tx of demo.transactions({ index: i })) {
+        saleId++
+        let total = 0
+        tx.lines.forEach((l, n) => {
+          const gtin = l.gtin.padStart(14, '0')
+          total += l.quantity * l.unitPriceCents
+          lineRows.push(`${saleId}\t${n + 1}\t${i + 1}\t${productId.get(gtin) ?? '\\N'}\t${gtin}\t${l.quantity}\t${l.unitPriceCents}\n`)
+        })
+        lineCount += tx.lines.length
+        saleRows.push(`${saleId}\t${i + 1}\t${tx.storeId}\t${tx.laneId}\timport\t${tx.transactionId}\t${tx.occurredAt}\t${tx.occurredAt.slice(0, 10)}\t${total}\n`)
+      }
+      if (lineRows.length > 200_000) await flush()
+    }
+    await flush()
+    await client.query(`select setval(pg_get_serial_sequence('sale', 'id'), $1), setval(pg_get_serial_sequence('customer', 'id'), $2),
+                               setval(pg_get_serial_sequence('product', 'id'), $3)`, [saleId, CUSTOMERS, products.length])
+    say(`history: ${saleId} sales, ${lineCount} lines`)
+  } finally {
+    client.release()
+  }
+
+  // Offers through the API (validated like any back-office offer): the demo set, and one per
+  // popular category, rotating the reward types the engine knows.
+  const validFrom = new Date(Date.now() - 7 * 86_400_000).toISOString().slice(0, 10)
+  const validUntil = new Date(Date.now() + 27 * 86_400_000).toISOString().slice(0, 10)
+  const bodies: Record<string, unknown>[] = demoOffers(products, today).map((o) => ({ ...o, validFrom, validUntil }))
+  const byCategory = new Map<string, number>()
+  for (const p of products) byCategory.set(p.category, (byCategory.get(p.category) ?? 0) + p.popularity)
+  const top = [...byCategory].sort((a, b) => b[1] - a[1]).slice(0, 40).map(([c]) => c)
+  const rewards = [
+    { type: 'amount_off', amountCents: 50 },
+    { type: 'percent_off', percent: 15 },
+    { type: 'buy_x_get_y', buy: 2, get: 1 },
+    { type: 'amount_off', amountCents: 100 },
+    { type: 'spend_threshold', minSpendCents: 800, amountCents: 150 },
+  ]
+  top.forEach((category, i) =>
+    bodies.push({
+      name: `${category} deal`, description: `Save on ${category}`, scope: { category }, reward: rewards[i % rewards.length],
+      targeting: { everyone: true }, validFrom, validUntil, limits: { redemptionsPerCustomer: 5 }, fundedBy: 'store',
+      ...(i % 4 === 0 ? { budget: { maxRedemptions: 1_000_000 } } : {}),
+    }),
+  )
+  const offerGtins = new Map<number, string[]>()
+  for (const body of bodies) {
+    const res = await fetch(`${baseUrl}/v1/offers`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify(body) })
+    if (res.status !== 201) throw new Error(`offer: ${res.status} ${await res.text()}`)
+    const { id, scope } = (await res.json()) as { id: string; scope: { gtins?: string[]; category?: string; brandType?: string } }
+    const inScope = products
+      .filter((p) => (scope.gtins ? scope.gtins.includes(p.gtin.padStart(14, '0')) : p.category === scope.category || p.category.startsWith(`${scope.category}/`)) && (!scope.brandType || scope.brandType === p.brandType))
+      .map((p) => p.gtin.padStart(14, '0'))
+    if (inScope.length > 0) offerGtins.set(Number(id), inScope)
+  }
+
+  // A current list per customer: offers that fit what they buy first, then others, drawn at
+  // random as a list generator spreading offers over customers would (not the same eight
+  // offers on every list, which would make every sale queue on the same offer rows).
+  const allOffers = [...offerGtins.keys()]
+  const listOffers: number[][] = []
+  const barcodes: string[] = []
+  const shuffled = <T,>(xs: T[]): T[] => {
+    const a = [...xs]
+    for (let k = a.length - 1; k > 0; k--) {
+      const j = randomInt(k + 1)
+      ;[a[k], a[j]] = [a[j]!, a[k]!]
+    }
+    return a
+  }
+  for (let i = 0; i < CUSTOMERS; i++) {
+    const mine = new Set(needs[i])
+    const fit = shuffled(allOffers.filter((o) => offerGtins.get(o)!.some((g) => mine.has(g))))
+    const chosen = new Set(fit.slice(0, OFFERS_PER_LIST))
+    while (chosen.size < OFFERS_PER_LIST) chosen.add(allOffers[randomInt(allOffers.length)]!)
+    listOffers.push([...chosen])
+    barcodes.push(newListBarcode())
+  }
+  await pool.query(
+    `insert into list (id, customer_id, barcode, cycle_start, valid_from, valid_until, trigger) overriding system value
+     select i, i, b, $2::date, $2::date, $2::date + 13, 'run' from unnest($1::text[]) with ordinality as u(b, i)`,
+    [barcodes, validFrom],
+  )
+  const items = listOffers.flatMap((offers, i) => offers.map((o, r) => [i + 1, r + 1, o]))
+  await pool.query(
+    `insert into list_item (list_id, rank, customer_id, reason, offer_id)
+     select l, r, l, 'bench', o from unnest($1::bigint[], $2::int[], $3::bigint[]) as u(l, r, o)`,
+    [items.map((x) => x[0]), items.map((x) => x[1]), items.map((x) => x[2])],
+  )
+  await pool.query(`select setval(pg_get_serial_sequence('list', 'id'), $1)`, [CUSTOMERS])
+  await pool.query('vacuum analyze')
+  // Flush the load now, so the measured run does not pay for writing it out.
+  await pool.query('checkpoint').catch(() => say('(no checkpoint: the database user may not run one)'))
+  return { cards, barcodes, homeStore, needs, listOffers, offerGtins, products }
+}
+
+// ------------------------------------------------------------------ baskets
+/** 30 lines: what the customer buys regularly, a couple of list-offer items, the rest popular products. */
+function basketTemplates(pop: Population, keys: Map<string, string>, count: number): { key: string; prefix: string; suffix: string }[] {
+  const popular = [...pop.products].sort((a, b) => b.popularity - a.popularity).slice(0, 200)
+  const price = new Map(pop.products.map((p) => [p.gtin.padStart(14, '0'), p.regularPriceCents]))
+  const templates = []
+  for (let n = 0; n < count; n++) {
+    const i = randomInt(CUSTOMERS)
+    const gtins = new Set<string>()
+    for (const g of pop.needs[i]!.slice(0, 18)) gtins.add(g)
+    for (const o of pop.listOffers[i]!.slice(0, 3)) {
+      const inScope = pop.offerGtins.get(o)!
+      gtins.add(inScope[randomInt(inScope.length)]!)
+    }
+    while (gtins.size < LINES_PER_BASKET) gtins.add(popular[randomInt(popular.length)]!.gtin.padStart(14, '0'))
+    const items = [...gtins].slice(0, LINES_PER_BASKET).map((gtin) => {
+      const r = randomInt(10)
+      return { gtin, quantity: r < 7 ? 1 : r < 9 ? 2 : 3, unitPriceCents: price.get(gtin) ?? 199 }
+    })
+    const storeId = pop.homeStore[i]!
+    const lanes = DEMO_STORES.find((s) => s.id === storeId)!.lanes
+    const scannedCode = randomInt(5) === 0 ? pop.barcodes[i]! : pop.cards[i]!
+    const rest = { storeId, laneId: lanes[randomInt(lanes.length)], scannedCode, items }
+    // posTransactionId and occurredAt are filled in per request.
+    templates.push({ key: keys.get(storeId)!, prefix: '{"posTransactionId":"', suffix: `,${JSON.stringify(rest).slice(1)}` })
+  }
+  return templates
+}
+
+// ------------------------------------------------------------------ TPC-B reference
+async function setupTpcb(pool: pg.Pool, scale: number): Promise<void> {
+  await pool.query(`
+    drop table if exists pgbench_accounts, pgbench_branches, pgbench_tellers, pgbench_history;
+    create table pgbench_branches (bid int primary key, bbalance int, filler char(88)) with (fillfactor = 100);
+    create table pgbench_tellers (tid int primary key, bid int, tbalance int, filler char(84)) with (fillfactor = 100);
+    create table pgbench_accounts (aid int primary key, bid int, abalance int, filler char(84)) with (fillfactor = 100);
+    create table pgbench_history (tid int, bid int, aid int, delta int, mtime timestamp, filler char(22));
+    insert into pgbench_branches select b, 0 from generate_series(1, ${scale}) b;
+    insert into pgbench_tellers select t, (t - 1) / 10 + 1, 0 from generate_series(1, ${scale * 10}) t;
+    insert into pgbench_accounts select a, (a - 1) / 100000 + 1, 0 from generate_series(1, ${scale * 100_000}) a;`)
+  await pool.query('vacuum analyze pgbench_branches, pgbench_tellers, pgbench_accounts, pgbench_history')
+}
+
+/** pgbench's built-in "TPC-B (sort of)": five statements in a transaction, from C clients. */
+async function runTpcb(url: string, scale: number, clients: number, seconds: number): Promise<{ tps: number; errors: number }> {
+  const end = Date.now() + seconds * 1000
+  let done = 0
+  let errors = 0
+  await Promise.all(
+    Array.from({ length: clients }, async () => {
+      const c = new pg.Client({ connectionString: url })
+      await c.connect()
+      try {
+        while (Date.now() < end) {
+          const aid = 1 + randomInt(scale * 100_000)
+          const bid = 1 + randomInt(scale)
+          const tid = 1 + randomInt(scale * 10)
+          const delta = randomInt(-5000, 5001)
+          try {
+            await c.query('begin')
+            await c.query('update pgbench_accounts set abalance = abalance + $1 where aid = $2', [delta, aid])
+            await c.query('select abalance from pgbench_accounts where aid = $1', [aid])
+            await c.query('update pgbench_tellers set tbalance = tbalance + $1 where tid = $2', [delta, tid])
+            await c.query('update pgbench_branches set bbalance = bbalance + $1 where bid = $2', [delta, bid])
+            await c.query('insert into pgbench_history (tid, bid, aid, delta, mtime) values ($1, $2, $3, $4, current_timestamp)', [tid, bid, aid, delta])
+            await c.query('commit')
+            done++
+          } catch {
+            errors++
+            await c.query('rollback').catch(() => {})
+          }
+        }
+      } finally {
+        await c.end()
+      }
+    }),
+  )
+  return { tps: done / seconds, errors }
+}
+
+// ------------------------------------------------------------------ CPU accounting
+/** CPU seconds used so far by a process (Linux /proc), or by the whole machine (pid 0). */
+function cpuSeconds(pid: number): number {
+  try {
+    if (pid === 0) {
+      const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
+      const busy = fields.map(Number).filter((_, i) => i !== 3 && i !== 4) // all but idle and iowait
+      return busy.reduce((a, b) => a + b, 0) / 100
+    }
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+    return (Number(stat[11]) + Number(stat[12])) / 100
+  } catch {
+    return NaN
+  }
+}
+
+/** CPU seconds so far of each process of a PostgreSQL server: the postmaster and its children. */
+function postgresCpu(dataDir: string | null): Map<number, number> {
+  const cpu = new Map<number, number>()
+  if (!dataDir) return cpu
+  try {
+    const postmaster = Number(readFileSync(`${dataDir}/pg/postmaster.pid`, 'utf8').split('\n')[0])
+    cpu.set(postmaster, cpuSeconds(postmaster))
+    for (const d of readdirSync('/proc')) {
+      if (!/^[0-9]+$/.test(d)) continue
+      try {
+        if (readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster)) cpu.set(Number(d), cpuSeconds(Number(d)))
+      } catch {
+        // the process ended while we looked
+      }
+    }
+  } catch {
+    // no embedded server (DATABASE_URL): not measured
+  }
+  return cpu
+}
+
+/** CPU used between two samples by processes alive at the second (a process that ended in between is lost). */
+function cpuBetween(before: Map<number, number>, after: Map<number, number>, which: (pid: number) => boolean = () => true): number {
+  if (after.size === 0) return NaN
+  let sum = 0
+  for (const [pid, s] of after) if (which(pid)) sum += s - (before.get(pid) ?? 0)
+  return sum
+}
+
+/** A PostgreSQL process serving a client connection, as opposed to a background process. */
+function isBackend(pid: number): boolean {
+  try {
+    return / 127\.0\.0\.1\(\d+\)/.test(readFileSync(`/proc/${pid}/cmdline`, 'utf8'))
+  } catch {
+    return false
+  }
+}
+
+// ------------------------------------------------------------------ main
+async function main(): Promise<void> {
+  const log = pino({ level: process.env.BENCH_PG_LOG ? 'debug' : 'warn' })
+  let url = process.env.DATABASE_URL
+  let stopDb = async () => {}
+  let dataDir: string | null = null
+  if (!url) {
+    dataDir = '.lanelist-bench'
+    rmSync(dataDir, { recursive: true, force: true })
+    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
+    url = embedded.url
+    stopDb = async () => {
+      await embedded.stop()
+      rmSync(dataDir!, { recursive: true, force: true })
+    }
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  pool.on('error', () => {})
+  let service: ReturnType<typeof fork> | undefined
+  try {
+    await prepareDatabase(pool)
+    const { rows } = await pool.query('select count(*)::int as n from customer')
+    if (rows[0].n > 0) throw new Error('DATABASE_URL must point to an empty database: the benchmark loads its own population')
+
+    const port = await freePort()
+    service = fork('src/server.ts', [], {
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/redeem-prof'] : [])],
+      env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn', LANELIST_WORKER: '0', LANELIST_DB_POOL_MAX: String(POOL) },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    })
+    const base = `http://127.0.0.1:${port}`
+    for (let i = 0; ; i++) {
+      const ok = await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)
+      if (ok) break
+      if (i > 600) throw new Error('the service did not become ready')
+      await new Promise((r) => setTimeout(r, 100))
+    }
+
+    say(`loading ${CUSTOMERS} customers`)
+    const pop = await loadPopulation(pool, base)
+    const keys = new Map<string, string>()
+    for (const s of DEMO_STORES) {
+      const res = await fetch(`${base}/v1/api-keys`, { method: 'POST', headers: { authorization: `Bearer ${ADMIN_KEY}`, 'content-type': 'application/json' }, body: JSON.stringify({ role: 'pos', storeId: s.id, name: `bench ${s.id}` }) })
+      keys.set(s.id, ((await res.json()) as { key: string }).key)
+    }
+    const templates = basketTemplates(pop, keys, 20_000)
+    let seq = 0
+    const statuses = new Map<number, number>()
+    const drive = (seconds: number) =>
+      autocannon({
+        url: base,
+        connections: CONNECTIONS,
+        duration: seconds,
+        requests: [
+          {
+            method: 'POST',
+            path: '/v1/redemptions',
+            setupRequest: (req: Record<string, unknown>) => {
+              const t = templates[seq++ % templates.length]!
+              req.headers = { 'content-type': 'application/json', authorization: `Bearer ${t.key}` }
+              req.body = `${t.prefix}B${process.pid}-${seq}","occurredAt":"${new Date().toISOString()}"${t.suffix}`
+              return req
+            },
+            onResponse: (status: number) => {
+              statuses.set(status, (statuses.get(status) ?? 0) + 1)
+            },
+          },
+        ],
+      })
+    // The list module's worker (not running here: LANELIST_WORKER=0, the task is not written
+    // yet) takes each regeneration job within a second; emulate it draining the queue, so
+    // the job table stays as small as it would be.
+    const drain = setInterval(() => {
+      pool
+        .query(`select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs
+                  where task_identifier = 'regenerate_list' and locked_at is null))`)
+        .catch(() => {})
+    }, 500)
+    say('warming up (3 s)')
+    await drive(3)
+    statuses.clear()
+    // The tables the lane writes started empty: plans cached on them so far (the foreign-key
+    // checks' above all) scan them whole. Autovacuum would analyse them within a minute or
+    // so and the plans would be redone; do it now so the run measures the steady state.
+    await pool.query(`analyze redemption, redemption_discount, offer_usage, rain_check, sale, sale_line, graphile_worker._private_jobs`)
+    say(`driving POST /v1/redemptions: ${CONNECTIONS} lanes, ${DURATION} s`)
+    const dbStats = () =>
+      pool.query(`select xact_commit::int as commits, xact_rollback::int as rollbacks, deadlocks::int as deadlocks
+                    from pg_stat_database where datname = current_database()`).then((r) => r.rows[0] as Record<string, number>)
+    const scans = () =>
+      pool.query(`select schemaname || '.' || relname as t, seq_scan::int as s, seq_tup_read::bigint as r from pg_stat_all_tables`).then((r) => new Map(r.rows.map((x) => [x.t as string, [x.s as number, Number(x.r)]])))
+    const scans0 = await scans()
+    const before = await dbStats()
+    const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(service.pid ?? -1), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
+    const result = await drive(DURATION)
+    const cpu = {
+      all: cpuSeconds(0) - cpu0.all,
+      service: cpuSeconds(service.pid ?? -1) - cpu0.service,
+      bench: (process.cpuUsage(cpu0.bench).user + process.cpuUsage(cpu0.bench).system) / 1e6,
+      pg: 0,
+      pgBackends: 0,
+    }
+    const pgNow = postgresCpu(dataDir)
+    cpu.pg = cpuBetween(cpu0.pg, pgNow)
+    cpu.pgBackends = cpuBetween(cpu0.pg, pgNow, isBackend)
+    const after = await dbStats()
+    clearInterval(drain)
+    await new Promise((r) => setTimeout(r, 600)) // statistics are sent every 500 ms
+    const scans1 = await scans()
+    const seqScans = [...scans1].map(([t, [n = 0, rows = 0]]) => [t, n - (scans0.get(t)?.[0] ?? 0), rows - (scans0.get(t)?.[1] ?? 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[2] - a[2]).slice(0, 5)
+    const { rows: disc } = await pool.query(`select count(*)::int as n, coalesce(sum(total_discount_cents), 0)::bigint as cents from sale where source = 'lane'`)
+
+    say(`TPC-B reference: ${CONNECTIONS} clients, ${TPCB_SECONDS} s`)
+    service.kill('SIGTERM')
+    await new Promise((r) => service!.once('exit', r))
+    service = undefined
+    const scale = 10
+    await setupTpcb(pool, scale)
+    const tpcb = await runTpcb(url, scale, CONNECTIONS, TPCB_SECONDS)
+
+    const rps = result.requests.average
+    const errors = result.errors + result.timeouts + (result.non2xx ?? 0)
+    const lines = [
+      '',
+      `redemptions (POST /v1/redemptions, ${LINES_PER_BASKET}-line baskets, ${CUSTOMERS} customers, ${CONNECTIONS} lanes, ${DURATION} s, pool ${POOL})`,
+      `  requests/s  ${rps.toFixed(0)}   (total ${result.requests.total})`,
+      `  latency ms  p50 ${result.latency.p50}   p99 ${result.latency.p99}   p99.9 ${result.latency.p99_9}   max ${result.latency.max}`,
+      `  errors      ${errors}   (connection errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`,
+      `  statuses    ${[...statuses].map(([s, n]) => `${s}: ${n}`).join(', ')}`,
+      `  database    ${after.commits! - before.commits!} commits, ${after.rollbacks! - before.rollbacks!} rollbacks (retried writes and other failures), ${after.deadlocks! - before.deadlocks!} deadlocks`,
+      `  CPU         ${(cpu.all / DURATION).toFixed(2)} cores busy on the machine: service ${(cpu.service / DURATION).toFixed(2)}, load generator ${(cpu.bench / DURATION).toFixed(2)}, PostgreSQL ${(cpu.pg / DURATION).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / DURATION).toFixed(2)}`,
+      `  CPU per redemption  service ${((cpu.service * 1000) / result.requests.total).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / result.requests.total).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / result.requests.total).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
+      `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'}`,
+      `  discounts   ${disc[0].n} lane sales recorded in all, ${(Number(disc[0].cents) / 100).toFixed(2)} dollars of discounts`,
+      `TPC-B-like reference (pgbench's script from Node pg, scale ${scale}, ${CONNECTIONS} clients, ${TPCB_SECONDS} s)`,
+      `  transactions/s  ${tpcb.tps.toFixed(0)}   errors ${tpcb.errors}`,
+      `ratio redemptions/TPC-B  ${(rps / tpcb.tps).toFixed(2)}`,
+      `targets: >= 800/s ${rps >= 800 ? 'met' : 'NOT met'}; p99 < 30 ms ${result.latency.p99 < 30 ? 'met' : 'NOT met'}; zero errors ${errors === 0 ? 'met' : 'NOT met'}; ratio >= 0.4 ${rps / tpcb.tps >= 0.4 ? 'met' : 'NOT met'}`,
+    ]
+    process.stdout.write(`${lines.join('\n')}\n`)
+  } finally {
+    service?.kill('SIGTERM')
+    await pool.end()
+    await stopDb()
+  }
+}
+
+await main()

@@ -1,0 +1,193 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { executePrepared } from './redemption-sql.ts'
+
+export interface SaleLineWrite {
+  productId: number | null
+  gtin: string
+  quantity: number
+  unitPriceCents: number
+  discountCents: number
+}
+
+export interface DiscountWrite {
+  offerId: number
+  gtin: string
+  quantity: number
+  amountCents: number
+  unitCents: number[]
+}
+
+export interface RedemptionWrite {
+  customerId: number
+  storeId: string
+  laneId: string
+  posTransactionId: string
+  requestHash: string
+  offline: boolean
+  occurredAt: string
+  day: string
+  listId: number | null
+  totalBeforeCents: number
+  totalDiscountCents: number
+  /** The response without its redemptionId, which the statement fills in. */
+  response: Record<string, unknown>
+  pricing: unknown
+  lines: SaleLineWrite[]
+  discounts: DiscountWrite[]
+  /** One use per offer (list offers granted here, or earned as rain checks offline). */
+  usage: { offerId: number; cents: number }[]
+  newRainChecks: { offerId: number; valueCents: number; description: string }[]
+  rainCheckExpiresOn: string | null
+  redeemedRainChecks: number[]
+}
+
+export interface RedemptionWritten {
+  /** null: another request holds the idempotency key (nothing was written). */
+  redemptionId: number | null
+  response: Record<string, unknown> | null
+}
+
+/** SQLSTATE of lanelist_assert (migration 0005): a condition of the write no longer held. */
+export const STALE_WRITE = 'LL001'
+
+/**
+ * The whole record of a redemption in one statement, so it costs one round trip and, run
+ * outside an explicit transaction, holds the hot offer rows only from its budget update to
+ * its own commit: sale, every line, redemption with its stored response, discounts with
+ * per-unit shares, offer usage, budgets, rain checks, and the durable request to regenerate
+ * the customer's list (a graphile-worker job with the same arguments as
+ * jobs/job.repository.ts enqueueJob; it commits with the sale or not at all).
+ *
+ * Every part hangs off the redemption row, inserted only while the idempotency key is free,
+ * so a lost race writes nothing. Three parts are conditional, and lanelist_assert aborts the
+ * whole statement (SQLSTATE LL001) if one did not take: the usage upsert (never past the
+ * offer's per-customer limit), the budget update (offers/offer.repository.ts
+ * reserveOfferBudget's conditional update, for all applied offers at once), and the rain
+ * checks (only while unredeemed). The message says which, and for budgets which offers.
+ */
+export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: RedemptionWrite): Promise<RedemptionWritten> {
+  const source = w.offline ? 'offline' : 'lane'
+  const lines = w.lines
+  const d = w.discounts
+  const usageIds = w.usage.map((u) => u.offerId)
+  const usageCents = w.usage.map((u) => u.cents)
+  const result = await executePrepared(db, sql<{ redemption_id: number | null; response: Record<string, unknown> | null }>`
+    with ids as (
+      select nextval(pg_get_serial_sequence('sale', 'id')) as sale_id,
+             nextval(pg_get_serial_sequence('redemption', 'id')) as redemption_id
+    ),
+    red as (
+      insert into redemption (id, store_id, pos_transaction_id, request_hash, customer_id, sale_id, list_id,
+                              offline, response, pricing)
+      overriding system value
+      select ids.redemption_id, ${w.storeId}, ${w.posTransactionId}, ${w.requestHash}, ${w.customerId},
+             ids.sale_id, ${w.listId}, ${w.offline},
+             jsonb_set(${JSON.stringify(w.response)}::jsonb, '{redemptionId}', to_jsonb(ids.redemption_id::text)),
+             ${w.pricing === null ? null : JSON.stringify(w.pricing)}::jsonb
+        from ids
+      on conflict (store_id, pos_transaction_id) do nothing
+      returning id, sale_id, response
+    ),
+    sale_row as (
+      insert into sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day,
+                        total_before_cents, total_discount_cents)
+      overriding system value
+      select red.sale_id, ${w.customerId}, ${w.storeId}, ${w.laneId}, ${source}, ${w.posTransactionId},
+             ${w.occurredAt}::timestamptz, ${w.day}::date, ${w.totalBeforeCents}, ${w.totalDiscountCents}
+        from red
+      returning id
+    ),
+    line_rows as (
+      insert into sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents, discount_cents)
+      select red.sale_id, u.ord::int, ${w.customerId}, u.product_id, u.gtin, u.quantity, u.price, u.discount
+        from red cross join unnest(
+          ${lines.map((l) => l.productId)}::bigint[], ${lines.map((l) => l.gtin)}::char(14)[],
+          ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPriceCents)}::int[],
+          ${lines.map((l) => l.discountCents)}::bigint[]
+        ) with ordinality as u(product_id, gtin, quantity, price, discount, ord)
+      returning 1
+    ),
+    discount_rows as (
+      insert into redemption_discount (redemption_id, offer_id, gtin, quantity, amount_cents, unit_cents)
+      select red.id, u.offer_id, u.gtin, u.quantity, u.amount, u.units::int[]
+        from red cross join unnest(
+          ${d.map((x) => x.offerId)}::bigint[], ${d.map((x) => x.gtin)}::char(14)[], ${d.map((x) => x.quantity)}::int[],
+          ${d.map((x) => x.amountCents)}::bigint[], ${d.map((x) => `{${x.unitCents.join(',')}}`)}::text[]
+        ) as u(offer_id, gtin, quantity, amount, units)
+      returning 1
+    ),
+    usage_rows as (
+      insert into offer_usage (customer_id, offer_id, redemptions, discount_cents)
+      select ${w.customerId}, u.offer_id, 1, u.cents
+        from red cross join unnest(${usageIds}::bigint[], ${usageCents}::bigint[]) as u(offer_id, cents)
+      on conflict (customer_id, offer_id) do update
+        set redemptions = offer_usage.redemptions + 1,
+            discount_cents = offer_usage.discount_cents + excluded.discount_cents
+        where offer_usage.redemptions
+              < coalesce((select o.redemptions_per_customer from offer o where o.id = excluded.offer_id), 1)
+      returning 1
+    ),
+    -- Offer rows are locked in id order before the update: lanes touching the same offers
+    -- then always queue in the same order and never deadlock (the update's own join order
+    -- is the planner's choice). The list of ids is empty when nothing was granted.
+    locked_offers as (
+      select o.id from offer o
+       where o.id = any(${usageIds}::bigint[]) and exists (select from red)
+       order by o.id
+       for no key update
+    ),
+    budget_rows as (
+      update offer o
+         set budget_used_redemptions = o.budget_used_redemptions + 1,
+             budget_used_discount_cents = o.budget_used_discount_cents + u.cents
+        from unnest(${usageIds}::bigint[], ${usageCents}::bigint[]) as u(offer_id, cents)
+       where o.id = u.offer_id
+         and o.id in (select id from locked_offers)
+         and (o.budget_max_redemptions is null or o.budget_used_redemptions + 1 <= o.budget_max_redemptions)
+         and (o.budget_max_discount_cents is null
+              or o.budget_used_discount_cents + u.cents <= o.budget_max_discount_cents)
+      returning o.id
+    ),
+    new_rain_checks as (
+      insert into rain_check (customer_id, offer_id, redemption_id, value_cents, description, expires_on)
+      select ${w.customerId}, u.offer_id, red.id, u.value, u.description, ${w.rainCheckExpiresOn}::date
+        from red cross join unnest(
+          ${w.newRainChecks.map((r) => r.offerId)}::bigint[], ${w.newRainChecks.map((r) => r.valueCents)}::bigint[],
+          ${w.newRainChecks.map((r) => r.description)}::text[]
+        ) as u(offer_id, value, description)
+      returning 1
+    ),
+    used_rain_checks as (
+      update rain_check r set redeemed_by = red.id
+        from red
+       where r.id = any(${w.redeemedRainChecks}::bigint[]) and r.customer_id = ${w.customerId}
+         and r.redeemed_by is null and r.cancelled_at is null
+      returning 1
+    )
+    select
+      (select id from red) as redemption_id,
+      (select response from red) as response,
+      -- Everything but the budgets first: the offer rows all lanes share are locked last, so
+      -- each lane holds them only for its budget update, the foreign-key checks and the commit.
+      (select count(*) from sale_row) + (select count(*) from line_rows) + (select count(*) from discount_rows)
+        + (select count(*) from new_rain_checks) as written,
+      lanelist_assert(not exists (select from red) or (select count(*) from usage_rows) = ${w.usage.length},
+                      'usage') as usage_ok,
+      lanelist_assert(not exists (select from red) or (select count(*) from used_rain_checks) = ${w.redeemedRainChecks.length},
+                      'rain_check') as rain_checks_ok,
+      (select count(*)::int from (
+         select graphile_worker.add_job(
+                  identifier => 'regenerate_list',
+                  payload => json_build_object('customerId', ${String(w.customerId)}::text),
+                  max_attempts => 25,
+                  job_key => ${`regen:${w.customerId}`}::text,
+                  job_key_mode => 'replace')
+           from red) j) as jobs,
+      lanelist_assert(not exists (select from red) or (select count(*) from budget_rows) = ${w.usage.length},
+                      'budget:' || coalesce((select string_agg(x::text, ',') from unnest(${usageIds}::bigint[]) x
+                                              where x not in (select id from budget_rows)), '')) as budget_ok
+  `)
+  const row = result.rows[0]
+  return { redemptionId: row?.redemption_id ?? null, response: row?.response ?? null }
+}

@@ -1,0 +1,172 @@
+import { sql, type Kysely, type Transaction } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { executePrepared } from './redemption-sql.ts'
+
+type Db = Kysely<DB> | Transaction<DB>
+
+export interface CheckoutCustomerRow {
+  id: number
+  erased: boolean
+  /** Card scans only. */
+  card_status: 'active' | 'replaced' | null
+  active_card: string | null
+  /** See customerTier. */
+  tier: string | null
+}
+
+/** An offer on the list, with this customer's uses of it; the service checks validity. */
+export interface CheckoutOfferRow {
+  id: number
+  kind: 'offer' | 'perk'
+  status: 'active' | 'paused' | 'ended'
+  name: string
+  description: string
+  scope: Record<string, unknown>
+  reward: Record<string, unknown>
+  valid_from: string
+  valid_until: string
+  units_per_redemption: number | null
+  redemptions_per_customer: number | null
+  budget_max_redemptions: number | null
+  budget_max_discount_cents: number | null
+  budget_used_redemptions: number
+  budget_used_discount_cents: number
+  stackable: boolean
+  used: number
+}
+
+export interface CheckoutRainCheckRow {
+  id: number
+  offer_id: number
+  value_cents: number
+  description: string
+  scope: Record<string, unknown>
+}
+
+export interface CheckoutRow {
+  store: { timezone: string; active: boolean; day: string } | null
+  customer: CheckoutCustomerRow | null
+  list_id: number | null
+  offers: CheckoutOfferRow[]
+  rain_checks: CheckoutRainCheckRow[]
+  /** [gtin, product id, category, brand type] */
+  products: [string, number, string, 'national' | 'store'][]
+  existing: { id: number; request_hash: string; response: Record<string, unknown> } | null
+}
+
+export interface CheckoutQuery {
+  storeId: string
+  /** null: the code is neither; the store is still checked. */
+  scanned: { kind: 'card'; number: string } | { kind: 'list'; barcode: string } | null
+  occurredAt: string
+  offline: boolean
+  gtins: string[]
+  /** Redeem: the idempotency key to look up. Quote: null. */
+  posTransactionId: string | null
+}
+
+/**
+ * Everything pricing needs in one round trip and one snapshot: the store and the day of the
+ * sale in its time zone, the customer behind the scanned code, the list whose offers apply
+ * with the customer's uses of each, open rain checks, the basket's products, and a previous
+ * redemption under the same idempotency key. Takes no lock: the write re-checks what it
+ * relies on (docs/redemptions.md, "Concurrency").
+ */
+export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRow> {
+  const customer =
+    q.scanned === null
+      ? sql`select null::bigint as id, false as erased, null::text as card_status where false`
+      : q.scanned.kind === 'card'
+      ? sql`select c.id, c.erased_at is not null as erased, k.status as card_status
+              from card k join customer c on c.id = k.customer_id
+             where k.number = ${q.scanned.number}`
+      : sql`select c.id, c.erased_at is not null as erased, null::text as card_status
+              from list l join customer c on c.id = l.customer_id
+             where l.barcode = ${q.scanned.barcode}`
+  // An offline sale gets the offers of the list the customer held when it happened.
+  const listChoice = q.offline
+    ? sql`order by (l.created_at <= ${q.occurredAt}::timestamptz) desc, l.created_at desc`
+    : sql`and l.status = 'current'`
+  const result = await executePrepared(db, sql<CheckoutRow>`
+    with st as (
+      select s.timezone, s.active, (${q.occurredAt}::timestamptz at time zone s.timezone)::date::text as day
+        from store s where s.id = ${q.storeId}
+    ),
+    cust as (${customer}),
+    lst as (
+      select l.id from list l join cust on l.customer_id = cust.id where true ${listChoice} limit 1
+    )
+    select
+      (select row_to_json(st) from st) as store,
+      (select json_build_object('id', cust.id, 'erased', cust.erased, 'card_status', cust.card_status,
+              'active_card', (select k.number from card k where k.customer_id = cust.id and k.status = 'active'),
+              'tier', ${tierOf(sql`cust.id`)})
+         from cust) as customer,
+      (select id from lst) as list_id,
+      coalesce((
+        select json_agg(o) from (
+          select o.id, o.kind, o.status, o.name, o.description, o.scope, o.reward, o.valid_from, o.valid_until,
+                 o.units_per_redemption, o.redemptions_per_customer, o.budget_max_redemptions,
+                 o.budget_max_discount_cents, o.budget_used_redemptions, o.budget_used_discount_cents,
+                 o.stackable, coalesce(u.redemptions, 0) as used
+            from offer o
+            left join offer_usage u on u.offer_id = o.id and u.customer_id = (select id from cust)
+           where o.id in (select li.offer_id from list_item li where li.list_id = (select id from lst))
+           order by o.id
+        ) o), '[]') as offers,
+      coalesce((
+        select json_agg(r) from (
+          select r.id, r.offer_id, r.value_cents, r.description, o.scope
+            from rain_check r join offer o on o.id = r.offer_id
+           where ${!q.offline} and r.customer_id = (select id from cust)
+             and r.redeemed_by is null and r.cancelled_at is null
+             and (r.expires_on is null or r.expires_on >= (select day::date from st))
+           order by r.id
+        ) r), '[]') as rain_checks,
+      coalesce((
+        select json_agg(json_build_array(p.gtin, p.id, p.category, p.brand_type))
+          from product p where p.gtin = any(${q.gtins}::char(14)[])
+      ), '[]') as products,
+      (select json_build_object('id', r.id, 'request_hash', r.request_hash, 'response', r.response)
+         from redemption r
+        where ${q.posTransactionId !== null} and r.store_id = ${q.storeId}
+          and r.pos_transaction_id = ${q.posTransactionId ?? ''}) as existing
+  `)
+  const row = result.rows[0]
+  if (!row) throw new Error('loadCheckout returned no row')
+  return row
+}
+
+/** The customer behind a scanned card or list, row-locked; the reads that follow see the winner of any race. */
+export async function lockScannedCustomer(
+  trx: Transaction<DB>,
+  scanned: { kind: 'card'; number: string } | { kind: 'list'; barcode: string },
+): Promise<void> {
+  if (scanned.kind === 'card') {
+    await sql`select c.id from card k join customer c on c.id = k.customer_id where k.number = ${scanned.number} for update of c`.execute(trx)
+  } else {
+    await sql`select c.id from list l join customer c on c.id = l.customer_id where l.barcode = ${scanned.barcode} for update of c`.execute(trx)
+  }
+}
+
+export async function storeExists(db: Db, storeId: string): Promise<boolean> {
+  return (await db.selectFrom('store').select('id').where('id', '=', storeId).executeTakeFirst()) !== undefined
+}
+
+/**
+ * Placeholder until segmentation exists: the value tier from a `customer.value_tier` column
+ * once some migration adds one, otherwise null. Read through to_jsonb so the statement is
+ * valid with or without the column (no schema lookup, no second query in the lane's path).
+ */
+const tierOf = (customerId: ReturnType<typeof sql>) =>
+  sql<string | null>`(select to_jsonb(t) ->> 'value_tier' from customer t where t.id = ${customerId})`
+
+export function asTier(value: string | null | undefined): 'A' | 'B' | 'C' | 'D' | null {
+  return value === 'A' || value === 'B' || value === 'C' || value === 'D' ? value : null
+}
+
+/** The customer's value tier, 'A'..'D', or null until the segmentation module provides one. */
+export async function customerTier(db: Db, customerId: number): Promise<'A' | 'B' | 'C' | 'D' | null> {
+  const r = await sql<{ tier: string | null }>`select ${tierOf(sql`${customerId}`)} as tier`.execute(db)
+  return asTier(r.rows[0]?.tier)
+}
