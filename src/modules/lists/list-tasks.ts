@@ -4,6 +4,7 @@ import { Logger, runOnce, type TaskList } from 'graphile-worker'
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import type { DB } from '../../db/schema.ts'
+import { rebuildStats } from '../prediction/prediction.service.ts'
 import { regenerateCustomerList, runGeneration, type RunHooks } from './list-run.service.ts'
 
 const idOf = (payload: unknown, key: string): number => {
@@ -21,7 +22,12 @@ export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
       await runGeneration(db, idOf(payload, 'generationId'), { finalAttempt, hooks })
     },
     regenerate_list: async (payload) => {
-      await regenerateCustomerList(db, idOf(payload, 'customerId'), { trigger: 'redemption' })
+      const customerId = idOf(payload, 'customerId')
+      // The lane's write path stays one statement, so it does not touch the statistics; this
+      // job brings the customer's statistics in line with their history (one customer's rows)
+      // before predicting, which also covers voids and returns exactly.
+      await rebuildStats(db, { customerIds: [customerId] })
+      await regenerateCustomerList(db, customerId, { trigger: 'redemption' })
     },
   }
 }
