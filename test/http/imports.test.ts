@@ -295,6 +295,100 @@ t.test('5,000 rows through the route', async (t) => {
   t.match((await post(ctx, ADMIN_KEY, 'transactions', csv)).json(), { imported: 0, duplicates: 5000 })
 })
 
+t.test('CSV: quoted fields, doubled quotes, line breaks in quotes, CRLF; a stray quote costs only its record', async (t) => {
+  const ctx = await buildTestApp(t)
+  const summary = await importTransactions(ctx.database.db, Readable.from([fixture('quoted.csv')]))
+  t.match(summary, { rows: 7, imported: 5, rejected: 2, salesCreated: 4 })
+  t.same(
+    summary.errors.map((e) => [e.line, e.message]),
+    [
+      [6, 'malformed CSV: text after a closing quote'],
+      [8, 'malformed CSV: a quote inside an unquoted field'],
+    ],
+  )
+  t.same(await history(ctx.database.db), [
+    { customer: '1', transaction: '10', day: '2024-01-05', lines: 'A,1x1 B "big"x2' },
+    { customer: '2', transaction: '11', day: '2024-01-06', lines: 'multi\r\nlinex3' },
+    { customer: '3', transaction: '12', day: '2024-01-07', lines: 'Dx1' },
+    { customer: '4', transaction: '14', day: '2024-01-08', lines: 'Fx4' },
+  ])
+})
+
+t.test('CSV: where the input is cut into chunks changes nothing; bare CR line ends work', async (t) => {
+  const whole = await buildTestApp(t)
+  const pieces = await buildTestApp(t)
+  const csv = fixture('quoted.csv') + '\r\n' + fileOf(300, 5).split('\n').slice(1).join('\r\n')
+  const expected = await importTransactions(whole.database.db, Readable.from([csv]))
+  const chunks: string[] = []
+  for (let at = 0, n = 1; at < csv.length; at += n, n = 1 + (n % 7)) chunks.push(csv.slice(at, at + n))
+  const got = await importTransactions(pieces.database.db, Readable.from(chunks))
+  t.same({ ...got, seconds: 0 }, { ...expected, seconds: 0 })
+  t.same(await history(pieces.database.db), await history(whole.database.db))
+
+  const cr = await buildTestApp(t)
+  const summary = await importTransactions(cr.database.db, Readable.from([fixture('tafeng.csv').replaceAll('\n', '\r')]))
+  t.match(summary, { rows: 5, imported: 5, rejected: 0 })
+  t.same(
+    (await history(cr.database.db)).map((h) => h.lines),
+    ['122x1 148x1', '122x1', '150x2 122x1'],
+  )
+})
+
+t.test('CSV: a record longer than a megabyte is reported and skipped, the rest imported', async (t) => {
+  const ctx = await buildTestApp(t)
+  const csv = `customer_id,transaction_id,day,product_id,quantity\n1,1,2024-01-01,"${'x'.repeat(1_100_000)}\n2,2,2024-01-01,A,1\n`
+  const chunks: string[] = []
+  for (let at = 0; at < csv.length; at += 65_536) chunks.push(csv.slice(at, at + 65_536))
+  const summary = await importTransactions(ctx.database.db, Readable.from(chunks))
+  t.match(summary, { imported: 1, rejected: 1, errors: [{ line: 2, message: /malformed CSV: a record is longer than 1,000,000 characters/ }] })
+  t.same(await history(ctx.database.db), [{ customer: '2', transaction: '2', day: '2024-01-01', lines: 'Ax1' }])
+})
+
+t.test('held-back transactions and their reports do not depend on the batch size', async (t) => {
+  const ctx = await buildTestApp(t)
+  const summary = await importTransactions(ctx.database.db, Readable.from([fixture('bad-rows.csv')]), { batchRows: 1 })
+  t.match(summary, { rows: 9, imported: 1, duplicates: 0, rejected: 8 })
+  t.same(
+    summary.errors.map((e) => e.line),
+    [2, 3, 4, 5, 6, 7, 8, 10],
+  )
+  t.same(await history(ctx.database.db), [{ customer: '3', transaction: '14', day: '2024-01-07', lines: 'Dx1' }])
+})
+
+t.test('two imports of the same file at once write each sale once', async (t) => {
+  const ctx = await buildTestApp(t)
+  const clean = await buildTestApp(t)
+  const csv = fileOf(1500, 9)
+  await importTransactions(clean.database.db, Readable.from([csv]), { batchRows: 200 })
+  const [a, b] = await Promise.all([
+    importTransactions(ctx.database.db, Readable.from([csv]), { batchRows: 200 }),
+    importTransactions(ctx.database.db, Readable.from([csv]), { batchRows: 300 }),
+  ])
+  t.equal(a.imported + b.imported, 1500)
+  t.equal(a.duplicates + b.duplicates, 1500)
+  t.same(await history(ctx.database.db), await history(clean.database.db))
+  const counts = (db: Database) =>
+    sql<{ customers: number; cards: number; lines: number }>`
+      select (select count(*)::int from customer) customers, (select count(*)::int from card) cards,
+        (select count(*)::int from sale_line) lines`
+      .execute(db)
+      .then((r) => r.rows[0])
+  t.same(await counts(ctx.database.db), await counts(clean.database.db), 'one card per customer, no line twice')
+  t.match(await counts(ctx.database.db), { lines: 1500 })
+})
+
+t.test('sale totals stay exact beyond 2^53 cents', async (t) => {
+  const ctx = await buildTestApp(t)
+  const rows = Array.from({ length: 5 }, (_, i) => `1,T,2024-01-01,P${i},1000000,2147483647`)
+  const summary = await importTransactions(
+    ctx.database.db,
+    Readable.from([`customer_id,transaction_id,day,product_id,quantity,unit_price_cents\n${rows.join('\n')}\n`]),
+  )
+  t.match(summary, { imported: 5, rejected: 0 })
+  const { rows: sale } = await sql<{ total: string }>`select total_before_cents::text as total from sale`.execute(ctx.database.db)
+  t.same(sale, [{ total: (5n * 1_000_000n * 2_147_483_647n).toString() }])
+})
+
 t.test('npm run import: a gzip file into DATABASE_URL, summary on stdout; a bad file exits 1', async (t) => {
   const database = await testDatabase(t)
   const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-import-'))

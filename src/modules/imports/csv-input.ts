@@ -1,13 +1,10 @@
 import type { Readable } from 'node:stream'
-import { Parser, type CsvError } from 'csv-parse'
+import { StringDecoder } from 'node:string_decoder'
 import { invalid } from '../../lib/errors.ts'
+import { CsvReader, type CsvRecord } from './csv-reader.ts'
 import { MAX_REPORTED_ERRORS, type RowError } from './import.types.ts'
 
-/** One CSV record: its fields and the file line it ends on (the header is line 1). */
-export interface CsvRecord {
-  line: number
-  fields: string[]
-}
+export type { CsvRecord } from './csv-reader.ts'
 
 /** Rejected rows: every one counted, the first MAX_REPORTED_ERRORS kept for the response. */
 export class RowErrors {
@@ -32,60 +29,49 @@ export class RowErrors {
   }
 }
 
-const RECORDS_PER_CHUNK = 512
-
-/**
- * csv-parse with each record's line number. Its `info` option copies an object per record
- * (it tripled parse time on a million rows), so the line is read from the shared counter at
- * the moment the record is pushed, and records travel in arrays to keep per-record overhead down.
- */
-class NumberedParser extends Parser {
-  private pending: CsvRecord[] = []
-
-  override push(chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk === null) {
-      if (this.pending.length) super.push(this.pending)
-      this.pending = []
-      return super.push(null, encoding)
-    }
-    this.pending.push({ line: this.info.lines, fields: chunk as string[] })
-    if (this.pending.length < RECORDS_PER_CHUNK) return true
-    const full = this.pending
-    this.pending = []
-    return super.push(full)
-  }
-}
-
 export interface CsvInput {
   /** Lower-cased header names, in file order. */
   columns: string[]
-  /** Chunks of data records, in file order. */
+  /** Chunks of data records, in file order (a chunk per piece of input read). */
   records: AsyncIterable<CsvRecord[]>
 }
 
 /**
  * Reads the header and hands back an iterator over the rest. Malformed records (a stray
- * quote) are reported to `errors` by line and skipped; a record longer than a megabyte is
- * treated as malformed, so an unclosed quote cannot make memory grow with the file.
+ * quote) are reported to `errors` by line and skipped (see CsvReader). Memory stays bounded by
+ * the input's chunk size and the longest record allowed.
  */
 export async function openCsv(input: Readable, errors: RowErrors): Promise<CsvInput> {
-  const parser = new NumberedParser({
-    bom: true,
-    relax_column_count: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-    max_record_size: 1_000_000,
-  })
-  parser.on('skip', (err: CsvError) => {
-    const line = typeof err.lines === 'number' ? err.lines : 0
+  const reader = new CsvReader((line, reason) => {
     errors.malformed++
-    errors.add(line, `malformed CSV: ${String(err.message).split(/: | at line/)[0]}`)
+    errors.add(line, `malformed CSV: ${reason}`)
   })
-  input.on('error', (err) => parser.destroy(err))
-  input.pipe(parser)
+  const decoder = new StringDecoder('utf8')
+  const chunks = input[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>
+  let ended = false
 
-  const iterator = (parser as AsyncIterable<CsvRecord[]>)[Symbol.asyncIterator]()
-  const first = await readChunk(iterator)
+  /** The records the next piece(s) of input complete; undefined at the end. */
+  async function next(): Promise<CsvRecord[] | undefined> {
+    const out: CsvRecord[] = []
+    while (out.length === 0 && !ended) {
+      let chunk: IteratorResult<Buffer | string>
+      try {
+        chunk = await chunks.next()
+      } catch (err) {
+        throw asInputError(err)
+      }
+      if (chunk.done) {
+        ended = true
+        reader.write(decoder.end(), out)
+        reader.end(out)
+      } else {
+        reader.write(typeof chunk.value === 'string' ? chunk.value : decoder.write(chunk.value), out)
+      }
+    }
+    return out.length ? out : undefined
+  }
+
+  const first = await next()
   const header = first?.[0]
   if (!first || !header) throw invalid([{ path: 'body', message: 'the CSV body is empty; send a header row first' }])
   const columns = header.fields.map((c) => c.trim().toLowerCase())
@@ -97,22 +83,9 @@ export async function openCsv(input: Readable, errors: RowErrors): Promise<CsvIn
 
   async function* rest(): AsyncGenerator<CsvRecord[]> {
     if (first && first.length > 1) yield first.slice(1)
-    for (;;) {
-      const chunk = await readChunk(iterator)
-      if (!chunk) return
-      yield chunk
-    }
+    for (let chunk = await next(); chunk; chunk = await next()) yield chunk
   }
   return { columns, records: rest() }
-}
-
-async function readChunk(iterator: AsyncIterator<CsvRecord[]>): Promise<CsvRecord[] | undefined> {
-  try {
-    const next = await iterator.next()
-    return next.done ? undefined : next.value
-  } catch (err) {
-    throw asInputError(err)
-  }
 }
 
 /** A corrupt compressed body is the client's mistake, not ours: answer 400, not 500. */
@@ -147,4 +120,10 @@ export function copyText(value: string | null): string {
   return /[\\\t\n\r]/.test(value)
     ? value.replaceAll('\\', '\\\\').replaceAll('\t', '\\t').replaceAll('\n', '\\n').replaceAll('\r', '\\r')
     : value
+}
+
+/** The value copyText() escaped. */
+export function fromCopyText(value: string): string {
+  if (!value.includes('\\')) return value
+  return value.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c === 'r' ? '\r' : c))
 }

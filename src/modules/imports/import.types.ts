@@ -32,7 +32,7 @@ export interface ProductImportSummary extends ImportSummary {
 }
 
 export interface ImportProgress {
-  /** reading: parsing and staging the file; writing: committing batches. */
+  /** reading: parsing, checking and spooling the file; writing: committing batches. */
   phase: 'reading' | 'writing'
   rows: number
   imported: number

@@ -1,37 +1,47 @@
 import type { Readable } from 'node:stream'
-import type { Transaction } from 'kysely'
+import { sql, type Transaction } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { newCardNumber } from '../../lib/codes.ts'
 import { invalid } from '../../lib/errors.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
-import { missingColumns, openCsv, RowErrors, type CsvRecord } from './csv-input.ts'
+import { missingColumns, openCsv, RowErrors } from './csv-input.ts'
 import { asDatabase, copyIn, PlannerStats } from './import-db.ts'
 import {
   DEFAULT_BATCH_ROWS,
   MAX_REPORTED_ERRORS,
   type ImportProgress,
+  type RowError,
   type TransactionImportOptions,
   type TransactionImportSummary,
 } from './import.types.ts'
+import { BatchDraft, productKeyOf, resolveRef, type ProductMap, type SaleDraft } from './transaction-batch.ts'
 import * as repo from './transaction-import.repository.ts'
 import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } from './transaction-rows.ts'
+import { TransactionSpool } from './transaction-spool.ts'
 
 const CARD_ATTEMPTS = 8
+const MAX_REMEMBERED_PRODUCTS = 200_000
 
 /**
  * Purchase history from a CSV stream: customer_id, transaction_id, day (or occurred_at),
  * product_id (or gtin), quantity, optional store_id and unit_price_cents. Unknown customers
  * and products are created. Idempotent on (customer, transaction id).
  *
- * Two phases. Reading: every good row is COPYed into a session temp table (memory stays
- * bounded). A bad row is reported by line, and the other rows of its transaction are held
- * back (and reported) so that a corrected file can import the sale whole later; a partial
- * sale would count as imported and block that. Writing: batches of whole customer buckets,
- * each one transaction that creates the batch's customers and cards, its new sales and all
- * their lines. A sale is therefore never committed without all of its lines, so an import
- * that dies half-way and is run again ends exactly where one clean run would have.
+ * Two phases. Reading: every row is checked and the good ones spooled by customer to files in
+ * the temp folder (about the size of the file; memory stays bounded). A bad row is reported by
+ * line, and the other rows of its transaction are held back (and reported) so that a corrected
+ * file can import the sale whole later; a partial sale would count as imported and block that.
+ * Writing: batches of whole customer buckets. Each batch's customers (with cards) and products
+ * are created first, then one transaction inserts its new sales and COPYs all their lines
+ * straight into sale_line. A sale is therefore never committed without all of its lines, so an
+ * import that dies half-way and is run again ends exactly where one clean run would have.
+ *
+ * Every commit but the last is asynchronous (synchronous_commit off): a crash may lose the
+ * last few batches, which a re-import writes again (see above), and the last commit, durable,
+ * makes everything before it durable too, so the summary is never returned ahead of the data.
+ * Lane writes never do this.
  */
 export async function importTransactions(
   target: Database | pg.Pool,
@@ -53,93 +63,181 @@ export async function importTransactions(
   const progress = (phase: ImportProgress['phase'], rows: number) =>
     opts.onProgress?.({ phase, rows, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
 
-  return db.connection().execute(async (conn) => {
-    await repo.createStaging(conn)
-    try {
-      const encoder = new TransactionRowEncoder(csv.columns, new Set(await repo.listStoreIds(conn)), errors)
-      await copyIn(conn, repo.STAGE_COPY, encodeAll(csv.records, encoder, (rows) => progress('reading', rows)))
-      progress('reading', encoder.rows)
-      await repo.indexStaging(conn)
-
-      const stats = await PlannerStats.load(conn)
-      totals.productsCreated = await conn.transaction().execute(async (trx) => {
-        const created = await repo.resolveProducts(trx)
-        if (created) {
-          await insertAudit(trx, { actor, action: 'import.transactions.products', entity: 'product', detail: { created } })
-        }
-        return created
-      })
-      await stats.grew(conn, { product: totals.productsCreated })
-
-      for (const batch of bucketBatches(encoder.bucketRows, batchRows)) {
-        const written = await conn.transaction().execute(async (trx) => {
-          const customers = await repo.insertBatchCustomers(trx, batch.from, batch.to)
-          await issueCards(trx, customers)
-          await repo.mapBatchCustomers(trx, batch.from, batch.to)
-          const held = await repo.heldRows(trx, batch.from, batch.to, MAX_REPORTED_ERRORS)
-          const sales = await repo.insertBatchSales(trx, batch.from, batch.to)
-          const lines = await repo.insertBatchLines(trx, batch.from, batch.to)
-          const duplicates = batch.rows - held.total - lines
-          await insertAudit(trx, {
-            actor,
-            action: 'import.transactions.batch',
-            entity: 'sale',
-            detail: { customersCreated: customers.length, salesCreated: sales, lines, duplicates },
-          })
-          if (opts.onBatchImported && sales > 0) {
-            const created = await repo.listNewSales(trx)
-            await opts.onBatchImported(trx, {
-              kind: 'transactions',
-              saleIds: created.map((s) => s.id),
-              customerIds: [...new Set(created.map((s) => s.customer_id))],
-              lines,
-            })
-          }
-          return { customers: customers.length, sales, lines, duplicates, held }
-        })
-        errors.addAll(
-          written.held.rows.map((h) => ({ line: h.line, message: `not imported: line ${h.bad_line} of the same transaction was rejected` })),
-          written.held.total,
-        )
-        totals.customersCreated += written.customers
-        totals.salesCreated += written.sales
-        totals.imported += written.lines
-        totals.duplicates += written.duplicates
-        await stats.grew(conn, { customer: written.customers, sale: written.sales, sale_line: written.lines })
-        progress('writing', encoder.rows)
+  const spool = await TransactionSpool.create()
+  try {
+    const encoder = new TransactionRowEncoder(csv.columns, new Set(await repo.listStoreIds(db)), errors, spool)
+    let reported = 0
+    for await (const records of csv.records) {
+      encoder.encode(records)
+      spool.endChunk()
+      if (encoder.rows - reported >= 50_000) {
+        reported = encoder.rows
+        progress('reading', reported)
       }
-
-      return {
-        rows: encoder.rows + errors.malformed,
-        imported: totals.imported,
-        duplicates: totals.duplicates,
-        rejected: errors.rejected,
-        errors: errors.sorted(),
-        seconds: seconds(),
-        salesCreated: totals.salesCreated,
-        customersCreated: totals.customersCreated,
-        productsCreated: totals.productsCreated,
-      }
-    } finally {
-      // The connection goes back to the pool; do not leave it holding a copy of the file.
-      await repo.dropStaging(conn).catch(() => {})
     }
-  })
+    spool.finish()
+    progress('reading', encoder.rows)
+
+    const batches = bucketBatches(encoder.bucketRows, batchRows)
+    const stats = await PlannerStats.load(db)
+    const known: ProductMap = new Map()
+    // A batch is prepared (read back, grouped, its customers and products created) on another
+    // connection while the one before is written: Node and two PostgreSQL backends then work
+    // at once, instead of each waiting for the other.
+    const prepare = (i: number): Promise<PreparedBatch> | undefined => {
+      const range = batches[i]
+      if (!range) return undefined
+      const preparing = prepareBatch(db, spool.texts(range.from, range.to), range, known, actor).then(async (batch) => {
+        await stats.grew(db, { customer: batch.customersCreated, product: batch.productsCreated })
+        return batch
+      })
+      preparing.catch(() => {}) // awaited below; a failed batch may leave it unawaited
+      return preparing
+    }
+    let next = prepare(0)
+    try {
+      await db.connection().execute(async (conn) => {
+        for (let i = 0; next; i++) {
+          const batch = await next
+          next = prepare(i + 1)
+          const lines = await conn.transaction().execute(async (trx) => {
+            if (next) await commitLazily(trx)
+            return writeBatch(trx, batch, actor, opts)
+          })
+          errors.addAll(batch.held.first, batch.held.total)
+          totals.customersCreated += batch.customersCreated
+          totals.productsCreated += batch.productsCreated
+          totals.salesCreated += batch.created.length
+          totals.imported += lines
+          totals.duplicates += batch.draft.goodRows - batch.held.total - lines
+          progress('writing', encoder.rows)
+        }
+      })
+    } finally {
+      await next?.catch(() => {})
+    }
+
+    return {
+      rows: encoder.rows + errors.malformed,
+      imported: totals.imported,
+      duplicates: totals.duplicates,
+      rejected: errors.rejected,
+      errors: errors.sorted(),
+      seconds: seconds(),
+      salesCreated: totals.salesCreated,
+      customersCreated: totals.customersCreated,
+      productsCreated: totals.productsCreated,
+    }
+  } finally {
+    await spool.remove()
+  }
 }
 
-async function* encodeAll(
-  records: AsyncIterable<CsvRecord[]>,
-  encoder: TransactionRowEncoder,
-  onRows: (rows: number) => void,
-): AsyncGenerator<string> {
-  let reported = 0
-  for await (const chunk of records) {
-    yield encoder.encode(chunk)
-    if (encoder.rows - reported >= 50_000) {
-      reported = encoder.rows
-      onRows(reported)
+interface PreparedBatch {
+  draft: BatchDraft
+  held: { total: number; first: RowError[] }
+  /** Sales to write (customer ids set, products resolved), in insert order. */
+  sales: SaleDraft[]
+  /** Those that went in, in id order (filled by writeBatch). */
+  created: SaleDraft[]
+  customersCreated: number
+  productsCreated: number
+}
+
+/**
+ * Reads a batch back from the spool and creates what its sales refer to: customers (with
+ * cards) and products, each in a short transaction of its own. Committed ahead of the sales,
+ * which is harmless: a customer or product without sales is what a failed batch leaves, and a
+ * re-import finds and uses it.
+ */
+async function prepareBatch(
+  db: Database,
+  texts: AsyncIterable<string>,
+  buckets: { from: number; to: number },
+  known: ProductMap,
+  actor: string,
+): Promise<PreparedBatch> {
+  const draft = new BatchDraft()
+  for await (const text of texts) draft.add(text, buckets.from, buckets.to)
+  const sales = draft.writable()
+
+  const customers = await db.transaction().execute(async (trx) => {
+    await commitLazily(trx)
+    const resolved = await repo.resolveCustomers(trx, [...new Set(sales.map((s) => s.customer))])
+    await issueCards(trx, resolved.created)
+    if (resolved.created.length) {
+      await insertAudit(trx, { actor, action: 'import.transactions.customers', entity: 'customer', detail: { created: resolved.created.length } })
     }
+    return resolved
+  })
+  for (const sale of sales) sale.customerId = customers.ids.get(sale.customer)!
+  // One global order, so two imports racing over the same sales wait for each other on the
+  // unique index instead of deadlocking; it also keeps a customer's sales together.
+  sales.sort((a, b) => a.customerId - b.customerId || (a.transaction < b.transaction ? -1 : a.transaction > b.transaction ? 1 : 0))
+
+  // Most products recur from batch to batch; what the map remembers is bounded by starting over.
+  if (known.size > MAX_REMEMBERED_PRODUCTS) known.clear()
+  const missing = draft.unresolvedProducts(sales, known)
+  const products = await db.transaction().execute(async (trx) => {
+    await commitLazily(trx)
+    const resolved = await repo.resolveProducts(trx, missing.map(productKeyOf))
+    if (resolved.created) {
+      await insertAudit(trx, { actor, action: 'import.transactions.products', entity: 'product', detail: { created: resolved.created } })
+    }
+    return resolved
+  })
+  for (const product of missing) {
+    const found = products.products.get(product.key)
+    if (found) known.set(product.key, found)
+    resolveRef(product, found)
   }
+  return {
+    draft,
+    held: draft.held(MAX_REPORTED_ERRORS),
+    sales,
+    created: [],
+    customersCreated: customers.created.length,
+    productsCreated: products.created,
+  }
+}
+
+/** One batch, in its transaction: the sales not imported before, then all their lines. Returns the lines written. */
+async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: string, opts: TransactionImportOptions): Promise<number> {
+  const inserted = await repo.insertSales(
+    trx,
+    batch.sales.map((sale) => ({ customerId: sale.customerId, transaction: sale.transaction, total: batch.draft.total(sale), ...batch.draft.firstRow(sale) })),
+  )
+  const byKey = new Map(batch.sales.map((s) => [`${s.customerId}\t${s.transaction}`, s]))
+  const created: SaleDraft[] = []
+  for (const row of inserted) {
+    const sale = byKey.get(`${row.customer_id}\t${row.external_id}`)!
+    sale.id = row.id
+    created.push(sale)
+  }
+  created.sort((a, b) => a.id - b.id)
+  batch.created = created
+
+  const lines = created.length ? await copyIn(trx, repo.SALE_LINE_COPY, batch.draft.lineCopyText(created)) : 0
+  await insertAudit(trx, {
+    actor,
+    action: 'import.transactions.batch',
+    entity: 'sale',
+    detail: { salesCreated: created.length, lines, duplicates: batch.draft.goodRows - batch.held.total - lines },
+  })
+  if (opts.onBatchImported && created.length > 0) {
+    await opts.onBatchImported(trx, {
+      kind: 'transactions',
+      saleIds: created.map((s) => s.id),
+      customerIds: [...new Set(created.map((s) => s.customerId))],
+      lines,
+    })
+  }
+  return lines
+}
+
+/** See importTransactions: the import's last commit makes this one durable. */
+async function commitLazily(trx: Transaction<DB>): Promise<void> {
+  await sql`set local synchronous_commit = off`.execute(trx)
 }
 
 /** Card numbers are random, so one may already be taken: redraw for those until all have one. */

@@ -5,28 +5,11 @@ import { DayParser, MAX_ID_LENGTH, requiredText, RowProblem, text, timestamp, wh
 export const TRANSACTION_REQUIRED_COLUMNS = ['customer_id', 'transaction_id', ['day', 'occurred_at'], ['product_id', 'gtin'], 'quantity']
 
 /**
- * Rows are staged per customer bucket: all rows of a customer, hence of each of their
+ * Rows are spooled per customer bucket: all rows of a customer, hence of each of their
  * transactions, land in the same bucket, so a batch made of whole buckets never splits a
  * sale from any of its lines, however the file is sorted.
  */
 export const BUCKETS = 1024
-
-/** Staging columns, in the order encode() writes them. */
-export const STAGE_COLUMNS = [
-  'line',
-  'bucket',
-  'customer_ext',
-  'transaction_ext',
-  'day',
-  'occurred_at',
-  'store_id',
-  'product_ext',
-  'gtin',
-  'product_key',
-  'quantity',
-  'unit_price_cents',
-  'bad',
-] as const
 
 const MAX_QUANTITY = 1_000_000
 
@@ -40,87 +23,104 @@ function bucketOf(id: string): number {
   return (h >>> 0) % BUCKETS
 }
 
-/** Validates transaction rows and turns the good ones into COPY text for the staging table. */
+/**
+ * Where rows go: the customer and transaction, tab-separated, then for a good row day,
+ * occurred_at, store_id (each '' for none), product key, quantity and unit_price_cents (\N for
+ * none); a rejected row's marker stops after the transaction. Text is in COPY escaping, so no
+ * raw tab or line break. A product key is 'e' + chain id + '|' + GTIN (or ''), or 'g' + GTIN.
+ * BatchDraft reads them back.
+ */
+export interface SpoolSink {
+  add(bucket: number, line: number, row: string): void
+}
+
+/** Validates transaction rows and spools the good ones, and markers for the bad ones. */
 export class TransactionRowEncoder {
-  /** Good rows per bucket, to cut batches without asking the database (markers not counted). */
+  /** Good rows per bucket, to cut batches without reading the spool (markers not counted). */
   readonly bucketRows = new Uint32Array(BUCKETS)
   rows = 0
   private readonly days = new DayParser()
-  private readonly col: Record<string, number | undefined>
-  private fields: string[] = []
+  private readonly at: {
+    customer: number
+    transaction: number
+    day: number
+    occurredAt: number
+    product: number
+    gtin: number
+    quantity: number
+    store: number
+    price: number
+  }
 
   constructor(
     private readonly columns: string[],
     private readonly knownStores: ReadonlySet<string>,
     private readonly errors: RowErrors,
+    private readonly sink: SpoolSink,
   ) {
-    const at = columnIndex(columns)
-    this.col = Object.fromEntries(
-      ['customer_id', 'transaction_id', 'day', 'occurred_at', 'product_id', 'gtin', 'quantity', 'store_id', 'unit_price_cents'].map((c) => [c, at(c)]),
-    )
+    const index = columnIndex(columns)
+    const at = (name: string) => index(name) ?? -1
+    this.at = {
+      customer: at('customer_id'),
+      transaction: at('transaction_id'),
+      day: at('day'),
+      occurredAt: at('occurred_at'),
+      product: at('product_id'),
+      gtin: at('gtin'),
+      quantity: at('quantity'),
+      store: at('store_id'),
+      price: at('unit_price_cents'),
+    }
   }
 
   /**
-   * COPY text for a chunk of records. A bad row is reported and, when its customer and
-   * transaction can still be read, staged as a marker that holds its whole transaction back:
-   * importing the rest would make the sale "done" for idempotence, and the corrected row
-   * could never be added by a later import.
+   * A bad row is reported and, when its customer and transaction can still be read, spooled
+   * as a marker that holds its whole transaction back: importing the rest would make the sale
+   * "done" for idempotence, and the corrected row could never be added by a later import.
    */
-  encode(records: CsvRecord[]): string {
-    let out = ''
-    for (const record of records) {
+  encode(records: CsvRecord[]): void {
+    for (const { line, fields } of records) {
       this.rows++
-      out += this.encodeOne(record)
+      let customer: string
+      let transaction: string
+      try {
+        customer = requiredText('customer_id', fields[this.at.customer] ?? '', MAX_ID_LENGTH)
+        transaction = requiredText('transaction_id', fields[this.at.transaction] ?? '', MAX_ID_LENGTH)
+      } catch (err) {
+        if (!(err instanceof RowProblem)) throw err
+        this.errors.add(line, fields.length === this.columns.length ? err.message : `expected ${this.columns.length} columns, found ${fields.length}`)
+        continue
+      }
+      const bucket = bucketOf(customer)
+      const key = `${copyText(customer)}\t${copyText(transaction)}`
+      try {
+        const rest = this.rest(fields)
+        this.bucketRows[bucket]!++
+        this.sink.add(bucket, line, `${key}\t${rest}`)
+      } catch (err) {
+        if (!(err instanceof RowProblem)) throw err
+        this.errors.add(line, err.message)
+        this.sink.add(bucket, line, key)
+      }
     }
-    return out
   }
 
   /** "day or occurred_at", naming only the columns the file has. */
   private present(...names: string[]): string {
-    return names.filter((n) => this.col[n] !== undefined).join(' or ')
+    return names.filter((n) => this.columns.includes(n)).join(' or ')
   }
 
-  // A method rather than a closure per row: closures cost measurably at a million rows.
-  private get(name: string): string {
-    const i = this.col[name]
-    return i === undefined ? '' : (this.fields[i] ?? '')
-  }
-
-  private encodeOne({ line, fields }: CsvRecord): string {
-    this.fields = fields
-    let customer: string
-    let transaction: string
-    try {
-      customer = requiredText('customer_id', this.get('customer_id'), MAX_ID_LENGTH)
-      transaction = requiredText('transaction_id', this.get('transaction_id'), MAX_ID_LENGTH)
-    } catch (err) {
-      if (!(err instanceof RowProblem)) throw err
-      this.errors.add(line, fields.length === this.columns.length ? err.message : `expected ${this.columns.length} columns, found ${fields.length}`)
-      return ''
-    }
-    const bucket = bucketOf(customer)
-    const key = `${line}\t${bucket}\t${copyText(customer)}\t${copyText(transaction)}`
-    try {
-      const rest = this.rest(fields.length)
-      this.bucketRows[bucket]!++
-      return `${key}\t${rest}\tf\n`
-    } catch (err) {
-      if (!(err instanceof RowProblem)) throw err
-      this.errors.add(line, err.message)
-      return `${key}\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tt\n`
-    }
-  }
-
-  /** The staged columns after the transaction key, tab-separated; throws RowProblem. */
-  private rest(fieldCount: number): string {
-    if (fieldCount !== this.columns.length) throw new RowProblem(`expected ${this.columns.length} columns, found ${fieldCount}`)
-    const day = this.days.parse('day', this.get('day'))
-    const occurredAt = timestamp('occurred_at', this.get('occurred_at'))
+  /** The spooled fields after the transaction key; throws RowProblem. */
+  private rest(fields: string[]): string {
+    if (fields.length !== this.columns.length) throw new RowProblem(`expected ${this.columns.length} columns, found ${fields.length}`)
+    const at = this.at
+    const day = at.day < 0 ? null : this.days.parse('day', fields[at.day]!)
+    const occurredAt = at.occurredAt < 0 ? null : timestamp('occurred_at', fields[at.occurredAt]!)
     if (!day && !occurredAt) throw new RowProblem(`${this.present('day', 'occurred_at')} is missing`)
 
-    const productExt = text('product_id', this.get('product_id'), MAX_ID_LENGTH)
+    const productExt = at.product < 0 ? null : text('product_id', fields[at.product]!, MAX_ID_LENGTH)
     let gtin: string | null = null
-    const rawGtin = this.get('gtin').trim()
+    const rawGtin = at.gtin < 0 ? '' : fields[at.gtin]!.trim()
     if (rawGtin) {
       const n = normaliseGtin(rawGtin)
       if ('problem' in n) throw new RowProblem(`gtin ${rawGtin}: ${gtinProblemText[n.problem]}`)
@@ -128,15 +128,15 @@ export class TransactionRowEncoder {
     }
     if (!productExt && !gtin) throw new RowProblem(`${this.present('product_id', 'gtin')} is missing`)
 
-    const quantity = wholeNumber('quantity', this.get('quantity'), MAX_QUANTITY)
+    const quantity = wholeNumber('quantity', fields[at.quantity] ?? '', MAX_QUANTITY)
     if (quantity === null) throw new RowProblem('quantity is missing')
-    const unitPrice = wholeNumber('unit_price_cents', this.get('unit_price_cents'))
-    const store = text('store_id', this.get('store_id'), 32)
+    const unitPrice = at.price < 0 ? null : wholeNumber('unit_price_cents', fields[at.price]!)
+    const store = at.store < 0 ? null : text('store_id', fields[at.store]!, 32)
     if (store !== null && !this.knownStores.has(store)) throw new RowProblem(`store_id ${store} is not a known store`)
 
     // The product a row names: by the chain's id first, its GTIN otherwise (see resolveProducts).
-    const productKey = productExt !== null ? `e${productExt}|${gtin ?? ''}` : `g${gtin}`
-    return `${day ?? '\\N'}\t${occurredAt ?? '\\N'}\t${copyText(store)}\t${copyText(productExt)}\t${gtin ?? '\\N'}\t${copyText(productKey)}\t${quantity}\t${unitPrice ?? '\\N'}`
+    const productKey = productExt !== null ? `e${copyText(productExt)}|${gtin ?? ''}` : `g${gtin}`
+    return `${day ?? ''}\t${occurredAt ?? ''}\t${store === null ? '' : copyText(store)}\t${productKey}\t${quantity}\t${unitPrice ?? '\\N'}`
   }
 }
 
