@@ -38,12 +38,12 @@ const items: ListItem[] = [
     reward: { type: 'amount_off', amountCents: 300 },
   }),
   item('Bananas, per lb', 'Produce/Fruit', '2026-11-23', 'You buy bananas on most trips'),
-  item('Purina Cat Chow Complete 3.15 lb', 'Pet/Cat food', '2026-11-29', 'Your cat food usually lasts about 3 weeks', {
+  item('Whisker Feast Indoor formula dry cat food 3.15 lb', 'Pet/Cat food', '2026-11-29', 'Your cat food usually lasts about 3 weeks', {
     name: 'Pet pantry deal',
     cents: 200,
     reward: { type: 'amount_off', amountCents: 200 },
   }),
-  item('Sartori BellaVitano Gold cheese 5.3 oz', 'Dairy/Cheese', '2026-12-02', 'You buy this cheese about every 2 weeks', {
+  item('Badger Valley Shredded mozzarella 8 oz', 'Dairy/Cheese', '2026-12-02', 'You buy this cheese about every 2 weeks', {
     name: 'Wisconsin cheese week',
     cents: 150,
     reward: { type: 'percent_off', percent: 25 },
@@ -61,8 +61,8 @@ const items: ListItem[] = [
     cents: 100,
     reward: { type: 'buy_x_get_y', buy: 2, get: 1, percentOff: 100 },
   }),
-  item('Folgers Classic Roast coffee 25.9 oz', 'Beverages/Coffee & tea', '2026-12-04', 'Your coffee lasts you about 4 weeks'),
-  item('Bounty paper towels, 6 double rolls', 'Household/Paper towels & napkins', '2026-12-05', 'You buy paper towels about every 5 weeks', {
+  item('Morning Harbor Medium roast ground coffee 30.5 oz', 'Beverages/Coffee & tea', '2026-12-04', 'Your coffee lasts you about 4 weeks'),
+  item('Absorba Paper towels 6 big rolls', 'Household/Paper towels & napkins', '2026-12-05', 'You buy paper towels about every 5 weeks', {
     name: 'Household stock-up',
     cents: 250,
     reward: { type: 'spend_threshold', minSpendCents: 2000, amountCents: 250 },
