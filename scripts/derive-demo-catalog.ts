@@ -38,6 +38,7 @@ import { readFileSync, writeFileSync, mkdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'csv-parse/sync'
+import { withCheckDigit } from '../src/lib/codes.ts'
 
 const CHAIN = 'Lakeside Markets'
 const STORE_BRAND = 'Lakeside Select'
@@ -126,12 +127,6 @@ function dataCycle(s: CatStats): { buyers: number; days: number | null } {
 const milk = dataCycle(stats.get('Dairy/Milk')!)
 const calibration = (milk.days ?? 7) / 7
 
-// GS1 mod-10 over the 13 data digits of a GTIN-14.
-function gtinCheckDigit(body13: string): number {
-  let sum = 0
-  for (let i = 0; i < 13; i++) sum += Number(body13[12 - i]) * (i % 2 === 0 ? 3 : 1)
-  return (10 - (sum % 10)) % 10
-}
 function fnv1a(text: string): number {
   let h = 0x811c9dc5
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193) >>> 0
@@ -150,7 +145,7 @@ function nextGtin(manufacturer: string): string {
   }
   const body = `00${entry.prefix}${String(entry.next).padStart(5, '0')}`
   entry.next += 1 + (fnv1a(body) % 7)
-  return body + String(gtinCheckDigit(body))
+  return withCheckDigit(body)
 }
 
 /** Shelf price in cents ending in 9. */

@@ -163,14 +163,6 @@ export function demoCatalog(): readonly DemoProduct[] {
   return catalogCache
 }
 
-/** GS1 mod-10 check of a GTIN-8/12/13/14. */
-export function isValidGtin(code: string): boolean {
-  if (!/^(\d{8}|\d{12,14})$/.test(code)) return false
-  let sum = 0
-  for (let i = code.length - 2, w = 3; i >= 0; i--, w = 4 - w) sum += Number(code[i]) * w
-  return (10 - (sum % 10)) % 10 === Number(code[code.length - 1])
-}
-
 // ---------------------------------------------------------------- random numbers
 type Rng = () => number
 
