@@ -98,6 +98,18 @@ function asInputError(err: unknown): unknown {
 }
 
 /** Positions of header columns; undefined for an absent optional column. */
+/** Opens the CSV and refuses the whole file (400 naming each column) when a required column is missing. */
+export async function openCsvWithColumns(
+  input: Readable,
+  errors: RowErrors,
+  required: (string | string[])[],
+): Promise<CsvInput> {
+  const csv = await openCsv(input, errors)
+  const missing = missingColumns(csv.columns, required)
+  if (missing.length) throw invalid(missing.map((m) => ({ path: 'header', message: `missing column ${m}` })))
+  return csv
+}
+
 export function columnIndex(columns: string[]): (name: string) => number | undefined {
   const positions = new Map(columns.map((c, i) => [c, i]))
   return (name) => positions.get(name)

@@ -3,9 +3,8 @@ import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
-import { invalid } from '../../lib/errors.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
-import { missingColumns, openCsv, RowErrors } from './csv-input.ts'
+import { openCsvWithColumns, RowErrors } from './csv-input.ts'
 import { asDatabase, copyIn, PlannerStats } from './import-db.ts'
 import { DEFAULT_BATCH_ROWS, type ProductImportOptions, type ProductImportSummary } from './import.types.ts'
 import * as repo from './product-import.repository.ts'
@@ -29,9 +28,7 @@ export async function importProducts(
   const actor = opts.actor ?? 'system'
 
   const errors = new RowErrors()
-  const csv = await openCsv(input, errors)
-  const missing = missingColumns(csv.columns, PRODUCT_REQUIRED_COLUMNS)
-  if (missing.length) throw invalid(missing.map((m) => ({ path: 'header', message: `missing column ${m}` })))
+  const csv = await openCsvWithColumns(input, errors, PRODUCT_REQUIRED_COLUMNS)
   const encoder = new ProductRowEncoder(csv.columns, errors)
   const totals = { created: 0, updated: 0, duplicates: 0 }
 

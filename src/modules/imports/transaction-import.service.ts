@@ -4,9 +4,8 @@ import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { newCardNumber } from '../../lib/codes.ts'
-import { invalid } from '../../lib/errors.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
-import { missingColumns, openCsv, RowErrors } from './csv-input.ts'
+import { openCsvWithColumns, RowErrors } from './csv-input.ts'
 import { asDatabase, copyIn, PlannerStats } from './import-db.ts'
 import {
   DEFAULT_BATCH_ROWS,
@@ -55,9 +54,7 @@ export async function importTransactions(
   const actor = opts.actor ?? 'system'
 
   const errors = new RowErrors()
-  const csv = await openCsv(input, errors)
-  const missing = missingColumns(csv.columns, TRANSACTION_REQUIRED_COLUMNS)
-  if (missing.length) throw invalid(missing.map((m) => ({ path: 'header', message: `missing column ${m}` })))
+  const csv = await openCsvWithColumns(input, errors, TRANSACTION_REQUIRED_COLUMNS)
 
   const totals = { imported: 0, duplicates: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
   const progress = (phase: ImportProgress['phase'], rows: number) =>
