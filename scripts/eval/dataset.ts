@@ -96,3 +96,19 @@ export function lastBasketTargets(all: Map<string, EvalBasket[]>, minBaskets: nu
   }
   return out
 }
+
+/** Calendar when the file's days are dates, sequence (visit index) when they are numbers. */
+export function detectTimeMode(rows: readonly TransactionRow[]): 'calendar' | 'sequence' {
+  return ISO_DATE.test(rows[0]?.day ?? '') ? 'calendar' : 'sequence'
+}
+
+/** The target baskets of each named split ("train,val"), keyed by split then customer. */
+export function targetsBySplit(data: EvalDataset, splitNames: string): Map<string, Map<string, Set<string>>> {
+  const splits = new Map<string, Map<string, Set<string>>>()
+  for (const split of splitNames.split(',')) {
+    const targets = new Map<string, Set<string>>()
+    for (const [customerId, items] of data.targets) if (data.splits.get(customerId) === split) targets.set(customerId, items)
+    splits.set(split, targets)
+  }
+  return splits
+}

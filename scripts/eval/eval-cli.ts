@@ -13,7 +13,7 @@ import { dayOf } from '../../src/modules/prediction/prediction.service.ts'
 import { runPredict } from '../predict.ts'
 import { readTargets, readTransactions } from './csv.ts'
 import { measureCycleError, type SyntheticCustomer } from './cycle-error.ts'
-import { groupBaskets, splitTargets } from './dataset.ts'
+import { detectTimeMode, groupBaskets, splitTargets, targetsBySplit } from './dataset.ts'
 import { baselinePredictors, type RankingPredictor } from './predictor-adapter.ts'
 import { evaluateSplits, formatGains, formatTable } from './report.ts'
 import { TIFU_TAFENG } from './tifu-knn.ts'
@@ -61,19 +61,14 @@ if (values.transactions === undefined || values.targets === undefined) {
 const k = Number(values.k)
 const rows = readTransactions(values.transactions)
 const targetRows = readTargets(values.targets)
-const timeMode = /^\d{4}-\d{2}-\d{2}$/.test(rows[0]?.day ?? '') ? 'calendar' : 'sequence'
+const timeMode = detectTimeMode(rows)
 const data = splitTargets(
   groupBaskets(rows),
   new Map(targetRows.map((t) => [t.customerId, t.targetTransactionId])),
   timeMode,
   new Map(targetRows.map((t) => [t.customerId, t.split])),
 )
-const splits = new Map<string, Map<string, Set<string>>>()
-for (const split of values.split.split(',')) {
-  const targets = new Map<string, Set<string>>()
-  for (const [customerId, items] of data.targets) if (data.splits.get(customerId) === split) targets.set(customerId, items)
-  splits.set(split, targets)
-}
+const splits = targetsBySplit(data, values.split)
 // Only target baskets are dropped; history rows keep the file's own day values.
 const targetTx = new Set(targetRows.map((t) => `${t.customerId}\u0000${t.targetTransactionId}`))
 const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-eval-'))

@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util'
 import { defaultConfig, type TimeMode } from '../../src/modules/prediction/prediction.types.ts'
 import { readTargets, readTransactions } from './csv.ts'
-import { groupBaskets, splitTargets } from './dataset.ts'
+import { detectTimeMode, groupBaskets, splitTargets, targetsBySplit } from './dataset.ts'
 import { baselinePredictors, inMemoryPredictor } from './predictor-adapter.ts'
 import { evaluateSplits, formatGains, formatLatency, formatStatsSize, formatTable, writePredictionsCsv } from './report.ts'
 import { TIFU_TAFENG } from './tifu-knn.ts'
@@ -34,19 +34,14 @@ const rows = readTransactions(values.transactions)
 const targetRows = readTargets(values.targets)
 const all = groupBaskets(rows)
 const timeMode: TimeMode =
-  (values['time-mode'] as TimeMode | undefined) ?? (/^\d{4}-\d{2}-\d{2}$/.test(rows[0]?.day ?? '') ? 'calendar' : 'sequence')
+  (values['time-mode'] as TimeMode | undefined) ?? detectTimeMode(rows)
 const data = splitTargets(
   all,
   new Map(targetRows.map((t) => [t.customerId, t.targetTransactionId])),
   timeMode,
   new Map(targetRows.map((t) => [t.customerId, t.split])),
 )
-const splits = new Map<string, Map<string, Set<string>>>()
-for (const split of values.split.split(',')) {
-  const targets = new Map<string, Set<string>>()
-  for (const [customerId, items] of data.targets) if (data.splits.get(customerId) === split) targets.set(customerId, items)
-  splits.set(split, targets)
-}
+const splits = targetsBySplit(data, values.split)
 say(`loaded ${rows.length} rows, ${data.histories.size} customers, time mode ${timeMode} in ${((performance.now() - started) / 1000).toFixed(1)} s`)
 
 const ours = inMemoryPredictor(data.histories, defaultConfig(timeMode))
