@@ -23,7 +23,9 @@ import { storeRoutes } from './modules/stores/store.routes.ts'
 import auth from './plugins/auth.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
 import metrics from './plugins/metrics.ts'
+import overload from './plugins/overload.ts'
 import problem from './plugins/problem.ts'
+import rateLimit from './plugins/rate-limit.ts'
 
 export interface AppDeps {
   config: Config
@@ -56,8 +58,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(problem)
   await app.register(requestLog)
+  // Before auth: a request refused for overload costs no key lookup.
+  await app.register(overload, {
+    pool: database.pool,
+    maxInFlight: config.LANELIST_MAX_IN_FLIGHT,
+    maxDbWaiting: config.LANELIST_MAX_DB_WAITING,
+    maxEventLoopDelayMs: config.LANELIST_MAX_EVENT_LOOP_DELAY_MS,
+    maxHeapMb: config.LANELIST_MAX_HEAP_MB,
+  })
   await app.register(metrics, { pool: database.pool })
   await app.register(auth, { db: database.db, adminKey: config.LANELIST_ADMIN_KEY, cacheSeconds: config.LANELIST_KEY_CACHE_SECONDS })
+  await app.register(rateLimit, {
+    windowSeconds: config.LANELIST_RATE_LIMIT_WINDOW_SECONDS,
+    perRole: { pos: config.LANELIST_RATE_LIMIT_POS, backoffice: config.LANELIST_RATE_LIMIT_BACKOFFICE, admin: config.LANELIST_RATE_LIMIT_ADMIN },
+  })
 
   await app.register(swagger, {
     openapi: {

@@ -25,6 +25,15 @@ const schema = z.object({
   LANELIST_WORKER: boolFlag.default(true),
   LANELIST_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   LANELIST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // Load shedding (src/plugins/overload.ts) and per-key rate limits (src/plugins/rate-limit.ts); README.md.
+  LANELIST_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(100_000).default(256),
+  LANELIST_MAX_DB_WAITING: z.coerce.number().int().min(0).max(100_000).default(64),
+  LANELIST_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
+  LANELIST_MAX_HEAP_MB: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  LANELIST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+  LANELIST_RATE_LIMIT_POS: z.coerce.number().int().min(0).max(10_000_000).default(3000),
+  LANELIST_RATE_LIMIT_BACKOFFICE: z.coerce.number().int().min(0).max(10_000_000).default(1200),
+  LANELIST_RATE_LIMIT_ADMIN: z.coerce.number().int().min(0).max(10_000_000).default(600),
 })
 
 export type Config = Readonly<z.infer<typeof schema>>
