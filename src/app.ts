@@ -19,6 +19,7 @@ import { offerRoutes } from './modules/offers/offer.routes.ts'
 import { profileRoutes } from './modules/profiles/profile.routes.ts'
 import { productRoutes } from './modules/products/product.routes.ts'
 import { redemptionRoutes } from './modules/redemptions/redemption.routes.ts'
+import { reportRoutes } from './modules/reports/report.routes.ts'
 import { storeRoutes } from './modules/stores/store.routes.ts'
 import auth from './plugins/auth.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
@@ -114,6 +115,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(listGenerationRoutes, { db: database.db })
     await api.register(profileRoutes, { db: database.db })
     await api.register(redemptionRoutes, { db: database.db })
+    await api.register(reportRoutes, { db: database.db })
   })
 
   return app

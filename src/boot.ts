@@ -9,6 +9,7 @@ import { prepareDatabase } from './db/prepare.ts'
 import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
+import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
 
 export interface Service {
@@ -46,7 +47,9 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const db = database
     // Runs list generation and post-redemption regeneration; a run interrupted by a restart is
     // retried from its job (a job a crashed worker held is unlocked when its lock expires).
-    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, log, tasks: listTasks(db.db) }) : undefined
+    // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
+    if (config.LANELIST_WORKER) await ensureRollupScheduled(db.db)
+    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, log, tasks: { ...listTasks(db.db), ...reportTasks(db.db) } }) : undefined
     let stopping: Promise<void> | undefined
     return {
       app,
