@@ -69,6 +69,8 @@ export const productBatch = z.strictObject({
     // Runs even when some items are invalid, so one response names every bad field.
     .superRefine(
       (items, ctx) => {
+        // `when` also runs it when `products` is missing or not an array (a 500 before).
+        if (!Array.isArray(items)) return
         const first = new Map<string, number>()
         items.forEach((item, i) => {
           const gtin = (item as { gtin?: unknown } | undefined)?.gtin
