@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { gtinProblemText, normaliseGtin } from '../../lib/codes.ts'
+import { categorySchema } from '../products/product.schemas.ts'
 import {
   BRAND_GROUPS,
   LIFE_STAGES,
@@ -45,7 +46,9 @@ const gtin = z
 export const scopeSchema = z
   .strictObject({
     gtins: z.array(gtin).min(1).max(1000).optional(),
-    category: categoryPath.optional(),
+    // The product rules, so " Health / Pain relief " is the "Health/Pain relief" products carry:
+    // a scope spelled differently from the catalog would silently cover nothing.
+    category: categorySchema.optional(),
     brandType: brandType.optional().describe('With category only: national or store brands of that category'),
   })
   .superRefine((s, ctx) => {
