@@ -366,6 +366,9 @@ export interface CustomerStatsTable {
   last_day: number
   stats: JSONColumnType<Record<string, unknown>, string, string>
   updated_at: DefaultTimestamp
+  through_sale_id: ColumnType<number | null, number | null | undefined, number | null>
+  sales_counted: ColumnType<number | null, number | null | undefined, number | null>
+  reversals: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>
 }
 
 export interface PredictionModelTable {

@@ -1,52 +1,17 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import {
-  applyReturnToStats,
-  applySaleToStats,
   fitModel,
   predictCustomerItems,
   rebuildStats,
   setModelCheckInterval,
   currentModel,
 } from '../../src/modules/prediction/prediction.service.ts'
-import { findCustomerStats } from '../../src/modules/prediction/prediction-stats.repository.ts'
 import { testDatabase } from '../helpers/database.ts'
 import { insertCustomer, insertProduct, insertSale } from '../helpers/list-fixtures.ts'
 
 const addDays = (d: string, n: number) => new Date(Date.parse(`${d}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
 const START = '2026-06-01'
-
-function roundDecay(stats: unknown): unknown {
-  return JSON.parse(JSON.stringify(stats), (k, v) => (k === 'decay' && typeof v === 'number' ? Math.round(v * 1e9) / 1e9 : v))
-}
-
-t.test('incremental statistics after sales, a void and a return equal the rebuild from history', async (t) => {
-  const { db } = await testDatabase(t)
-  const milk = await insertProduct(db, { category: 'Dairy/Milk' })
-  const bread = await insertProduct(db, { category: 'Bakery/Bread' })
-  const cust = await insertCustomer(db)
-  const sales: number[] = []
-  // Within the kept window of recent days (10 per item) the incremental update is exact.
-  for (let k = 0; k < 9; k++) {
-    const id = await insertSale(db, cust, addDays(START, k * 7), [{ product: milk, quantity: 1 + (k % 2) }, ...(k % 3 === 0 ? [{ product: bread }] : [])])
-    await db.transaction().execute((trx) => applySaleToStats(trx, cust, id, 1))
-    sales.push(id)
-  }
-  // Void the 7th sale, return one milk of the last one (it bought one: that purchase day goes).
-  await db.updateTable('sale').set({ status: 'voided' }).where('id', '=', sales[6]!).execute()
-  await db.transaction().execute((trx) => applySaleToStats(trx, cust, sales[6]!, -1))
-  await db.updateTable('sale_line').set({ returned_quantity: 1 }).where('sale_id', '=', sales[8]!).where('product_id', '=', milk.id).execute()
-  await db.transaction().execute((trx) => applyReturnToStats(trx, cust, sales[8]!, [{ productId: milk.id, quantity: 1 }]))
-  const incremental = await findCustomerStats(db, cust)
-
-  await rebuildStats(db)
-  const rebuilt = await findCustomerStats(db, cust)
-  t.ok(rebuilt)
-  t.same(roundDecay(incremental), roundDecay(rebuilt))
-  t.equal(rebuilt!.stats.trips, 7)
-  t.equal(rebuilt!.stats.products[String(milk.id)]!.days, 7)
-  t.ok(rebuilt!.stats.categories['Dairy/Milk'], 'categories kept')
-})
 
 t.test('ranked items with plain-words reasons, population fallback, model cache reload', async (t) => {
   const { db } = await testDatabase(t)

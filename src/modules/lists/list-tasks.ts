@@ -4,7 +4,7 @@ import { Logger, runOnce, type TaskList } from 'graphile-worker'
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import type { DB } from '../../db/schema.ts'
-import { rebuildStats } from '../prediction/prediction.service.ts'
+import { refreshCustomerStats } from '../prediction/prediction.service.ts'
 import { regenerateCustomerList, runGeneration, type RunHooks } from './list-run.service.ts'
 
 const idOf = (payload: unknown, key: string): number => {
@@ -24,9 +24,9 @@ export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
     regenerate_list: async (payload) => {
       const customerId = idOf(payload, 'customerId')
       // The lane's write path stays one statement, so it does not touch the statistics; this
-      // job brings the customer's statistics in line with their history (one customer's rows)
-      // before predicting, which also covers voids and returns exactly.
-      await rebuildStats(db, { customerIds: [customerId] })
+      // job applies to the customer's statistics the sales, voids and returns made since they
+      // were last written (exact; a rebuild of this customer where an update cannot be).
+      await refreshCustomerStats(db, customerId)
       await regenerateCustomerList(db, customerId, { trigger: 'redemption' })
     },
   }

@@ -231,3 +231,77 @@ function cloneShallow(stats: CustomerStats): CustomerStats {
     categories: { ...stats.categories },
   }
 }
+
+// ---- exactness ------------------------------------------------------------------------------
+// The kept lists hold only the last days, so a change to an older day may need a day the
+// statistics no longer hold. These checks say, before a change, whether the incremental update
+// gives exactly what the rebuild gives; where not, the caller rebuilds the customer instead.
+
+// The list holds every counted day, or `day` is newer than the oldest kept one: whether `day`
+// is a purchase day, and what the list looks like after it, is then known.
+function knows(list: ReadonlyArray<[Day, number]>, total: number, day: Day, firstDay: Day): boolean {
+  if (total === 0 || list.length === total || day < firstDay) return true
+  const first = list[0]
+  return first !== undefined && day >= first[0]
+}
+
+type Sums = Map<string, number>
+
+// For one item: whether the change is exact, and whether `day` becomes (+1) or stops being
+// (-1) a purchase day of it.
+function itemChange(item: ItemStats | undefined, day: Day, quantity: number, sign: 1 | -1): { exact: boolean; dayDelta: number } {
+  if (item === undefined) return { exact: true, dayDelta: sign === 1 ? 1 : 0 }
+  if (!knows(item.recent, item.days, day, item.firstDay)) return { exact: false, dayDelta: 0 }
+  const entry = item.recent.find(([d]) => d === day)
+  if (sign === 1) return { exact: true, dayDelta: entry === undefined ? 1 : 0 }
+  if (entry === undefined) return { exact: true, dayDelta: 0 }
+  if (entry[1] - quantity > 0) return { exact: true, dayDelta: 0 }
+  // The day goes; a truncated list would have to bring back an older day it no longer holds.
+  return { exact: item.recent.length === item.days, dayDelta: -1 }
+}
+
+function itemsExact(items: Record<string, ItemStats>, sums: Sums, day: Day, sign: 1 | -1): { exact: boolean; dayDelta: number } {
+  let dayDelta = 0
+  for (const [key, q] of sums) {
+    const r = itemChange(items[key], day, q, sign)
+    if (!r.exact) return { exact: false, dayDelta: 0 }
+    dayDelta += r.dayDelta
+  }
+  return { exact: true, dayDelta }
+}
+
+/**
+ * Whether recording (sign 1) or taking back (sign -1: a void, or a return's quantities) the
+ * lines of one transaction gives exactly the statistics a rebuild from the changed history
+ * gives (decay up to rounding).
+ */
+export function changeIsExact(stats: CustomerStats, tx: PurchaseTransaction, sign: 1 | -1): boolean {
+  const { products, categories } = aggregate(tx.lines)
+  const p = itemsExact(stats.products, products, tx.day, sign)
+  if (!p.exact || !itemsExact(stats.categories, categories, tx.day, sign).exact) return false
+  if (p.dayDelta === 0) return true
+  if (!knows(stats.recentTrips, stats.trips, tx.day, stats.firstDay)) return false
+  const trip = stats.recentTrips.find(([d]) => d === tx.day)
+  if (p.dayDelta > 0) return true
+  if (trip === undefined) return false
+  return trip[1] + p.dayDelta > 0 || stats.recentTrips.length === stats.trips
+}
+
+/** A change to apply: a new sale, a void of a recorded one, or returned quantities. */
+export interface StatsChange {
+  kind: 'record' | 'void' | 'return'
+  tx: PurchaseTransaction
+}
+
+/**
+ * Applies the changes in order; undefined as soon as one would not be exact (the caller then
+ * rebuilds from history). Never changes its input.
+ */
+export function applyChangesExactly(stats: CustomerStats, changes: readonly StatsChange[], config: PredictionConfig): CustomerStats | undefined {
+  let s = stats
+  for (const c of changes) {
+    if (!changeIsExact(s, c.tx, c.kind === 'record' ? 1 : -1)) return undefined
+    s = c.kind === 'record' ? recordTransaction(s, c.tx, config) : c.kind === 'void' ? voidTransaction(s, c.tx, config) : recordReturn(s, c.tx, config)
+  }
+  return s
+}

@@ -4,13 +4,14 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { TransactionBatch } from '../imports/import.types.ts'
-import { emptyCustomerStats, recordReturn, recordTransaction, voidTransaction } from './customer-stats.ts'
+import { applyChangesExactly, emptyCustomerStats, type StatsChange } from './customer-stats.ts'
 import { fitPredictionModel, type PredictionModel } from './model-fit.ts'
 import { predictForCustomer, warmModel } from './predictor.ts'
 import { describeReason } from './reasons.ts'
 import { defaultConfig, type CustomerStats, type Day, type PredictionConfig, type ReasonKind, type TimeMode } from './prediction.types.ts'
 import * as modelRepo from './prediction-model.repository.ts'
 import * as statsRepo from './prediction-stats.repository.ts'
+import { rebuildStatsBulk } from './stats-rebuild.repository.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -28,57 +29,107 @@ export interface PredictedListItem {
   cycleDays: number | null
 }
 
-// ---- incremental statistics ---------------------------------------------------------------
+// ---- statistics ------------------------------------------------------------------------------
 
-/** Records (+1) or voids (-1) one sale in its customer's statistics, in the caller's transaction. */
-export async function applySaleToStats(trx: Db, customerId: number, saleId: number, sign: 1 | -1): Promise<void> {
-  const sale = await statsRepo.saleForStats(trx, saleId)
-  if (sale === undefined) return
-  const stored = await statsRepo.findCustomerStats(trx, customerId, true)
-  const timeMode = stored?.timeMode ?? 'calendar'
-  const config = defaultConfig(timeMode)
-  const before = stored?.stats ?? emptyCustomerStats(String(customerId))
-  const tx = { day: sale.day, lines: sale.lines }
-  const after = sign === 1 ? recordTransaction(before, tx, config) : voidTransaction(before, tx, config)
-  await statsRepo.saveCustomerStats(trx, customerId, timeMode, after)
-}
-
-/** Takes returned quantities of one sale's products out of the customer's statistics. */
-export async function applyReturnToStats(
-  trx: Db,
+/**
+ * Brings one customer's statistics up to date with their history (the regenerate_list job, run
+ * after every lane sale, void and return). The row says which sales and reversals it reflects
+ * (migration 0014); only what came after is read and applied with the incremental updates.
+ * Where that would not be exact (no watermark yet, a sale that committed late with a lower id,
+ * a correction older than the kept days), the customer is rebuilt from history instead.
+ */
+export async function refreshCustomerStats(
+  db: Kysely<DB>,
   customerId: number,
-  saleId: number,
-  items: ReadonlyArray<{ productId: number; quantity: number }>,
-): Promise<void> {
-  const sale = await statsRepo.saleForStats(trx, saleId)
-  const stored = await statsRepo.findCustomerStats(trx, customerId, true)
-  if (sale === undefined || stored === undefined) return
-  const categories = await statsRepo.categoriesOf(trx, items.map((i) => i.productId))
-  const lines = items.map((i) => ({ productId: String(i.productId), quantity: i.quantity, category: categories.get(i.productId) }))
-  const after = recordReturn(stored.stats, { day: sale.day, lines }, defaultConfig(stored.timeMode))
-  await statsRepo.saveCustomerStats(trx, customerId, stored.timeMode, after)
+): Promise<{ mode: 'unchanged' | 'incremental' | 'rebuilt'; changes: number }> {
+  return db.transaction().execute(async (trx) => {
+    await statsRepo.lockCustomerStats(trx, customerId)
+    const stored = await statsRepo.findWatermarkedStats(trx, customerId)
+    const timeMode = stored?.timeMode ?? (await statsRepo.storedTimeMode(trx)) ?? 'calendar'
+    const config = defaultConfig(timeMode)
+    const rebuild = async (changes: number) => {
+      await rebuildStatsBulk(trx, { config, customerIds: [customerId] })
+      return { mode: 'rebuilt' as const, changes }
+    }
+    if (stored === undefined || stored.throughSaleId === null || stored.salesCounted === null) return rebuild(0)
+    const since = await statsRepo.historyChangesSince(trx, customerId, stored.throughSaleId)
+    // A sale with an id at or below the mark committed after the row was written.
+    if (since.counted !== stored.salesCounted) return rebuild(0)
+    const reversals = structuredClone(stored.reversals)
+    const voids = since.voided.filter((s) => reversals[String(s.id)] !== 'v')
+    const lines = await statsRepo.linesOfSales(trx, [
+      ...since.newSales.filter((s) => !s.voided).map((s) => s.id),
+      ...voids.map((s) => s.id),
+      ...since.returned.map((s) => s.id),
+    ])
+    const bySale = new Map<number, statsRepo.StatsLine[]>()
+    for (const l of lines) bySale.set(l.saleId, [...(bySale.get(l.saleId) ?? []), l])
+    const changes: StatsChange[] = []
+    const txOf = (day: number, ls: { productId: number; quantity: number; category: string | undefined }[]) => ({
+      day,
+      lines: ls.filter((l) => l.quantity > 0).map((l) => ({ productId: String(l.productId), quantity: l.quantity, category: l.category })),
+    })
+    // Voids and returns of sales already reflected; quantities net of returns already taken.
+    for (const sale of voids) {
+      const applied = reversals[String(sale.id)]
+      const taken = applied === undefined || applied === 'v' ? {} : applied
+      const ls = (bySale.get(sale.id) ?? []).map((l) => ({ ...l, quantity: l.quantity - (taken[String(l.lineNo)] ?? 0) }))
+      changes.push({ kind: 'void', tx: txOf(sale.day, ls) })
+      reversals[String(sale.id)] = 'v'
+    }
+    for (const sale of since.returned) {
+      const applied = reversals[String(sale.id)]
+      if (applied === 'v') continue
+      const taken = { ...(applied ?? {}) }
+      const ls = (bySale.get(sale.id) ?? []).filter((l) => l.returned > 0)
+      const deltas = ls.map((l) => ({ ...l, quantity: l.returned - (taken[String(l.lineNo)] ?? 0) }))
+      for (const l of ls) taken[String(l.lineNo)] = l.returned
+      if (deltas.some((d) => d.quantity > 0)) changes.push({ kind: 'return', tx: txOf(sale.day, deltas) })
+      reversals[String(sale.id)] = taken
+    }
+    // New sales, net of what was returned before this refresh.
+    let through = stored.throughSaleId
+    for (const sale of [...since.newSales].sort((a, b) => a.id - b.id)) {
+      through = Math.max(through, sale.id)
+      if (sale.voided) {
+        reversals[String(sale.id)] = 'v'
+        continue
+      }
+      const ls = bySale.get(sale.id) ?? []
+      const returned = ls.filter((l) => l.returned > 0)
+      if (returned.length > 0) reversals[String(sale.id)] = Object.fromEntries(returned.map((l) => [String(l.lineNo), l.returned]))
+      changes.push({ kind: 'record', tx: txOf(sale.day, ls.map((l) => ({ ...l, quantity: l.quantity - l.returned }))) })
+    }
+    if (through === stored.throughSaleId && changes.length === 0) return { mode: 'unchanged' as const, changes: 0 }
+    const after = applyChangesExactly(stored.stats, changes, config)
+    if (after === undefined) return rebuild(changes.length)
+    await statsRepo.saveWatermarkedStats(trx, customerId, timeMode, after, {
+      throughSaleId: through,
+      salesCounted: since.counted + since.newSales.length,
+      reversals,
+    })
+    return { mode: 'incremental' as const, changes: changes.length }
+  })
 }
 
-/** Full rebuild from history (recorded sales, net of returns), set-based in one statement. */
+/** Full rebuild from history (recorded sales, net of returns). */
 export async function rebuildStats(
   db: Kysely<DB>,
   opts: { customerIds?: number[]; timeMode?: TimeMode; through?: string } = {},
 ): Promise<{ customers: number; seconds: number }> {
   const started = performance.now()
   const config = defaultConfig(opts.timeMode ?? 'calendar')
-  const customers = await db.transaction().execute((trx) =>
-    statsRepo.rebuildStatsSql(trx, {
-      config,
-      ...(opts.customerIds === undefined ? {} : { customerIds: opts.customerIds }),
-      ...(opts.through === undefined ? {} : { through: opts.through }),
-    }),
-  )
+  const customers = await rebuildStatsBulk(db, {
+    config,
+    ...(opts.customerIds === undefined ? {} : { customerIds: opts.customerIds }),
+    ...(opts.through === undefined ? {} : { through: opts.through }),
+  })
   return { customers, seconds: (performance.now() - started) / 1000 }
 }
 
 /** For importTransactions' onBatchImported: the batch's customers rebuilt inside the batch's transaction. */
 export async function statsOnBatchImported(trx: Transaction<DB>, batch: TransactionBatch): Promise<void> {
-  await statsRepo.rebuildStatsSql(trx, { config: defaultConfig('calendar'), customerIds: batch.customerIds })
+  await rebuildStatsBulk(trx, { config: defaultConfig('calendar'), customerIds: batch.customerIds })
 }
 
 // ---- model --------------------------------------------------------------------------------
