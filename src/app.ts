@@ -10,7 +10,9 @@ import {
 import type { Config } from './config.ts'
 import type { DatabaseHandle } from './db/database.ts'
 import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts'
+import { auditRoutes } from './modules/audit/audit.routes.ts'
 import { customerRoutes } from './modules/customers/customer.routes.ts'
+import { webhookRoutes } from './modules/events/webhook.routes.ts'
 import { healthRoutes } from './modules/health/health.routes.ts'
 import { importRoutes } from './modules/imports/import.routes.ts'
 import { listGenerationRoutes } from './modules/lists/list-generation.routes.ts'
@@ -87,7 +89,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       tags: [
         { name: 'checkout', description: 'POS lane calls (role pos)' },
         { name: 'backoffice', description: 'Catalog, customers, offers, lists, reports (role backoffice)' },
-        { name: 'admin', description: 'API keys (role admin)' },
+        { name: 'admin', description: 'API keys, webhooks, audit log (role admin)' },
         { name: 'ops', description: 'Health (no key)' },
       ],
     },
@@ -116,6 +118,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(profileRoutes, { db: database.db })
     await api.register(redemptionRoutes, { db: database.db })
     await api.register(reportRoutes, { db: database.db })
+    await api.register(webhookRoutes, { db: database.db, timeoutMs: config.LANELIST_WEBHOOK_TIMEOUT_MS })
+    await api.register(auditRoutes, { db: database.db })
   })
 
   return app

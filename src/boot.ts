@@ -7,6 +7,8 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from './db/embedded.ts'
 import { readMigrations } from './db/migrate.ts'
 import { prepareDatabase } from './db/prepare.ts'
 import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
+import { startDispatcher } from './modules/events/webhook-dispatcher.ts'
+import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
@@ -50,6 +52,16 @@ export async function startService(config: Config, log: Logger = createLogger(co
     // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
     if (config.LANELIST_WORKER) await ensureRollupScheduled(db.db)
     const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, log, tasks: { ...listTasks(db.db), ...reportTasks(db.db) } }) : undefined
+    // Webhook deliveries from the outbox; every instance may run one (docs/webhooks.md).
+    const dispatcher = config.LANELIST_WORKER
+      ? startDispatcher({
+          db: db.db,
+          log,
+          pollMs: config.LANELIST_WEBHOOK_POLL_MS,
+          timeoutMs: config.LANELIST_WEBHOOK_TIMEOUT_MS,
+          retry: { ...DEFAULT_RETRY, maxAttempts: config.LANELIST_WEBHOOK_MAX_ATTEMPTS },
+        })
+      : undefined
     let stopping: Promise<void> | undefined
     return {
       app,
@@ -60,6 +72,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
         stopping ??= (async () => {
           // The worker first: a running job finishes its chunk while the pool is still open.
           await worker?.stop()
+          await dispatcher?.stop()
           await app.close()
           await db.close()
           await embedded?.stop()

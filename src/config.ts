@@ -34,6 +34,10 @@ const schema = z.object({
   LANELIST_RATE_LIMIT_POS: z.coerce.number().int().min(0).max(10_000_000).default(3000),
   LANELIST_RATE_LIMIT_BACKOFFICE: z.coerce.number().int().min(0).max(10_000_000).default(1200),
   LANELIST_RATE_LIMIT_ADMIN: z.coerce.number().int().min(0).max(10_000_000).default(600),
+  // Webhooks (docs/webhooks.md): per-attempt timeout, attempts before a delivery is dead, poll interval.
+  LANELIST_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  LANELIST_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(16),
+  LANELIST_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
 })
 
 export type Config = Readonly<z.infer<typeof schema>>

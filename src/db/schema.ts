@@ -387,6 +387,42 @@ export interface LanelistMigrationTable {
   applied_at: DefaultTimestamp
 }
 
+/** 0011: the event outbox and webhook deliveries (docs/webhooks.md). */
+export interface EventOutboxTable {
+  id: Generated<string>
+  type: string
+  payload: ColumnType<Record<string, unknown>, string, string>
+  created_at: DefaultTimestamp
+  dispatched_at: Timestamp | null
+}
+
+export interface WebhookEndpointTable {
+  id: Id
+  url: string
+  description: string | null
+  event_types: string[]
+  secret: string
+  enabled: Generated<boolean>
+  created_by: string
+  created_at: DefaultTimestamp
+  updated_at: DefaultTimestamp
+}
+
+export interface WebhookDeliveryTable {
+  id: Id
+  event_id: string
+  endpoint_id: number
+  status: Generated<'pending' | 'succeeded' | 'dead'>
+  attempts: Generated<number>
+  next_attempt_at: DefaultTimestamp
+  last_attempt_at: Timestamp | null
+  last_status_code: number | null
+  last_error: string | null
+  last_duration_ms: number | null
+  delivered_at: Timestamp | null
+  created_at: DefaultTimestamp
+}
+
 export interface DB {
   store: StoreTable
   lane: LaneTable
@@ -419,4 +455,7 @@ export interface DB {
   list_voucher: ListVoucherTable
   customer_stats: CustomerStatsTable
   prediction_model: PredictionModelTable
+  event_outbox: EventOutboxTable
+  webhook_endpoint: WebhookEndpointTable
+  webhook_delivery: WebhookDeliveryTable
 }

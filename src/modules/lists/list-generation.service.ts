@@ -12,6 +12,7 @@ import { attachVouchersToList, issueDueVouchers } from '../vouchers/voucher.serv
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
+import { recordListsCreated } from '../events/event-outbox.service.ts'
 
 export interface ChunkContext {
   asOf: string
@@ -151,5 +152,7 @@ export async function writeChunk(
     result.listsCreated++
     result.lists.set(customerId, listId)
   }
+  // In the chunk's transaction: a list.created event exists iff its list committed.
+  await recordListsCreated(trx, result.lists.values())
   return result
 }

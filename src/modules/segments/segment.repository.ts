@@ -185,6 +185,17 @@ export async function replaceSegments(trx: Db, range: { lo: number; hi: number }
   `.execute(trx)
 }
 
+/** Lifecycle stages before a refresh rewrites them, so the refresh can tell who moved into 'declining'. */
+export async function findLifecycles(db: Db, range: { lo: number; hi: number }): Promise<Map<number, string | null>> {
+  const rows = await db
+    .selectFrom('customer_profile')
+    .select(['customer_id', 'lifecycle'])
+    .where('customer_id', '>=', range.lo)
+    .where('customer_id', '<=', range.hi)
+    .execute()
+  return new Map(rows.map((r) => [r.customer_id, r.lifecycle]))
+}
+
 /** Erased customers keep no profile (their segment rows go with replaceSegments). */
 export async function deleteErasedProfiles(trx: Db, range: { lo: number; hi: number }) {
   await sql`

@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
 import { aggregateCustomerFacts } from './segment-facts.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
@@ -10,6 +11,7 @@ import { daysBetween, tierBoundaries } from './value-rules.ts'
 type Db = Kysely<DB> | Transaction<DB>
 
 async function writeRange(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[]) {
+  const before = await repo.findLifecycles(trx, range)
   await repo.upsertProfiles(trx, profiles)
   await repo.replaceSegments(
     trx,
@@ -17,6 +19,7 @@ async function writeRange(trx: Db, range: { lo: number; hi: number }, profiles: 
     profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId }))),
   )
   await repo.deleteErasedProfiles(trx, range)
+  await recordDecliningCustomers(trx, before, profiles)
 }
 
 /**
