@@ -82,8 +82,9 @@ export interface World extends CheckoutFixture {
   offerId: string
   generationId: string
   redemptionId: string
+  webhookId: string
   /** Resources that destructive routes may use up: deleting them hurts no other case. */
-  spare: { keyId: string; storeId: string; laneId: string; customerId: string; offerId: string }
+  spare: { keyId: string; storeId: string; laneId: string; customerId: string; offerId: string; webhookId: string }
 }
 
 export async function seedWorld(t: Tap, env: Record<string, string> = {}): Promise<World> {
@@ -115,6 +116,12 @@ export async function seedWorld(t: Tap, env: Record<string, string> = {}): Promi
   await db.updateTable('list').set({ generation_id: generationId, trigger: 'run' }).where('id', '=', Number(list.id)).execute()
   const spareCustomer = await fx.createCustomer()
 
+  // Port 9 (discard) on loopback refuses at once: a test-send answers quickly, nothing is delivered.
+  const webhook = (description: string) =>
+    fx.call(adminKey, { method: 'POST', url: '/v1/webhooks', payload: { url: 'http://127.0.0.1:9/hook', description, eventTypes: ['list.created'] } }).then((r) => r.json().id as string)
+  const webhookId = await webhook('seeded')
+  const spareWebhook = await webhook('spare')
+
   const sale = await fx.redeem(fx.body(customer.cardNumber, [item('milk', 2), item('rice')]))
   if (sale.statusCode !== 201) throw new Error(`redeem: ${sale.body}`)
 
@@ -131,7 +138,8 @@ export async function seedWorld(t: Tap, env: Record<string, string> = {}): Promi
     offerId,
     generationId: String(generationId),
     redemptionId: sale.json().redemptionId,
-    spare: { keyId: spareKey.json().id, storeId: spareStore, laneId: '99', customerId: spareCustomer.id, offerId: spareOffer },
+    webhookId,
+    spare: { keyId: spareKey.json().id, storeId: spareStore, laneId: '99', customerId: spareCustomer.id, offerId: spareOffer, webhookId: spareWebhook },
   }
 }
 
@@ -156,10 +164,13 @@ export function paramValue(world: World, op: Operation, name: string): string {
       return world.generationId
     case 'redemptionId':
       return world.redemptionId
+    case 'deliveryId':
+      return '1'
     case 'id':
       if (op.path.startsWith('/v1/api-keys')) return world.spare.keyId
       if (op.path.startsWith('/v1/offers')) return spare ? world.spare.offerId : world.offerId
       if (op.path.startsWith('/v1/customers')) return spare ? world.spare.customerId : world.customerId
+      if (op.path.startsWith('/v1/webhooks')) return spare ? world.spare.webhookId : world.webhookId
       throw new Error(`no value for {id} in ${op.path}: add one to test/security/route-catalog.ts`)
     default:
       throw new Error(`no value for {${name}} in ${op.path}: add one to test/security/route-catalog.ts`)
