@@ -11,13 +11,18 @@ import type { Config } from './config.ts'
 import type { DatabaseHandle } from './db/database.ts'
 import { apiKeyRoutes } from './modules/api-keys/api-key.routes.ts'
 import { auditRoutes } from './modules/audit/audit.routes.ts'
+import { consoleRoutes } from './modules/console/console.routes.ts'
+import { customerSalesRoutes } from './modules/customers/customer-sales.routes.ts'
 import { customerRoutes } from './modules/customers/customer.routes.ts'
 import { webhookRoutes } from './modules/events/webhook.routes.ts'
 import { healthRoutes } from './modules/health/health.routes.ts'
 import { importRoutes } from './modules/imports/import.routes.ts'
 import { listGenerationRoutes } from './modules/lists/list-generation.routes.ts'
+import { listLookupRoutes } from './modules/lists/list-lookup.routes.ts'
 import { listRoutes } from './modules/lists/list.routes.ts'
 import { offerRoutes } from './modules/offers/offer.routes.ts'
+import { opsRoutes } from './modules/ops/ops.routes.ts'
+import recentErrors from './modules/ops/recent-errors.ts'
 import { profileRoutes } from './modules/profiles/profile.routes.ts'
 import { productRoutes } from './modules/products/product.routes.ts'
 import { redemptionRoutes } from './modules/redemptions/redemption.routes.ts'
@@ -69,6 +74,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     maxEventLoopDelayMs: config.LANELIST_MAX_EVENT_LOOP_DELAY_MS,
     maxHeapMb: config.LANELIST_MAX_HEAP_MB,
   })
+  await app.register(recentErrors)
   await app.register(metrics, { pool: database.pool })
   await app.register(auth, { db: database.db, adminKey: config.LANELIST_ADMIN_KEY, cacheSeconds: config.LANELIST_KEY_CACHE_SECONDS })
   await app.register(rateLimit, {
@@ -120,7 +126,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(reportRoutes, { db: database.db })
     await api.register(webhookRoutes, { db: database.db, timeoutMs: config.LANELIST_WEBHOOK_TIMEOUT_MS })
     await api.register(auditRoutes, { db: database.db })
+    await api.register(customerSalesRoutes, { db: database.db })
+    await api.register(listLookupRoutes, { db: database.db })
+    await api.register(opsRoutes, { db: database.db })
   })
+  await app.register(consoleRoutes)
 
   return app
 }

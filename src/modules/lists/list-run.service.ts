@@ -35,7 +35,7 @@ export interface ListGeneration {
   finishedAt: string | null
 }
 
-function toGeneration(r: runRepo.RunRow): ListGeneration {
+export function toGeneration(r: runRepo.RunRow): ListGeneration {
   return {
     id: String(r.id),
     asOf: r.as_of,
