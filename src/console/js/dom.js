@@ -61,8 +61,10 @@ export function parseMoney(text) {
 }
 
 const dayFormat = new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', year: 'numeric', timeZone: 'UTC' })
+const dayFormatThisYear = new Intl.DateTimeFormat('en-US', { weekday: 'short', month: 'short', day: 'numeric', timeZone: 'UTC' })
 const timeFormat = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit', second: '2-digit' })
-export const day = (d) => (d ? dayFormat.format(new Date(`${d}T00:00:00Z`)) : '–')
+// The year only when it is not this one: shorter to read out at the desk.
+export const day = (d) => (d ? (d.startsWith(String(new Date().getFullYear())) ? dayFormatThisYear : dayFormat).format(new Date(`${d}T00:00:00Z`)) : '–')
 export const time = (t) => (t ? timeFormat.format(new Date(t)) : '–')
 export const today = () => {
   const d = new Date()
@@ -110,4 +112,11 @@ export function field({ label, hint, input, error, className = '' }) {
   input.setAttribute('aria-describedby', described.join(' '))
   parts.push(err, input)
   return h('div', { class: `field ${className}`.trim() }, parts)
+}
+
+/** Replaces an element's children; unlike replaceChildren, null/false are skipped and arrays flattened. */
+export function fill(el, ...children) {
+  el.replaceChildren()
+  append(el, children)
+  return el
 }

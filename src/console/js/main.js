@@ -1,7 +1,7 @@
 // The console's entry: sign-in gate, hash router (the hash never reaches the server, so no
 // customer id or code lands in a log), navigation state and focus management.
 import { api, ApiError, clearKey, getKey, setKey } from './api.js'
-import { announce, h, notice } from './dom.js'
+import { announce, h, notice, fill } from './dom.js'
 import * as customer from './pages/customer.js'
 import * as desk from './pages/desk.js'
 import * as offers from './pages/offers.js'
@@ -45,7 +45,7 @@ function signInPage(message) {
     e.preventDefault()
     const key = input.value.trim()
     if (!key) {
-      status.replaceChildren(notice('Enter the API key.', 'error'))
+      fill(status, notice('Enter the API key.', 'error'))
       input.focus()
       return
     }
@@ -65,14 +65,14 @@ function signInPage(message) {
           : err instanceof ApiError && err.status === 403
             ? 'This key may not use the back office (it is a lane key). Use a back-office or admin key.'
             : `Could not sign in: ${err.message}`
-      status.replaceChildren(notice(text, 'error'))
+      fill(status, notice(text, 'error'))
       input.focus()
       input.select()
     } finally {
       button.disabled = false
     }
   })
-  main.replaceChildren(form)
+  fill(main, form)
   input.focus()
 }
 
@@ -89,12 +89,12 @@ function render() {
     else a.removeAttribute('aria-current')
   }
   if (!match) {
-    main.replaceChildren(h('h1', { tabindex: '-1' }, 'Page not found'), h('p', null, h('a', { href: '#/desk' }, 'Go to the service desk')))
+    fill(main, h('h1', { tabindex: '-1' }, 'Page not found'), h('p', null, h('a', { href: '#/desk' }, 'Go to the service desk')))
     main.querySelector('h1').focus()
     return
   }
   const view = h('div')
-  main.replaceChildren(view)
+  fill(main, view)
   const result = match.page.render(view, { params: match.m.slice(1), ...(match.opts ?? {}) })
   Promise.resolve(result).then((fn) => {
     if (typeof fn === 'function') cleanup = fn
@@ -120,5 +120,4 @@ window.addEventListener('lanelist:unauthorized', () => {
   signInPage('Your key is no longer accepted. Sign in again.')
 })
 window.addEventListener('hashchange', render)
-document.getElementById('who-name').textContent = 'Back office'
 render()

@@ -1,6 +1,6 @@
 // Dialogs, the print preview and error messages shared by the pages.
 import { apiText } from './api.js'
-import { announce, h, notice } from './dom.js'
+import { announce, h, notice, fill } from './dom.js'
 
 /** Opens a modal <dialog> (focus is trapped and Escape closes it, natively); resolves on close. */
 export function openDialog({ title, body, className = '', actions = [] }) {
@@ -67,11 +67,11 @@ export function errorNotice(err, what = 'That did not work') {
 /** Runs an action from a button: disables it meanwhile and puts any error in `slot`. */
 export async function busy(button, slot, fn) {
   button.disabled = true
-  slot?.replaceChildren()
+  slot && fill(slot)
   try {
     return await fn()
   } catch (err) {
-    if (slot) slot.replaceChildren(errorNotice(err))
+    if (slot) fill(slot, errorNotice(err))
     else throw err
   } finally {
     button.disabled = false

@@ -2,7 +2,7 @@
 // bought lately, their current list and why each offer was or was not given, and the desk's
 // actions (print, new list, replace card, opt out, erase).
 import { api } from '../api.js'
-import { count, day, h, money, notice, table, time } from '../dom.js'
+import { count, day, h, money, notice, table, time, fill } from '../dom.js'
 import { busy, confirmAction, errorNotice, openDialog, showPrintable } from '../ui.js'
 import { BRAND_WORDS, LIFE_STAGE_WORDS, LIFECYCLE_WORDS, TIER_WORDS, TREND_WORDS, USAGE_WORDS, WALLET_WORDS, rewardWords } from '../words.js'
 import { takeFlash } from './flash.js'
@@ -14,7 +14,7 @@ export async function render(view, { params: [id] }) {
   const status = h('div', { 'aria-live': 'polite' })
   const body = h('div', null, h('p', { class: 'loading' }, 'Loading the customer…'))
   const flash = takeFlash()
-  view.append(h('p', null, h('a', { href: '#/desk' }, '← Find another customer')), title, flash ? notice(flash, 'warn') : null, status, body)
+  view.append(...[h('p', null, h('a', { href: '#/desk' }, '← Find another customer')), title, flash && notice(flash, 'warn'), status, body].filter(Boolean))
 
   let customer, profile, sales, list
   try {
@@ -26,17 +26,17 @@ export async function render(view, { params: [id] }) {
       live ? orNull(api(`/v1/customers/${id}/lists/current`)) : null,
     ])
   } catch (err) {
-    body.replaceChildren(err.status === 404 ? notice(`There is no customer ${id}.`, 'error') : errorNotice(err, 'Could not load the customer'))
+    fill(body, err.status === 404 ? notice(`There is no customer ${id}.`, 'error') : errorNotice(err, 'Could not load the customer'))
     return
   }
   title.textContent = customer.firstName ? `${customer.firstName} (customer ${customer.id})` : `Customer ${customer.id}`
   document.title = `${title.textContent} · lanelist console`
   const reload = () => {
-    view.replaceChildren()
+    fill(view)
     render(view, { params: [id] })
   }
 
-  body.replaceChildren(
+  fill(body, 
     summary(customer, profile),
     actions(customer, list, status, reload),
     customer.erasedAt ? null : profileSection(profile),
@@ -149,17 +149,25 @@ function profileSection(p) {
   if (p.optOut) words.push('Opted out: gets only the offers that are for everyone')
   if (p.holdout) words.push('Held out of targeted offers on the current list, so the program can measure what its offers add')
 
-  const segments = table({
-    caption: 'Segments: how they buy in each category',
+  // A regular shopper is in a segment in most categories: the biggest few first, the rest folded.
+  const bySpend = [...p.segments].sort((a, b) => b.spendCents - a.spendCents)
+  const segmentTable = (rows, caption) => table({
+    caption,
     columns: [
       { label: 'Category', value: (s) => s.category, header: true },
       { label: 'In words', value: (s) => `${USAGE_WORDS[s.usage]} who ${BRAND_WORDS[s.brandGroup]}` },
       { label: 'Units', value: (s) => count(Math.round(s.units)), num: true },
       { label: 'Spend', value: (s) => money(s.spendCents), num: true },
     ],
-    rows: p.segments,
+    rows,
     empty: 'Not enough purchases to place them in any category segment yet.',
   })
+  const TOP = 8
+  const segments = h('div', null,
+    segmentTable(bySpend.slice(0, TOP), `Segments: how they buy in their top ${Math.min(TOP, bySpend.length)} categories`),
+    bySpend.length > TOP
+      ? h('details', null, h('summary', null, `All ${bySpend.length} categories`), segmentTable(bySpend.slice(TOP), 'The other categories'))
+      : null)
   const cycles = table({
     caption: 'Purchase cycles: what they buy regularly',
     columns: [

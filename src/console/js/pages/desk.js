@@ -1,6 +1,6 @@
 // Service desk: find a customer by whatever they hand over: card, printed list, or customer id.
 import { api, ApiError } from '../api.js'
-import { h, notice } from '../dom.js'
+import { h, notice, fill } from '../dom.js'
 import { errorNotice } from '../ui.js'
 import { setFlash } from './flash.js'
 
@@ -50,18 +50,18 @@ export function render(view) {
   form.addEventListener('submit', async (e) => {
     e.preventDefault()
     if (!input.value.trim()) {
-      status.replaceChildren(notice('Enter or scan a number first.', 'error'))
+      fill(status, notice('Enter or scan a number first.', 'error'))
       input.focus()
       return
     }
     button.disabled = true
-    status.replaceChildren(h('p', { class: 'loading' }, 'Looking up…'))
+    fill(status, h('p', { class: 'loading' }, 'Looking up…'))
     try {
       const id = await findCustomer(input.value)
       location.hash = `#/customers/${id}`
     } catch (err) {
       const text = err.status === 404 ? notice('No customer has that number. Check it and try again.', 'error') : errorNotice(err, 'Could not look that up')
-      status.replaceChildren(text)
+      fill(status, text)
       input.focus()
       input.select()
     } finally {

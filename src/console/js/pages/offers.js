@@ -2,7 +2,7 @@
 // create one. The form sends exactly the API's body, and the API's field errors come back
 // next to the fields they name.
 import { api } from '../api.js'
-import { count, day, field, h, money, notice, parseMoney, table, today } from '../dom.js'
+import { count, day, field, h, money, notice, parseMoney, table, today, fill } from '../dom.js'
 import { busy, confirmAction, errorNotice } from '../ui.js'
 import { rewardWords, scopeWords, targetingWords } from '../words.js'
 
@@ -31,9 +31,9 @@ function renderIndex(view) {
         items.push(...page.items)
         cursor = page.nextCursor
       } while (cursor && items.length < 2000)
-      list.replaceChildren(offersTable(items, status, load))
+      fill(list, offersTable(items, status, load))
     } catch (err) {
-      list.replaceChildren(errorNotice(err, 'Could not load the offers'))
+      fill(list, errorNotice(err, 'Could not load the offers'))
     }
   }
   filter.addEventListener('change', load)
@@ -70,7 +70,7 @@ function offersTable(items, status, reload) {
       }
       await busy(b, status, async () => {
         await api(`/v1/offers/${o.id}/${name}`, { method: 'POST' })
-        status.replaceChildren(notice(`"${o.name}" is now ${name === 'pause' ? 'paused' : name === 'resume' ? 'active' : 'ended'}.`))
+        fill(status, notice(`"${o.name}" is now ${name === 'pause' ? 'paused' : name === 'resume' ? 'active' : 'ended'}.`))
         await reload()
       })
     })
@@ -159,7 +159,7 @@ function renderForm(view) {
   const amountForThreshold = field({ label: 'Amount off ($)', input: input('reward.amountCents#2', { inputmode: 'decimal' }), className: 'narrow' })
   rewardFields.spend_threshold.push(amountForThreshold)
   const rewardBox = h('div', { class: 'row' })
-  const showReward = () => rewardBox.replaceChildren(...rewardFields[f.rewardType.value])
+  const showReward = () => fill(rewardBox, ...rewardFields[f.rewardType.value])
   f.rewardType.addEventListener('change', showReward)
   showReward()
 
@@ -268,7 +268,7 @@ function renderForm(view) {
       const link = target?.id ? h('a', { href: `#${target.id}`, onclick: (ev) => { ev.preventDefault(); target.focus() } }, `${e.path || 'offer'}: ${e.message}`) : `${e.path || 'offer'}: ${e.message}`
       return h('li', null, link)
     })
-    summary.replaceChildren(
+    fill(summary, 
       items.length
         ? h('div', { class: 'notice error', role: 'alert' }, h('strong', null, 'The offer was not created. Fix these fields:'), h('ul', null, items))
         : errorNotice(err, 'The offer was not created'),
@@ -282,7 +282,7 @@ function renderForm(view) {
     try {
       const created = await api('/v1/offers', { method: 'POST', body: body() })
       location.hash = '#/offers'
-      setTimeout(() => document.querySelector('main [aria-live]')?.replaceChildren(notice(`Offer "${created.name}" created.`)), 300)
+      setTimeout(() => fill(document.querySelector('main [aria-live]') ?? h('div'), notice(`Offer "${created.name}" created.`)), 300)
     } catch (err) {
       showErrors(err)
     } finally {

@@ -1,7 +1,7 @@
 // Ops: readiness (the same probe the orchestrator uses), job queue depth and recent errors,
 // refreshed every few seconds while the page is open.
 import { api } from '../api.js'
-import { count, h, notice, table, time } from '../dom.js'
+import { count, h, notice, table, time, fill } from '../dom.js'
 import { errorNotice } from '../ui.js'
 
 const REFRESH_MS = 5000
@@ -29,7 +29,7 @@ export function render(view) {
     const parts = [readySection(ready)]
     if (status instanceof Error) parts.push(errorNotice(status, 'Could not read the queue and errors'))
     else parts.push(queueSection(status), errorsSection(status))
-    body.replaceChildren(...parts)
+    fill(body, ...parts)
     updated.textContent = `Updated ${time(new Date().toISOString())}; refreshes every ${REFRESH_MS / 1000} seconds.`
     timer = setTimeout(load, REFRESH_MS)
   }

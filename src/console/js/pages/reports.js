@@ -3,7 +3,7 @@
 // slow or failing report never blanks the others. CSV buttons ask the same routes for text/csv.
 import { api, download } from '../api.js'
 import { bars, concentrationCurve, fmtShare, liftChart, segmentGrid } from '../charts.js'
-import { count, day, field, h, money, notice, pct, table, time, today } from '../dom.js'
+import { count, day, field, h, money, notice, pct, table, time, today, fill } from '../dom.js'
 import { busy, errorNotice } from '../ui.js'
 import { BRAND_WORDS, LIFECYCLE_WORDS, USAGE_WORDS } from '../words.js'
 
@@ -62,16 +62,16 @@ async function segments(block) {
   try {
     report = await api('/v1/reports/segments')
   } catch (err) {
-    return block.replaceChildren(failed(err, 'segment'))
+    return fill(block, failed(err, 'segment'))
   }
   const cats = [...report.categories].sort((a, b) => b.customers - a.customers)
-  if (!cats.length) return block.replaceChildren(freshnessNote(report.freshness), h('p', { class: 'muted' }, 'No segments yet: they are made by the first list run.'))
+  if (!cats.length) return fill(block, freshnessNote(report.freshness), h('p', { class: 'muted' }, 'No segments yet: they are made by the first list run.'))
   const select = h('select', { id: 'segment-category' }, cats.map((c) => h('option', { value: c.category }, `${c.category} (${count(c.customers)} customers)`)))
   const body = h('div')
   const show = () => {
     const cat = cats.find((c) => c.category === select.value) ?? cats[0]
     const moved = cat.toStoreBrand
-    body.replaceChildren(
+    fill(body, 
       h('div', { class: 'chart-pair' },
         segmentGrid(cat, { format: money }),
         table({
@@ -108,7 +108,7 @@ async function segments(block) {
   }
   select.addEventListener('change', show)
   show()
-  block.replaceChildren(
+  fill(block, 
     freshnessNote(report.freshness),
     h('div', { class: 'row' }, field({ label: 'Category', input: select }), h('div', { class: 'field narrow' }, csvButton('/v1/reports/segments?table=cells', 'segments.csv'))),
     body,
@@ -124,11 +124,11 @@ async function value(block) {
   try {
     r = await api('/v1/reports/value?limit=25')
   } catch (err) {
-    return block.replaceChildren(failed(err, 'value'))
+    return fill(block, failed(err, 'value'))
   }
   const tierRows = r.tiers.map((t) => ({ label: t.tier ? `Tier ${t.tier}` : 'No tier', value: t.customers, text: `${count(t.customers)} · ${money(t.spendCents)}` }))
   const lifeRows = r.lifecycles.map((l) => ({ label: l.lifecycle ?? 'unknown', value: l.customers, text: count(l.customers) }))
-  block.replaceChildren(
+  fill(block, 
     freshnessNote(r.freshness),
     h('p', null, `${count(r.customers)} customers spent ${money(r.spendCents)}.`),
     h('h3', null, 'Concentration'),
@@ -206,7 +206,7 @@ function periodReport(block, draw) {
     e.preventDefault()
     load()
   })
-  block.replaceChildren(form, out)
+  fill(block, form, out)
   load()
 }
 
@@ -217,10 +217,10 @@ async function offers(out, query) {
   try {
     r = await api(`/v1/reports/offers?${query}`)
   } catch (err) {
-    return out.replaceChildren(failed(err, 'offer'))
+    return fill(out, failed(err, 'offer'))
   }
   const measured = r.offers.filter((o) => o.lift.interval && o.lift.differenceCents !== null)
-  out.replaceChildren(
+  fill(out, 
     freshnessNote(r.freshness?.redemptions),
     h('div', { class: 'chart-pair' },
       liftChart(measured.map((o) => ({
@@ -254,9 +254,9 @@ async function manufacturers(out, query) {
   try {
     r = await api(`/v1/reports/manufacturers?${query}`)
   } catch (err) {
-    return out.replaceChildren(failed(err, 'manufacturer'))
+    return fill(out, failed(err, 'manufacturer'))
   }
-  out.replaceChildren(
+  fill(out, 
     freshnessNote(r.freshness),
     h('p', null, `To bill for ${day(r.from)} to ${day(r.to)}: `, h('strong', null, money(r.totalFaceValueCents)), ' ',
       csvButton(`/v1/reports/manufacturers?${query}`, `manufacturer-claims-${r.from}-${r.to}.csv`, 'Download claim CSV')),

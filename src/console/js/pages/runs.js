@@ -1,6 +1,6 @@
 // List runs: start one, watch it progress live, export its lists (NDJSON) and print them all.
 import { api, download } from '../api.js'
-import { announce, count, day, field, h, notice, table, time, today } from '../dom.js'
+import { announce, count, day, field, h, notice, table, time, today, fill } from '../dom.js'
 import { busy, errorNotice, showPrintable } from '../ui.js'
 
 const POLL_MS = 1000
@@ -48,10 +48,10 @@ function renderIndex(view) {
   const load = async () => {
     try {
       const page = await api('/v1/list-generations?limit=20')
-      list.replaceChildren(runsTable(page.items))
+      fill(list, runsTable(page.items))
       if (page.items.some((r) => !FINISHED.has(r.status))) timer = setTimeout(load, POLL_MS * 2)
     } catch (err) {
-      list.replaceChildren(errorNotice(err, 'Could not load the runs'))
+      fill(list, errorNotice(err, 'Could not load the runs'))
     }
   }
   load()
@@ -85,7 +85,7 @@ function renderRun(view, id) {
   const printBtn = h('button', { type: 'button', class: 'secondary', disabled: true }, 'Print all lists')
   exportBtn.addEventListener('click', () => busy(exportBtn, status, async () => {
     const blob = await download(`/v1/list-generations/${id}/lists`, `lanelist-run-${id}.ndjson`, 'application/x-ndjson')
-    status.replaceChildren(notice(`Downloaded lanelist-run-${id}.ndjson (${count(blob.size)} bytes).`))
+    fill(status, notice(`Downloaded lanelist-run-${id}.ndjson (${count(blob.size)} bytes).`))
   }))
   printBtn.addEventListener('click', () => busy(printBtn, status, () => showPrintable(`/v1/list-generations/${id}/print`, `All lists of run ${id}`)))
 
@@ -100,17 +100,17 @@ function renderRun(view, id) {
     try {
       run = await api(`/v1/list-generations/${id}`)
     } catch (err) {
-      details.replaceChildren(err.status === 404 ? notice(`There is no run ${id}.`, 'error') : errorNotice(err, 'Could not load the run'))
+      fill(details, err.status === 404 ? notice(`There is no run ${id}.`, 'error') : errorNotice(err, 'Could not load the run'))
       return
     }
     progress.max = Math.max(run.total, 1)
     progress.value = FINISHED.has(run.status) && run.total === 0 ? 1 : run.done
     text.textContent = `${run.status === 'succeeded' ? 'Finished' : run.status === 'failed' ? 'Failed' : run.status === 'queued' ? 'Waiting to start' : 'Running'}: ${count(run.done)} of ${count(run.total)} customers`
     if (run.status !== lastStatus) {
-      live.textContent = `Run ${id} is ${run.status}.`
+      live.textContent = `Run ${id} ${{ queued: 'is waiting to start', running: 'is running', succeeded: 'has finished', failed: 'has failed' }[run.status] ?? run.status}.`
       lastStatus = run.status
     }
-    details.replaceChildren(
+    fill(details, 
       h('div', { class: 'cards' },
         stat('Status', statusBadge(run.status)),
         stat('Lists made', count(run.listsCreated)),
