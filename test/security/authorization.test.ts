@@ -61,6 +61,10 @@ const ACCESS: Record<string, Access> = {
   'GET /v1/list-generations/{generationId}/print': 'backoffice',
   'POST /v1/customers/{customerId}/lists': 'backoffice',
   'GET /v1/customers/{customerId}/profile': 'backoffice',
+  'GET /v1/customers/{id}/sales': 'backoffice',
+  'GET /v1/lists/lookup': 'backoffice',
+  'GET /v1/list-generations': 'backoffice',
+  'GET /v1/ops/status': 'backoffice',
   'GET /v1/reports/segments': 'backoffice',
   'GET /v1/reports/value': 'backoffice',
   'GET /v1/reports/offers': 'backoffice',
@@ -107,7 +111,7 @@ function keyOf(world: World, caller: Caller): string | null {
 /** A request the route accepts, so that "let through" shows as a real answer. */
 function requestFor(world: World, op: Operation): { url: string; payload?: string | object; headers?: Record<string, string> } {
   const url = urlOf(op, (name) => paramValue(world, op, name))
-  const query = op.path === '/v1/customers/lookup' ? `?card=${world.cardNumber}` : ''
+  const query = op.path === '/v1/customers/lookup' ? `?card=${world.cardNumber}` : op.path === '/v1/lists/lookup' ? `?barcode=${world.barcode}` : ''
   if (op.bodyTypes.length === 0) return { url: url + query }
   if (op.bodyTypes[0] === 'text/csv') return { url, payload: 'gtin\n', headers: { 'content-type': 'text/csv' } }
   if (op.path === '/v1/redemptions' || op.path === '/v1/redemptions/quote') {
