@@ -188,6 +188,26 @@ t.test('fan-out follows subscriptions; a disabled endpoint gets nothing', async 
   t.equal((await deliveries(ta, off.id)).length, 0)
 })
 
+t.test('pausing an endpoint holds its retries; enabling it again sends them', async (t) => {
+  const ta = await buildTestApp(t)
+  const receiver = await startReceiver(t, () => ({ status: 500 }))
+  const ep = await createEndpoint(ta, { url: receiver.url })
+  await emit(ta)
+  dispatcher(t, ta, { retry: { maxAttempts: 10, baseMs: 100, capMs: 100 } })
+  await waitFor('a first failure', () => receiver.received.length >= 1)
+  await ta.call(ADMIN_KEY, { method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { enabled: false } })
+  await new Promise((r) => setTimeout(r, 150))
+  const held = receiver.received.length
+  await emit(ta)
+  await new Promise((r) => setTimeout(r, 400))
+  t.equal(receiver.received.length, held, 'nothing is sent while paused')
+  t.match((await deliveries(ta, ep.id))[0], { status: 'pending' })
+  receiver.respond = () => ({ status: 200 })
+  await ta.call(ADMIN_KEY, { method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { enabled: true } })
+  await waitFor('the held retry', async () => (await deliveries(ta, ep.id, '?status=succeeded')).length === 1)
+  t.equal((await deliveries(ta, ep.id)).length, 1, 'the event recorded while paused was not queued for it')
+})
+
 t.test('a slow receiver does not hold up the others', async (t) => {
   const ta = await buildTestApp(t)
   const slow = await startReceiver(t, () => ({ delayMs: 10_000 }))

@@ -35,12 +35,13 @@ export interface DispatcherOptions {
 
 export interface Dispatcher {
   wake(): void
-  /** Stops polling and waits for attempts in flight (each bounded by the timeout). */
+  /** Stops polling and waits a few seconds at most for attempts in flight. */
   stop(): Promise<void>
 }
 
 const LEASE_MARGIN_MS = 30_000
 const CLEANUP_EVERY_MS = 60 * 60 * 1000
+const STOP_WAIT_MS = 3000
 
 export function startDispatcher(opts: DispatcherOptions): Dispatcher {
   const { db, log } = opts
@@ -155,7 +156,11 @@ export function startDispatcher(opts: DispatcherOptions): Dispatcher {
       unsubscribe()
       clearTimeout(timer)
       await ticking
-      await Promise.allSettled([...attempts])
+      // Shutdown has a grace period to keep: an attempt still running after a few seconds is
+      // left to its lease, and another instance (or this one after restart) sends it again.
+      let wait: NodeJS.Timeout | undefined
+      await Promise.race([Promise.allSettled([...attempts]), new Promise((r) => (wait = setTimeout(r, Math.min(timeoutMs, STOP_WAIT_MS))))])
+      clearTimeout(wait)
     },
   }
 }
