@@ -32,7 +32,7 @@ import auth from './plugins/auth.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
 import metrics from './plugins/metrics.ts'
 import overload from './plugins/overload.ts'
-import problem from './plugins/problem.ts'
+import problem, { frameworkErrors } from './plugins/problem.ts'
 import rateLimit from './plugins/rate-limit.ts'
 
 export interface AppDeps {
@@ -58,6 +58,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Several ids (store, lane, transaction) are user-chosen strings; keep routing exact.
     routerOptions: { ignoreTrailingSlash: true },
     genReqId: () => crypto.randomUUID(),
+    // URL errors Fastify answers before routing: problem+json like every other error.
+    frameworkErrors,
   })
   let shuttingDown = false
   app.addHook('preClose', async () => {

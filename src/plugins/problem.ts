@@ -2,6 +2,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import fp from 'fastify-plugin'
 import { z } from 'zod'
 import { AppError, type FieldError } from '../lib/errors.ts'
+import { maskSecrets } from './logging.ts'
 import { problems, TYPE_BASE, type ProblemCode } from './problem-registry.ts'
 
 export const problemSchema = z
@@ -64,6 +65,11 @@ export function toProblem(err: FastifyError | Error): { problem: Problem; unexpe
   }
   if (fe.statusCode === 429) return { problem: problem('rate_limited', fe.message), unexpected: false }
   if (fe.statusCode === 503) return { problem: problem('overloaded', fe.message), unexpected: false }
+  // PostgreSQL refuses NUL characters (and a few others) in text, which JSON allows: the
+  // client sent text the database cannot store, not a bug to answer with 500.
+  if (fe.code === '22021' || fe.code === '22P05') {
+    return { problem: problem('bad_request', 'a text field contains a character that cannot be stored (e.g. NUL, \\u0000)'), unexpected: false }
+  }
   if (isDatabaseUnavailable(err)) {
     return { problem: problem('database_unavailable', 'the database cannot be reached; retry shortly'), unexpected: true }
   }
@@ -74,12 +80,29 @@ export function toProblem(err: FastifyError | Error): { problem: Problem; unexpe
   return { problem: problem('internal', 'an unexpected error occurred; it has been logged'), unexpected: true }
 }
 
+/**
+ * Fastify answers a few URL errors itself, before any route or error handler (plain JSON
+ * echoing the URL): bad percent-encoding and over-long path parameters. Same problem+json as
+ * every other error, without echoing the URL (it may carry a card number).
+ */
+export function frameworkErrors(err: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  const detail =
+    err.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? 'a path parameter is too long'
+      : err.code === 'FST_ERR_BAD_URL'
+        ? 'the URL is not valid (bad percent-encoding)'
+        : 'the request could not be routed'
+  request.log.info({ code: err.code }, detail)
+  sendProblem(reply, problem('bad_request', detail))
+}
+
 export default fp(
   async function problemPlugin(app: FastifyInstance) {
     app.setErrorHandler((err: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
       const { problem: p, unexpected } = toProblem(err)
       if (unexpected) request.log.error({ err }, 'request failed')
-      else request.log.info({ code: p.type, status: p.status }, p.detail)
+      // A detail may quote what the client sent (a code, a name): masked like URLs are.
+      else request.log.info({ code: p.type, status: p.status }, maskSecrets(p.detail))
       return sendProblem(reply, { ...p, instance: request.url.split('?')[0] })
     })
     app.setNotFoundHandler((request, reply) =>

@@ -1,3 +1,5 @@
+import { createWriteStream, type WriteStream } from 'node:fs'
+import path from 'node:path'
 import { Writable } from 'node:stream'
 import type { FastifyInstance, InjectOptions, LightMyRequestResponse } from 'fastify'
 import { buildApp } from '../../src/app.ts'
@@ -11,6 +13,16 @@ interface Tap {
 }
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef'
+
+// test/run.ts scans every test app's log for personal data and secrets after the suite
+// (test/security/log-scan.ts): each test process appends its apps' logs to one file there.
+let suiteLog: WriteStream | undefined
+function suiteLogFile(): WriteStream | undefined {
+  const dir = process.env.LANELIST_TEST_LOG_DIR
+  if (!dir) return undefined
+  suiteLog ??= createWriteStream(path.join(dir, `${process.pid}.log`), { flags: 'a' })
+  return suiteLog
+}
 
 export interface TestApp {
   app: FastifyInstance
@@ -30,6 +42,7 @@ export async function buildTestApp(t: Tap, env: Record<string, string> = {}): Pr
   const logStream = new Writable({
     write(chunk, _enc, cb) {
       logs.push(String(chunk))
+      suiteLogFile()?.write(chunk)
       cb()
     },
   })
