@@ -423,6 +423,12 @@ export interface WebhookDeliveryTable {
   created_at: DefaultTimestamp
 }
 
+/** Chain ids of erased customers, hashed: imports skip them (migration 0015). */
+export interface ErasedCustomerTable {
+  external_id_sha256: Buffer
+  erased_at: DefaultTimestamp
+}
+
 export interface DB {
   store: StoreTable
   lane: LaneTable
@@ -458,4 +464,5 @@ export interface DB {
   event_outbox: EventOutboxTable
   webhook_endpoint: WebhookEndpointTable
   webhook_delivery: WebhookDeliveryTable
+  erased_customer: ErasedCustomerTable
 }

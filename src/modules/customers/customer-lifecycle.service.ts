@@ -55,6 +55,7 @@ export async function eraseCustomer(db: Database, id: number, actor: string): Pr
     const locked = await repo.lockCustomer(trx, id)
     if (!locked) throw notFound('customer', id)
     if (locked.erased_at) return { id: String(id), erasedAt: locked.erased_at.toISOString() }
+    await repo.rememberErasedChainId(trx, id)
     const erased = await repo.eraseCustomer(trx, id)
     const cards = await repo.deleteCards(trx, id)
     await insertAudit(trx, { actor, action: 'customer.erase', entity: 'customer', entityId: id, detail: { cardsDeleted: cards } })

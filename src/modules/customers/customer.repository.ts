@@ -133,6 +133,17 @@ export async function setOptOut(db: Db, id: number, optOut: boolean): Promise<bo
   return r.numUpdatedRows > 0n
 }
 
+/**
+ * Keeps the chain id of a customer about to be erased as a one-way hash, so that imports can
+ * skip their history instead of re-creating them (migration 0015). Same hash as the import's.
+ */
+export async function rememberErasedChainId(db: Db, id: number): Promise<void> {
+  await sql`
+    insert into erased_customer (external_id_sha256)
+    select sha256(convert_to(external_id, 'UTF8')) from customer where id = ${id} and external_id is not null
+    on conflict do nothing`.execute(db)
+}
+
 /** Personal fields go; the row (and so every sale keyed by its id) stays, anonymous. */
 export function eraseCustomer(db: Db, id: number) {
   return db

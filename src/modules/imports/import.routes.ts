@@ -27,6 +27,17 @@ const summary = {
 const transactionSummary = z
   .object({
     ...summary,
+    skipped: z.number().int().describe('Good rows not imported on purpose, for the reasons in skips'),
+    skips: z
+      .array(
+        z.object({
+          reason: z.enum(['erased_customer']).describe('erased_customer: the customer was erased on request, so their history is not imported again'),
+          rows: z.number().int(),
+          customers: z.number().int(),
+          message: z.string(),
+        }),
+      )
+      .describe('Why rows were skipped, one entry per reason'),
     salesCreated: z.number().int(),
     customersCreated: z.number().int().describe('Customers created for unknown customer_id values, each with a card'),
     productsCreated: z.number().int().describe('Products created for unknown product_id or gtin values'),
@@ -89,7 +100,8 @@ export const importRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (app,
           `${DAY_NUMBER_EPOCH} as day 0) or occurred_at (RFC 3339), product_id or gtin, quantity; optional store_id ` +
           'and unit_price_cents. Rows with the same customer_id and transaction_id are one sale. Unknown customers ' +
           'and products are created. Idempotent: a sale already imported for the customer and transaction id is ' +
-          'counted as duplicates and not written again. Bad rows are reported by line and the good rows are imported.',
+          'counted as duplicates and not written again. Bad rows are reported by line and the good rows are imported. ' +
+          'Rows of customers erased on request are skipped (counted in skipped, with the reason in skips).',
         response: { 200: transactionSummary, ...errorResponses(400, 401, 403, 415) },
       },
     },

@@ -20,7 +20,19 @@ export interface ImportSummary {
   seconds: number
 }
 
+/** Good rows left out on purpose, by reason. */
+export interface ImportSkip {
+  /** erased_customer: the row's customer was erased on request (their chain id is remembered, hashed). */
+  reason: 'erased_customer'
+  rows: number
+  customers: number
+  message: string
+}
+
 export interface TransactionImportSummary extends ImportSummary {
+  /** Good rows not imported on purpose (see skips); neither imported, duplicates nor rejected. */
+  skipped: number
+  skips: ImportSkip[]
   salesCreated: number
   customersCreated: number
   productsCreated: number

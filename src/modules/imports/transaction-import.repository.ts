@@ -10,19 +10,29 @@ export async function listStoreIds(db: Db): Promise<string[]> {
 
 /**
  * Creates the customers that do not exist yet; returns the ids of all of them by external id,
- * and which ones are new (they need a card). Sorted, so imports racing over the same new
- * customers wait for each other instead of deadlocking.
+ * which ones are new (they need a card), and which ids belong to erased customers: those are
+ * neither found nor created (their chain id is gone from customer; erased_customer keeps its
+ * hash), so their history is not attached to anyone again. Sorted, so imports racing over the
+ * same new customers wait for each other instead of deadlocking.
  */
-export async function resolveCustomers(db: Db, externalIds: string[]): Promise<{ ids: Map<string, number>; created: number[] }> {
+export async function resolveCustomers(
+  db: Db,
+  externalIds: string[],
+): Promise<{ ids: Map<string, number>; created: number[]; erased: Set<string> }> {
   const sorted = [...externalIds].sort()
+  const { rows: erasedRows } = await sql<{ e: string }>`
+    select e from unnest(${sorted}::text[]) e
+    where exists (select 1 from erased_customer x where x.external_id_sha256 = sha256(convert_to(e, 'UTF8')))`.execute(db)
+  const erased = new Set(erasedRows.map((r) => r.e))
+  const wanted = erased.size ? sorted.filter((e) => !erased.has(e)) : sorted
   const inserted = await sql<{ id: number }>`
     insert into customer (external_id)
-    select e from unnest(${sorted}::text[]) e
+    select e from unnest(${wanted}::text[]) e
     on conflict (external_id) do nothing
     returning id`.execute(db)
   const { rows } = await sql<{ id: number; external_id: string }>`
-    select id, external_id from customer where external_id = any(${sorted}::text[])`.execute(db)
-  return { ids: new Map(rows.map((r) => [r.external_id, r.id])), created: inserted.rows.map((r) => r.id) }
+    select id, external_id from customer where external_id = any(${wanted}::text[])`.execute(db)
+  return { ids: new Map(rows.map((r) => [r.external_id, r.id])), created: inserted.rows.map((r) => r.id), erased }
 }
 
 /** Customer ids whose card went in; a number already taken is skipped, for the caller to redraw. */

@@ -56,7 +56,7 @@ export async function importTransactions(
   const errors = new RowErrors()
   const csv = await openCsvWithColumns(input, errors, TRANSACTION_REQUIRED_COLUMNS)
 
-  const totals = { imported: 0, duplicates: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
+  const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
   const progress = (phase: ImportProgress['phase'], rows: number) =>
     opts.onProgress?.({ phase, rows, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
 
@@ -106,7 +106,9 @@ export async function importTransactions(
           totals.productsCreated += batch.productsCreated
           totals.salesCreated += batch.created.length
           totals.imported += lines
-          totals.duplicates += batch.draft.goodRows - batch.held.total - lines
+          totals.duplicates += duplicatesOf(batch, lines)
+          totals.skipped += batch.skipped
+          totals.erasedCustomers += batch.erasedCustomers
           progress('writing', encoder.rows)
         }
       })
@@ -118,6 +120,10 @@ export async function importTransactions(
       rows: encoder.rows + errors.malformed,
       imported: totals.imported,
       duplicates: totals.duplicates,
+      skipped: totals.skipped,
+      skips: totals.skipped
+        ? [{ reason: 'erased_customer' as const, rows: totals.skipped, customers: totals.erasedCustomers, message: ERASED_MESSAGE }]
+        : [],
       rejected: errors.rejected,
       errors: errors.sorted(),
       seconds: seconds(),
@@ -133,6 +139,9 @@ export async function importTransactions(
 interface PreparedBatch {
   draft: BatchDraft
   held: { total: number; first: RowError[] }
+  /** Good rows of erased customers, not imported. */
+  skipped: number
+  erasedCustomers: number
   /** Sales to write (customer ids set, products resolved), in insert order. */
   sales: SaleDraft[]
   /** Those that went in, in id order (filled by writeBatch). */
@@ -156,7 +165,7 @@ async function prepareBatch(
 ): Promise<PreparedBatch> {
   const draft = new BatchDraft()
   for await (const text of texts) draft.add(text, buckets.from, buckets.to)
-  const sales = draft.writable()
+  let sales = draft.writable()
 
   const customers = await db.transaction().execute(async (trx) => {
     await commitLazily(trx)
@@ -167,6 +176,17 @@ async function prepareBatch(
     }
     return resolved
   })
+  // Someone who asked to be forgotten is not re-created from an old file: their sales are skipped.
+  let skipped = 0
+  const skippedCustomers = new Set<string>()
+  if (customers.erased.size) {
+    sales = sales.filter((sale) => {
+      if (!customers.erased.has(sale.customer)) return true
+      skipped += sale.rows.length
+      skippedCustomers.add(sale.customer)
+      return false
+    })
+  }
   for (const sale of sales) sale.customerId = customers.ids.get(sale.customer)!
   // One global order, so two imports racing over the same sales wait for each other on the
   // unique index instead of deadlocking; it also keeps a customer's sales together.
@@ -191,6 +211,8 @@ async function prepareBatch(
   return {
     draft,
     held: draft.held(MAX_REPORTED_ERRORS),
+    skipped,
+    erasedCustomers: skippedCustomers.size,
     sales,
     created: [],
     customersCreated: customers.created.length,
@@ -219,7 +241,7 @@ async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: str
     actor,
     action: 'import.transactions.batch',
     entity: 'sale',
-    detail: { salesCreated: created.length, lines, duplicates: batch.draft.goodRows - batch.held.total - lines },
+    detail: { salesCreated: created.length, lines, duplicates: duplicatesOf(batch, lines), skippedErased: batch.skipped },
   })
   if (opts.onBatchImported && created.length > 0) {
     await opts.onBatchImported(trx, {
@@ -230,6 +252,13 @@ async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: str
     })
   }
   return lines
+}
+
+const ERASED_MESSAGE = 'the customer was erased on request; their history is not imported again'
+
+/** Good rows of the batch already in the database: neither written now, held back, nor skipped. */
+function duplicatesOf(batch: PreparedBatch, lines: number): number {
+  return batch.draft.goodRows - batch.held.total - batch.skipped - lines
 }
 
 /** See importTransactions: the import's last commit makes this one durable. */
