@@ -172,6 +172,28 @@ t.test('totals add up and no unit goes below zero', async (t) => {
   t.pass('held')
 })
 
+t.test('no basket line is discounted by more than it is worth', async (t) => {
+  fc.assert(
+    fc.property(basketArb, offersArb(6), (lines, offers) => {
+      const result = priceBasket(lines, offers)
+      lines.forEach((line, i) => {
+        const given = sum(result.allocations.filter((u) => u.lineIndex === i).flatMap((u) => u.shares.map((s) => s.amountCents)))
+        check(given <= line.quantity * line.unitPriceCents, `line ${i}: ${given} > ${line.quantity * line.unitPriceCents}`)
+      })
+      for (const gtinOfLine of new Set(lines.map((l) => l.gtin))) {
+        const worth = sum(lines.filter((l) => l.gtin === gtinOfLine).map((l) => l.quantity * l.unitPriceCents))
+        const given = sum(result.discounts.filter((d) => d.gtin === gtinOfLine).map((d) => d.amountCents))
+        check(given <= worth, `${gtinOfLine}: discount rows ${given} > ${worth}`)
+        const units = sum(result.discounts.filter((d) => d.gtin === gtinOfLine).map((d) => d.quantity))
+        const offersOnIt = new Set(result.discounts.filter((d) => d.gtin === gtinOfLine).map((d) => d.offerId)).size
+        check(units <= sum(lines.filter((l) => l.gtin === gtinOfLine).map((l) => l.quantity)) * Math.max(offersOnIt, 1), `${gtinOfLine}: more units discounted than bought`)
+      }
+    }),
+    { numRuns: RUNS },
+  )
+  t.pass('held')
+})
+
 t.test('maxUnits, uses and budgets are never exceeded', async (t) => {
   fc.assert(
     fc.property(basketArb, offersArb(6), (lines, offers) => checkLimits(lines, offers, priceBasket(lines, offers))),
