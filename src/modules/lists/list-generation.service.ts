@@ -5,7 +5,11 @@ import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { newListBarcode } from '../../lib/codes.ts'
 import { listOffersActiveOn } from '../offers/offer.service.ts'
-import { predictCustomerItems } from '../prediction/prediction.service.ts'
+import { emptyCustomerStats } from '../prediction/customer-stats.ts'
+import type { PredictionModel } from '../prediction/model-fit.ts'
+import { currentModel, dateOf, dayOf, predictCustomerItems, rankFromStats } from '../prediction/prediction.service.ts'
+import type { TimeMode } from '../prediction/prediction.types.ts'
+import { describeReason } from '../prediction/reasons.ts'
 import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
 import { attachVouchersToList, issueDueVouchers } from '../vouchers/voucher.service.ts'
@@ -56,6 +60,48 @@ export async function candidateOffers(db: Kysely<DB>, asOf: string): Promise<Can
   return out
 }
 
+interface CachedOffers {
+  asOf: string
+  /** ids and updated_at of the active offers: any create, edit, pause or end changes it. */
+  version: string
+  loadedAt: number
+  offers: CandidateOffer[]
+}
+const offerCaches = new WeakMap<object, CachedOffers>()
+/** Reference prices of segment items come from products, which carry no version here: reload at least this often. */
+const OFFER_CACHE_MAX_AGE_MS = 60_000
+
+/**
+ * candidateOffers for single regeneration, cached per database: one small read of the active
+ * offers' ids, updated_at and budget counters decides whether the parsed offers and their
+ * reference prices can be reused (budget counters move at the lane without touching updated_at,
+ * so they are always taken fresh from that read).
+ */
+export async function cachedCandidateOffers(db: Kysely<DB>, asOf: string): Promise<CandidateOffer[]> {
+  const key = ((db as { getExecutor?: () => unknown }).getExecutor?.() as object | undefined) ?? db
+  const heads = await repo.findActiveOfferHeads(db, asOf)
+  const version = heads.map((h) => `${h.id}@${h.updated_at.getTime()}`).join(',')
+  let cached = offerCaches.get(key)
+  if (!cached || cached.asOf !== asOf || cached.version !== version || Date.now() - cached.loadedAt > OFFER_CACHE_MAX_AGE_MS) {
+    cached = { asOf, version, loadedAt: Date.now(), offers: await candidateOffers(db, asOf) }
+    offerCaches.set(key, cached)
+  }
+  const used = new Map(heads.map((h) => [String(h.id), h]))
+  return cached.offers.map((c) => {
+    const h = used.get(c.offer.id)
+    if (!h) return c
+    const { maxRedemptions, maxDiscountCents } = c.offer.budget
+    const budget = {
+      ...c.offer.budget,
+      usedRedemptions: h.budget_used_redemptions,
+      usedDiscountCents: h.budget_used_discount_cents,
+      remainingRedemptions: maxRedemptions === null ? null : Math.max(0, maxRedemptions - h.budget_used_redemptions),
+      remainingDiscountCents: maxDiscountCents === null ? null : Math.max(0, maxDiscountCents - h.budget_used_discount_cents),
+    }
+    return { ...c, offer: { ...c.offer, budget } }
+  })
+}
+
 /** What is left of each budget for this run: the lane's remaining budget less the run's own lists. */
 export function ledgerFor(offers: CandidateOffer[], runAllocations: Map<string, { redemptions: number; discountCents: number }> = new Map()): BudgetLedger {
   const ledger: BudgetLedger = new Map()
@@ -74,24 +120,67 @@ export function cloneLedger(l: BudgetLedger): BudgetLedger {
 }
 
 /**
- * Predictions with their products' facts, read before the chunk's transaction opens (the
- * predictor may fit its first model, which needs its own transaction).
+ * Predictions with their products' facts for a batch of customers: one read of their
+ * statistics, the cached model, one read of product names and facts; the ranking itself is the
+ * predictor's pure code (rankFromStats), the same as predictCustomerItems gives one customer.
+ * Read outside the chunk's transaction (the first ever call may fit a model, which needs its own).
  */
 export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf: string, limit: number): Promise<Map<number, PredictedProduct[]>> {
-  const raw = new Map<number, Awaited<ReturnType<typeof predictCustomerItems>>>()
-  for (const id of customerIds) raw.set(id, await predictCustomerItems(db, id, { asOf, limit }))
-  const facts = await repo.findProductFacts(db, [...new Set([...raw.values()].flat().map((p) => p.productId))])
   const out = new Map<number, PredictedProduct[]>()
+  if (!customerIds.length) return out
+  const stored = await repo.findStats(db, customerIds)
+  const raw = new Map<number, { productId: number; probability: number; expectedDay: number | null; reason: Parameters<typeof describeReason>[0] }[]>()
+  const models = new Map<TimeMode, PredictionModel | undefined>()
+  for (const id of customerIds) {
+    const s = stored.get(id)
+    const timeMode: TimeMode = s?.timeMode ?? 'calendar'
+    if (!models.has(timeMode)) {
+      let model = await currentModel(db, timeMode)
+      if (model === undefined) {
+        // No model was ever fitted: the single-customer path fits one (once per database).
+        await predictCustomerItems(db, id, { asOf, limit: 1 })
+        model = await currentModel(db, timeMode)
+      }
+      models.set(timeMode, model)
+    }
+    const model = models.get(timeMode)
+    if (!model) continue
+    const stats = s?.stats ?? emptyCustomerStats(String(id))
+    raw.set(
+      id,
+      rankFromStats(stats, model, dayOf(asOf), limit).map((i) => ({ productId: Number(i.productId), probability: i.probability, expectedDay: i.expectedDay, reason: i.reason })),
+    )
+  }
+  const ids = new Set<number>()
+  for (const items of raw.values()) for (const i of items) {
+    ids.add(i.productId)
+    for (const b of i.reason.becauseOf ?? []) ids.add(Number(b))
+  }
+  const facts = await repo.findProductFacts(db, [...ids])
+  const nameOf = (p: string) => facts.get(Number(p))?.name
   for (const [id, items] of raw) {
     out.set(
       id,
       items.flatMap((p) => {
         const f = facts.get(p.productId)
-        return f ? [{ productId: p.productId, probability: p.probability, expectedDate: p.expectedDate, reason: p.reason, product: f }] : []
+        if (!f || !f.active) return []
+        const expectedDate = p.expectedDay === null ? null : dateOf(Math.round(p.expectedDay))
+        return [{ productId: p.productId, probability: p.probability, expectedDate, reason: describeReason(p.reason, { asOf: dayOf(asOf), productName: nameOf }), product: f }]
       }),
     )
   }
   return out
+}
+
+/**
+ * The chunk's customers a run will write a list for (eligible, and without a current list
+ * unless forced), so predictions are computed only for them: most card holders of a chain are
+ * below the spend threshold. writeChunk checks again inside its transaction.
+ */
+export async function customersNeedingLists(db: Kysely<DB>, customerIds: number[], ctx: Pick<ChunkContext, 'asOf' | 'force' | 'requireEligible' | 'skipCurrent'>): Promise<number[]> {
+  const eligible = await repo.findEligible(db, customerIds)
+  const current = ctx.skipCurrent && !ctx.force ? new Set((await repo.findCurrentLists(db, customerIds)).filter((l) => l.valid_until >= ctx.asOf).map((l) => l.customer_id)) : new Set<number>()
+  return customerIds.filter((id) => eligible.has(id) && (!ctx.requireEligible || eligible.get(id)) && !current.has(id))
 }
 
 /**

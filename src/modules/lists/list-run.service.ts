@@ -13,7 +13,7 @@ import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
 import { refreshAllProfiles, refreshCustomerProfile } from '../segments/segment.service.ts'
 import { listGenerationConfig, type ListGenerationOverrides } from './list-generation.config.ts'
-import { candidateOffers, cloneLedger, ledgerFor, predictionsFor, writeChunk, type ChunkContext } from './list-generation.service.ts'
+import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLists, ledgerFor, predictionsFor, writeChunk, type ChunkContext } from './list-generation.service.ts'
 import * as runRepo from './list-run.repository.ts'
 import * as writer from './list-writer.repository.ts'
 import { getList } from './list.service.ts'
@@ -116,7 +116,6 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       const last = chunk[chunk.length - 1]
       if (!last) break
       const ids = chunk.map((c) => c.customer_id)
-      const predictions = await predictionsFor(db, ids, run.as_of, config.predictions)
       const ledger = cloneLedger(budgets)
       const ctx: ChunkContext = {
         asOf: run.as_of,
@@ -130,6 +129,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         skipCurrent: true,
         holdoutKey: `run:${generationId}`,
       }
+      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctx), run.as_of, config.predictions)
       const fromSeq = next
       await db.transaction().execute(async (trx) => {
         const r = await writeChunk(trx, ids, predictions, ctx)
@@ -165,7 +165,7 @@ export async function regenerateCustomerList(
     if (opts.trigger === 'redemption') return undefined
     throw notFound('customer', customerId)
   }
-  const offers = await candidateOffers(db, asOf)
+  const offers = await cachedCandidateOffers(db, asOf)
   const predictions = await predictionsFor(db, [customerId], asOf, config.predictions)
   const listId = await db.transaction().execute(async (trx) => {
     const profile = await refreshCustomerProfile(trx, customerId, asOf)

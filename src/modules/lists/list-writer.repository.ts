@@ -3,6 +3,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
+import type { CustomerStats } from '../prediction/prediction.types.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -12,15 +13,25 @@ export async function customerIsLive(db: Db, customerId: number): Promise<boolea
 }
 
 export async function findProductFacts(db: Db, ids: number[]) {
-  if (!ids.length) return new Map<number, { gtin: string | null; category: string; brandType: 'national' | 'store'; name: string; regularPriceCents: number }>()
+  if (!ids.length) return new Map<number, { gtin: string | null; category: string; brandType: 'national' | 'store'; name: string; regularPriceCents: number; active: boolean }>()
   const rows = await db
     .selectFrom('product')
-    .select(['id', 'gtin', 'category', 'brand_type', 'name', 'regular_price_cents'])
-    .where('id', 'in', ids)
+    .select(['id', 'gtin', 'category', 'brand_type', 'name', 'regular_price_cents', 'active'])
+    .where('id', '=', sql<number>`any(${ids}::bigint[])`)
     .execute()
   return new Map(
-    rows.map((r) => [r.id, { gtin: r.gtin, category: r.category, brandType: r.brand_type, name: r.name, regularPriceCents: r.regular_price_cents ?? 0 }]),
+    rows.map((r) => [r.id, { gtin: r.gtin, category: r.category, brandType: r.brand_type, name: r.name, regularPriceCents: r.regular_price_cents ?? 0, active: r.active }]),
   )
+}
+
+/** Prediction statistics of a batch of customers, one read (customer_stats rows, as the predictor stores them). */
+export async function findStats(db: Db, customerIds: number[]) {
+  const rows = await db
+    .selectFrom('customer_stats')
+    .select(['customer_id', 'time_mode', 'stats'])
+    .where('customer_id', '=', sql<number>`any(${customerIds}::bigint[])`)
+    .execute()
+  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: { customerId: String(r.customer_id), ...(r.stats as object) } as CustomerStats }]))
 }
 
 /**
@@ -46,6 +57,18 @@ export async function findScopeReference(db: Db, scope: OfferScope): Promise<{ p
   return { productId: 'gtins' in scope && row.n === 1 ? Number(row.product_id) : null, priceCents: Number(row.price) }
 }
 
+/** The active offers' ids, edit times and budget counters: the cheap check behind the offer cache. */
+export function findActiveOfferHeads(db: Db, day: string) {
+  return db
+    .selectFrom('offer')
+    .select(['id', 'updated_at', 'budget_used_redemptions', 'budget_used_discount_cents'])
+    .where('status', '=', 'active')
+    .where('valid_from', '<=', day)
+    .where('valid_until', '>=', day)
+    .orderBy('id')
+    .execute()
+}
+
 /** What this run's lists already allocated per offer: the run's reservation against each budget. */
 export async function findRunAllocations(db: Db, generationId: number) {
   const rows = await db
@@ -57,6 +80,13 @@ export async function findRunAllocations(db: Db, generationId: number) {
     .groupBy('list_item.offer_id')
     .execute()
   return new Map(rows.map((r) => [String(r.offer_id), { redemptions: r.n, discountCents: Number(r.cents) }]))
+}
+
+/** customer id -> eligible, for the customers that have a profile. */
+export async function findEligible(db: Db, customerIds: number[]): Promise<Map<number, boolean>> {
+  if (!customerIds.length) return new Map()
+  const rows = await db.selectFrom('customer_profile').select(['customer_id', 'eligible']).where('customer_id', '=', sql<number>`any(${customerIds}::bigint[])`).execute()
+  return new Map(rows.map((r) => [r.customer_id, r.eligible]))
 }
 
 export function findCurrentLists(db: Db, customerIds: number[]) {

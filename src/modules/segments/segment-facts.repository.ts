@@ -57,45 +57,49 @@ export async function aggregateCustomerFacts(
   const previous = since(2 * cfg.trend.recentDays)
   const gap = since(cfg.lifecycle.gapWindowDays)
   const elig = since(cfg.eligibility.windowDays)
+  // One aggregation of the range's lines per (customer, category) carries every line-based sum;
+  // customer totals are sums of those rows, and trip days come from sale alone (a tenth of the
+  // rows). Nothing is materialised, so a chunk is one pass over its lines.
+  const units = sql`(sl.quantity - sl.returned_quantity)::bigint`
+  const spend = sql`(sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
   const { rows } = await sql<FactsRow>`
     with c as (
       select id, created_at, personalisation_opt_out as opt_out, household
       from customer
       where id between ${lo} and ${hi} and erased_at is null
     ),
-    lines as materialized (
-      select s.customer_id, s.day, p.category, p.brand_type,
-             (sl.quantity - sl.returned_quantity)::bigint as units,
-             (sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0) as spend
+    cats as (
+      select s.customer_id, coalesce(p.category, '') as category,
+        coalesce(sum(${units}) filter (where s.day > ${seg}), 0) as units,
+        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0) as national_units,
+        coalesce(sum(${spend}) filter (where s.day > ${seg}), 0) as spend,
+        coalesce(sum(${spend}) filter (where s.day > ${val}), 0) as value_spend,
+        coalesce(sum(${units}) filter (where s.day > ${life}), 0) as recent_units,
+        coalesce(sum(${spend}) filter (where s.day > ${recent}), 0) as recent,
+        coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0) as previous,
+        coalesce(sum(${spend}) filter (where s.day > ${elig}), 0) as eligibility
       from sale s
       join sale_line sl on sl.sale_id = s.id
       left join product p on p.id = sl.product_id
-      -- A chunk bounds both sides by the range, so sale_line's (customer_id, product_id) index reads
-      -- only the chunk's lines instead of the planner hashing the whole table once per chunk; one
+      -- A chunk bounds both sides by the range, so sale_line's customer_id index reads only the
+      -- chunk's lines instead of the planner hashing the whole table once per chunk; one
       -- customer's few sales are cheaper by sale_line's primary key alone.
       where s.customer_id between ${lo} and ${hi} ${lo === hi ? sql`` : sql`and sl.customer_id between ${lo} and ${hi}`}
         and s.status = 'recorded'
         and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
-    ),
-    cats as (
-      select customer_id, coalesce(category, '') as category,
-        coalesce(sum(units) filter (where day > ${seg}), 0) as units,
-        coalesce(sum(units) filter (where day > ${seg} and brand_type = 'national'), 0) as national_units,
-        coalesce(sum(spend) filter (where day > ${seg}), 0) as spend,
-        coalesce(sum(spend) filter (where day > ${val}), 0) as value_spend,
-        coalesce(sum(units) filter (where day > ${life}), 0) as recent_units
-      from lines
       group by 1, 2
     ),
     cat_json as (
       select customer_id,
-        json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories
+        json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories,
+        sum(recent) as recent, sum(previous) as previous, sum(eligibility) as eligibility
       from cats
       group by customer_id
     ),
     gaps as (
       select customer_id, day - lag(day) over (partition by customer_id order by day) as gap
-      from (select distinct customer_id, day from lines where day > ${gap}) d
+      from (select distinct customer_id, day from sale
+            where customer_id between ${lo} and ${hi} and status = 'recorded' and day > ${gap} and day <= ${asOf}::date) d
     ),
     trips as (
       select customer_id, count(*)::int as trips,
@@ -103,14 +107,6 @@ export async function aggregateCustomerFacts(
         avg(gap)::float8 as mean_gap,
         stddev_pop(gap)::float8 as sd_gap
       from gaps
-      group by customer_id
-    ),
-    totals as (
-      select customer_id,
-        coalesce(sum(spend) filter (where day > ${recent}), 0) as recent,
-        coalesce(sum(spend) filter (where day > ${previous} and day <= ${recent}), 0) as previous,
-        coalesce(sum(spend) filter (where day > ${elig}), 0) as eligibility
-      from lines
       group by customer_id
     ),
     disc as (
@@ -133,12 +129,11 @@ export async function aggregateCustomerFacts(
       (select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
       (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
-      coalesce(tot.recent, 0) as recent, coalesce(tot.previous, 0) as previous, coalesce(tot.eligibility, 0) as eligibility,
+      coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
       cj.categories
     from c
     left join trips t on t.customer_id = c.id
-    left join totals tot on tot.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
     left join cat_json cj on cj.customer_id = c.id

@@ -159,29 +159,22 @@ export async function upsertProfiles(trx: Db, profiles: CustomerProfile[]) {
 }
 
 /**
- * Makes the range's segment rows exactly `rows`: upserts them, then deletes every other row in
- * the range (stale categories, opted-out and erased customers). Upsert rather than delete-all
- * so a single refresh racing a chunk refresh of the same customer waits instead of colliding.
+ * Makes the range's segment rows exactly `rows`: deletes the range's rows, then inserts the new
+ * ones (a range scan and a bulk insert; matching old rows against the new set row by row cost a
+ * population refresh most of its time). The insert still upserts, so a single refresh racing a
+ * chunk refresh of the same customer waits on the chunk's rows instead of colliding with them.
  */
 export async function replaceSegments(trx: Db, range: { lo: number; hi: number }, rows: (CustomerSegment & { customerId: number })[]) {
-  const ids = rows.map((r) => r.customerId)
-  const cats = rows.map((r) => r.category)
-  if (rows.length > 0) {
-    await sql`
-      insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
-      select * from unnest(${ids}::bigint[], ${cats}::text[], ${rows.map((r) => r.brandGroup)}::text[],
-        ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
-        ${rows.map((r) => r.spendCents)}::bigint[])
-      on conflict (customer_id, category) do update set
-        brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
-        national_units = excluded.national_units, spend_cents = excluded.spend_cents
-    `.execute(trx)
-  }
+  await sql`delete from customer_segment where customer_id between ${range.lo} and ${range.hi}`.execute(trx)
+  if (rows.length === 0) return
   await sql`
-    delete from customer_segment s
-    where s.customer_id between ${range.lo} and ${range.hi}
-      and not exists (select 1 from unnest(${ids}::bigint[], ${cats}::text[]) as k(id, category)
-                      where k.id = s.customer_id and k.category = s.category)
+    insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
+    select * from unnest(${rows.map((r) => r.customerId)}::bigint[], ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.brandGroup)}::text[],
+      ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
+      ${rows.map((r) => r.spendCents)}::bigint[])
+    on conflict (customer_id, category) do update set
+      brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
+      national_units = excluded.national_units, spend_cents = excluded.spend_cents
   `.execute(trx)
 }
 

@@ -1,0 +1,188 @@
+// List generation speed and memory on the demo population (issue 7, "Benchmark"). Run:
+//   npm run bench:lists -- [--customers 10000] [--samples 300] [--chunk 500]
+// Starts an embedded PostgreSQL, COPYs a demo population with a year of history
+// (src/demo/bulk-load.ts), builds the prediction statistics and model and creates the demo
+// offers, then starts the service in its own process (as `npm start` does) and asks it for a
+// full run through POST /v1/list-generations, polling its progress. In the same run it times
+// one plain aggregation over the whole history (GROUP BY customer, product), the reference the
+// run is compared with, and reads the service's peak resident memory from /proc. Last, it
+// regenerates single customers' lists through the same code the redemption job uses and
+// prints p50 and p99. BENCH_PROF=1 writes a CPU profile of the service to /tmp/lists-prof.
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
+import { parseArgs } from 'node:util'
+import { sql } from 'kysely'
+import pino from 'pino'
+import { connectDatabase } from '../src/db/database.ts'
+import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
+import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
+import { demoOffers, generateDemo } from '../src/demo/generate.ts'
+import { regenerateCustomerList } from '../src/modules/lists/list-run.service.ts'
+import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
+import { createOffer } from '../src/modules/offers/offer.service.ts'
+import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
+
+const { values } = parseArgs({
+  options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
+})
+const CUSTOMERS = Number(values.customers)
+const SAMPLES = Number(values.samples)
+const AS_OF = '2026-11-23'
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const ROOT = path.resolve(import.meta.dirname, '..')
+
+const say = (s: string): void => void process.stdout.write(`${s}\n`)
+const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
+const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port
+      s.close(() => resolve(p))
+    })
+  })
+}
+
+/** VmHWM (peak resident set) and VmRSS of a process, in KiB. */
+function memoryOf(pid: number): { peakKb: number; rssKb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
+  const kb = (key: string) => Number(new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN)
+  return { peakKb: kb('VmHWM'), rssKb: kb('VmRSS') }
+}
+
+const cpuOf = (pid: number) => {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
+  return (Number(f[11]) + Number(f[12])) / 100
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-bench-lists-'))
+const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log: pino({ level: 'warn' }) })
+const handle = connectDatabase(pg.url, { max: 4 })
+let service: ReturnType<typeof spawn> | undefined
+try {
+  const db = handle.db
+  await prepareDatabase(handle.pool)
+  let t0 = performance.now()
+  const demo = generateDemo({ customers: CUSTOMERS, endDate: '2026-11-22', seed: 1 })
+  const loaded = await bulkLoadDemo(handle.pool, demo)
+  say(`population: ${loaded.customers} customers, ${loaded.sales} sales, ${loaded.lines} lines (COPY) in ${secs(performance.now() - t0)}`)
+  t0 = performance.now()
+  await rebuildStats(db)
+  const stats = performance.now() - t0
+  t0 = performance.now()
+  await fitModel(db, AS_OF)
+  say(`prediction statistics ${secs(stats)}, model fit ${secs(performance.now() - t0)} (before the run, not part of it)`)
+  for (const offer of demoOffers(demo.products, AS_OF)) await createOffer(db, createOfferBody.parse(offer), 'bench')
+  const offers = await db.selectFrom('offer').select(['kind', sql<number>`count(*)::int`.as('n')]).groupBy('kind').execute()
+  say(`offers: ${offers.map((o) => `${o.n} ${o.kind}`).join(', ')}`)
+  await sql`vacuum analyze`.execute(db)
+  await sql`checkpoint`.execute(db)
+
+  const aggregate = async () => {
+    const s = performance.now()
+    await sql`select customer_id, product_id, count(*), sum(quantity) from sale_line group by 1, 2`.execute(db)
+    return performance.now() - s
+  }
+  const agg = [await aggregate()]
+
+  // The service as `npm start` runs it, on this database, with its worker.
+  const port = await freePort()
+  const prof = process.env.BENCH_PROF === '1' ? ['--cpu-prof', '--cpu-prof-dir=/tmp/lists-prof'] : []
+  service = spawn(process.execPath, [...prof, '--import', 'tsx', 'src/server.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root', PORT: String(port), DATABASE_URL: pg.url, LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  })
+  const base = `http://127.0.0.1:${port}`
+  const api = async (method: string, url: string, body?: unknown) => {
+    const res = await fetch(`${base}${url}`, {
+      method,
+      headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+      ...(body ? { body: JSON.stringify(body) } : {}),
+    })
+    if (res.status >= 300) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`)
+    return (await res.json()) as Record<string, unknown>
+  }
+  for (let i = 0; ; i++) {
+    if (i > 600) throw new Error('the service did not start')
+    if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  const idle = memoryOf(service.pid!)
+  const cpu0 = cpuOf(service.pid!)
+
+  t0 = performance.now()
+  const { id } = (await api('POST', '/v1/list-generations', { asOf: AS_OF })) as { id: string }
+  let run: Record<string, unknown>
+  let rssMax = 0
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100))
+    rssMax = Math.max(rssMax, memoryOf(service.pid!).rssKb)
+    run = await api('GET', `/v1/list-generations/${id}`)
+    if (run.status === 'succeeded' || run.status === 'failed') break
+  }
+  const runMs = performance.now() - t0
+  if (run.status !== 'succeeded') throw new Error(`run failed: ${String(run.error)}`)
+  const mem = memoryOf(service.pid!)
+  const serviceCpu = cpuOf(service.pid!) - cpu0
+  agg.push(await aggregate())
+  const aggMs = Math.min(...agg)
+  const created = Number(run.listsCreated)
+  const skipped = run.skipped as { notEligible: number; listStillCurrent: number }
+
+  const carried = (
+    await sql<{ lists: number; with_offer: number; coupons: number; with_perk: number; with_voucher: number; holdout: number }>`
+      select count(*)::int as lists,
+             count(*) filter (where total_coupon_cents > 0)::int as with_offer,
+             coalesce(sum(total_coupon_cents), 0)::bigint as coupons,
+             count(*) filter (where jsonb_array_length(perks) > 0)::int as with_perk,
+             count(*) filter (where exists (select 1 from list_voucher v where v.list_id = list.id))::int as with_voucher,
+             count(*) filter (where holdout)::int as holdout
+      from list where generation_id = ${Number(id)}`.execute(db)
+  ).rows[0]!
+
+  say('')
+  say(`full run (${CUSTOMERS} customers: ${created} lists, ${skipped.notEligible} not eligible): ${secs(runMs)}, ${(created / (runMs / 1000)).toFixed(0)} lists/s`)
+  say(`plain GROUP BY customer, product over ${loaded.lines} lines: ${secs(aggMs)} (best of 2, before and after the run)`)
+  say(`ratio run / aggregation: ${(runMs / aggMs).toFixed(2)}x (target <= 3x)`)
+  say(`service memory: peak ${mib(mem.peakKb)} (VmHWM), idle before the run ${mib(idle.rssKb)}, highest RSS sampled during the run ${mib(rssMax)}; service CPU ${serviceCpu.toFixed(1)} s`)
+  say(
+    `lists: ${carried.with_offer} of ${carried.lists} carry offers (avg ${(Number(carried.coupons) / Math.max(1, carried.with_offer) / 100).toFixed(2)} USD where any), ` +
+      `${carried.with_perk} carry perks, ${carried.with_voucher} vouchers, ${carried.holdout} held out`,
+  )
+
+  // Single-customer regeneration, as the redemption job runs it, for customers spread over the run.
+  const ids = (await db.selectFrom('list').select('customer_id').where('generation_id', '=', Number(id)).orderBy('customer_id').execute()).map((r) => r.customer_id)
+  const n = Math.min(SAMPLES, ids.length)
+  const pick = Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!)
+  await regenerateCustomerList(db, pick[0]!, { asOf: AS_OF, trigger: 'redemption' })
+  const single: number[] = []
+  for (const c of pick) {
+    const s = performance.now()
+    await regenerateCustomerList(db, c, { asOf: AS_OF, trigger: 'redemption' })
+    single.push(performance.now() - s)
+  }
+  const pk: number[] = []
+  for (const c of pick) {
+    const s = performance.now()
+    await db.selectFrom('customer').select(['id', 'first_name']).where('id', '=', c).executeTakeFirst()
+    pk.push(performance.now() - s)
+  }
+  say(`single regeneration over ${n} customers: p50 ${pct(single, 0.5).toFixed(2)} ms, p99 ${pct(single, 0.99).toFixed(2)} ms (target p99 < 20 ms)`)
+  say(`primary-key read (same run):             p50 ${pct(pk, 0.5).toFixed(2)} ms, p99 ${pct(pk, 0.99).toFixed(2)} ms`)
+  say(`load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`)
+} finally {
+  if (service && service.exitCode === null) {
+    service.kill('SIGTERM')
+    await new Promise((r) => service!.once('exit', r))
+  }
+  await handle.close()
+  await pg.stop()
+  rmSync(dir, { recursive: true, force: true })
+}
