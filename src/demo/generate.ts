@@ -781,6 +781,11 @@ export type DemoOfferReward =
   | { type: 'fixed_price'; priceCents: number }
   | { type: 'buy_x_get_y'; buy: number; get: number; percentOff?: number }
   | { type: 'spend_threshold'; minSpendCents: number; amountCents: number }
+export interface DemoPerkReward {
+  type: 'perk'
+  perkType: 'recipe' | 'meal_plan' | 'tip' | 'fast_lane' | 'home_delivery'
+  content: string
+}
 export interface DemoSegmentCell {
   category: string
   brandGroup: BrandGroup
@@ -931,5 +936,85 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
       fundedBy: { manufacturer: cheese.manufacturer },
     })
   }
+  // DOMAIN.md's nine cells beyond pain relief: in the busiest categories that have a store
+  // brand, heavy national-brand buyers get the stronger trial, medium ones a smaller one.
+  const byCategory = new Map<string, { national: number; store: number; popularity: number }>()
+  for (const p of products) {
+    const c = byCategory.get(p.category) ?? { national: 0, store: 0, popularity: 0 }
+    c[p.brandType]++
+    c.popularity += p.popularity
+    byCategory.set(p.category, c)
+  }
+  const trials = [...byCategory]
+    .filter(([c, v]) => v.national > 0 && v.store > 0 && c !== pain && !c.startsWith('Produce/'))
+    .sort((a, b) => b[1].popularity - a[1].popularity || a[0].localeCompare(b[0]))
+    .slice(0, 6)
+  for (const [category] of trials) {
+    const leaf = category.split('/').pop()!.toLowerCase()
+    for (const [usage, cents, budget] of [['high', 150, 1500], ['medium', 75, 2500]] as const) {
+      offers.push({
+        name: `Try Lakeside Select ${leaf}: ${cents >= 100 ? `$${(cents / 100).toFixed(2)}` : `${cents}c`} off`,
+        description: `Our own ${leaf}, made to the same standard as the brand you buy: ${usage === 'high' ? 'a bigger' : 'a'} saving on your first pack.`,
+        scope: { category, brandType: 'store' },
+        reward: { type: 'amount_off', amountCents: cents },
+        targeting: { segments: [{ category, brandGroup: 'national', usage }] },
+        ...fourWeeks,
+        limits: { unitsPerRedemption: 1, redemptionsPerCustomer: 1 },
+        budget: { maxRedemptions: budget },
+        fundedBy: 'store',
+      })
+    }
+  }
   return offers
+}
+
+/** The body of POST /v1/offers for a perk. */
+export interface DemoPerk {
+  kind: 'perk'
+  name: string
+  description: string
+  scope?: DemoOfferScope
+  reward: DemoPerkReward
+  targeting: DemoOfferTargeting
+  validFrom: string
+  validUntil: string
+  fundedBy: 'store'
+}
+
+/**
+ * Perks for the demo (DOMAIN.md: rewards need not all be price): a fast-lane pass for the best
+ * customers, home delivery to win back valuable ones, a meal plan for produce buyers, tips for
+ * pet and baby households and a recipe for cheese buyers.
+ */
+export function demoPerks(products: readonly DemoProduct[], today: string): DemoPerk[] {
+  const day = parseDate(today)
+  const fourWeeks = { validFrom: today, validUntil: ymdOf(day + 27) }
+  const has = (prefix: string): boolean => products.some((p) => p.category === prefix || p.category.startsWith(`${prefix}/`))
+  const perks: DemoPerk[] = []
+  // Rewards that are not a price (DOMAIN.md): printed on the list with the same targeting.
+  const perk = (name: string, perkType: DemoPerkReward['perkType'], content: string, targeting: DemoOfferTargeting, scope?: DemoOfferScope): DemoPerk => ({
+    kind: 'perk',
+    name,
+    description: content,
+    ...(scope ? { scope } : {}),
+    reward: { type: 'perk', perkType, content },
+    targeting,
+    ...fourWeeks,
+    fundedBy: 'store',
+  })
+  perks.push(perk('Fast lane pass', 'fast_lane', 'Show this list at the service desk for a fast-lane pass: lane 1 is yours whenever it is open.', { valueTiers: ['A'] }))
+  perks.push(perk('Free home delivery', 'home_delivery', 'Your next order delivered free within 10 miles of your store: call the store or ask at the service desk.', { valueTiers: ['A', 'B'], lifecycle: ['declining', 'lapsed'] }))
+  if (has('Produce')) {
+    perks.push(perk('This week\'s meal plan', 'meal_plan', 'Five weeknight dinners built around what is in season: roasted squash soup, sheet-pan chicken with root vegetables, and more. Ask for the card at the produce stand.', { lifeStage: ['produce_heavy'] }))
+  }
+  if (has('Baby')) {
+    perks.push(perk('Weaning tip from our dietitian', 'tip', 'Starting solids? Begin with single-ingredient purees, one new food every three days, so you can spot anything that does not agree.', { lifeStage: ['baby'] }, { category: 'Baby' }))
+  }
+  if (has('Pet')) {
+    perks.push(perk('Pet nutrition tip', 'tip', 'Switching food? Mix the new one in over seven days, a quarter more each couple of days, to spare your pet an upset stomach.', { lifeStage: ['pet'] }, { category: 'Pet' }))
+  }
+  if (has('Dairy/Cheese')) {
+    perks.push(perk('Recipe: Wisconsin beer-cheese soup', 'recipe', 'Melt 2 tbsp butter, soften an onion, stir in 3 tbsp flour, 2 cups broth, 1 cup beer and 2 cups milk; simmer, then melt in 3 cups shredded cheddar.', { everyone: true }, { category: 'Dairy/Cheese' }))
+  }
+  return perks
 }

@@ -12,7 +12,8 @@ import { createOfferBody } from '../modules/offers/offer.schemas.ts'
 import { createOffer } from '../modules/offers/offer.service.ts'
 import { productInput } from '../modules/products/product.schemas.ts'
 import { upsertProducts } from '../modules/products/product.service.ts'
-import { demoOffers, generateDemo, type Demo, type DemoCustomer } from './generate.ts'
+import { startGeneration } from '../modules/lists/list-run.service.ts'
+import { demoOffers, demoPerks, generateDemo, type Demo, type DemoCustomer } from './generate.ts'
 
 export interface DemoSummary {
   stores: number
@@ -20,6 +21,8 @@ export interface DemoSummary {
   sales: number
   sampleCards: string[]
   keysFile: string | null
+  /** The queued run that writes the demo's first lists. */
+  listGenerationId: string
 }
 
 const ACTOR = 'demo'
@@ -43,20 +46,24 @@ export async function loadDemoIfEmpty(
   await insertStores(db, demo)
   const products = demo.products.map(({ typicalCycleDays: _c, typicalQuantity: _q, popularity: _p, ...p }) => productInput.parse(p))
   await upsertProducts(db, products, ACTOR)
-  for (const offer of demoOffers(demo.products, today)) await createOffer(db, createOfferBody.parse(offer), ACTOR)
+  for (const offer of [...demoOffers(demo.products, today), ...demoPerks(demo.products, today)]) await createOffer(db, createOfferBody.parse(offer), ACTOR)
   const cards = await insertCustomers(db, demo)
   const history = await importTransactions(db, Readable.from(historyCsv(demo)))
   // Prediction statistics for the loaded history; the model is fitted on the first list request.
   await rebuildStats(db)
   const keysFile = opts.dataDir ? await writeDemoKeys(db, demo, opts.dataDir) : null
+  // The demo's first fortnight of lists: queued, so the service starts listening at once and
+  // its worker writes the lists in the background (GET /v1/list-generations/{id} shows progress).
+  const generation = await startGeneration(db, { asOf: today }, ACTOR)
 
-  opts.log.info({ sales: history.salesCreated, ms: Date.now() - started }, 'demo data loaded')
+  opts.log.info({ sales: history.salesCreated, ms: Date.now() - started, listGeneration: generation.id }, 'demo data loaded; list generation queued')
   return {
     stores: demo.stores.length,
     customers: demo.customerCount,
     sales: history.salesCreated,
     sampleCards: cards.slice(0, 5),
     keysFile,
+    listGenerationId: generation.id,
   }
 }
 

@@ -5,6 +5,7 @@ import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
+import { runGeneration } from '../../src/modules/lists/list-run.service.ts'
 import { classifyScannedCode } from '../../src/lib/codes.ts'
 import { testDatabase } from '../helpers/database.ts'
 
@@ -44,6 +45,14 @@ t.test('the demo loads a realistic chain into an empty database, once', async (t
   const keys = JSON.parse(readFileSync(summary!.keysFile!, 'utf8'))
   t.match(keys.backoffice, /^ll_/)
   t.same(Object.keys(keys.pos).sort(), ['S01', 'S02', 'S03', 'S04', 'S05', 'S06', 'S07', 'S08'])
+
+  // The demo queues its first list generation; run it as the worker would.
+  await runGeneration(db, Number(summary!.listGenerationId))
+  const run = await db.selectFrom('list_generation').selectAll().where('id', '=', Number(summary!.listGenerationId)).executeTakeFirstOrThrow()
+  t.equal(run.status, 'succeeded')
+  t.ok(run.lists_created > 0, `${run.lists_created} demo lists`)
+  const perks = await db.selectFrom('offer').select('id').where('kind', '=', 'perk').execute()
+  t.ok(perks.length >= 4, 'the demo has perks')
 
   t.equal(await loadDemoIfEmpty(db, { customers: 60, log, dataDir }), null, 'a database with data is never touched')
 })

@@ -84,8 +84,11 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     const current = await db.selectFrom('list').select(['customer_id', 'generation_id']).where('status', '=', 'current').execute()
     t.equal(current.length, 7, 'one current list per customer')
     t.equal(current.filter((c) => c.generation_id === Number(f.id)).length, 6)
-    const perCycle = await db.selectFrom('list').select(['customer_id']).where('trigger', '=', 'run').where('cycle_start', '=', AS_OF).execute()
-    t.equal(new Set(perCycle.map((r) => r.customer_id)).size, perCycle.length, 'no customer has two run lists for one cycle')
+    // A forced run's lists are run lists (not 'manual'); the first run's lists are superseded.
+    const forcedLists = await db.selectFrom('list').select(['trigger', 'status']).where('generation_id', '=', Number(f.id)).execute()
+    t.same([...new Set(forcedLists.map((l) => `${l.trigger}/${l.status}`))], ['run/current'])
+    const perCycle = await db.selectFrom('list').select(['customer_id']).where('trigger', '=', 'run').where('cycle_start', '=', AS_OF).where('status', '=', 'current').execute()
+    t.equal(new Set(perCycle.map((r) => r.customer_id)).size, perCycle.length, 'no customer has two current run lists for one cycle')
   })
 
   t.test('resume after a crash mid-run, and failure on the last attempt', async (t) => {

@@ -5,6 +5,7 @@ import {
   DEMO_STORES,
   demoCatalog,
   demoOffers,
+  demoPerks,
   generateDemo,
   type DemoCustomer,
 } from '../../src/demo/generate.ts'
@@ -247,7 +248,7 @@ t.test('lazy: 20,000 customers stream through without piling up', async (t) => {
 t.test('demo offers fit the API shape and the catalog', async (t) => {
   const products = demoCatalog()
   const offers = demoOffers(products, '2025-07-01')
-  t.ok(offers.length >= 4 && offers.length <= 8, `${offers.length} offers`)
+  t.ok(offers.length >= 4 && offers.length <= 24, `${offers.length} offers`)
   const gtins = new Set(products.map((p) => p.gtin))
   const categories = new Set(products.map((p) => p.category))
   for (const o of offers) {
@@ -263,4 +264,11 @@ t.test('demo offers fit the API shape and the catalog', async (t) => {
   t.ok(offers.some((o) => 'everyone' in o.targeting))
   t.ok(offers.some((o) => o.reward.type === 'spend_threshold'))
   t.ok(offers.some((o) => typeof o.fundedBy === 'object'))
+  // Store-brand trials beyond pain relief: heavy national-brand buyers get the bigger saving.
+  const trials = offers.filter((o) => 'segments' in o.targeting && 'category' in o.scope && o.scope.brandType === 'store')
+  t.ok(trials.length >= 6, `${trials.length} trials`)
+  const perks = demoPerks(products, '2025-07-01')
+  t.ok(perks.length >= 4, `${perks.length} perks`)
+  t.ok(perks.every((p) => p.kind === 'perk' && p.reward.content.length > 0))
+  t.ok(perks.some((p) => p.reward.perkType === 'fast_lane') && perks.some((p) => p.reward.perkType === 'meal_plan'))
 })

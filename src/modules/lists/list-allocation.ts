@@ -21,10 +21,14 @@ export interface PredictedProduct {
   product: ProductFacts & { name: string; regularPriceCents: number }
 }
 
-/** An offer active in the list's window; `reference` prices a segment item that has no predicted product. */
+/**
+ * An offer active in the list's window. `reference` prices an item that has no predicted
+ * product, lists the categories its scope covers (to time it by the customer's cycle there) and
+ * names what it covers in words for the customer.
+ */
 export interface CandidateOffer {
   offer: Offer
-  reference: { productId: number | null; priceCents: number } | null
+  reference: { productId: number | null; priceCents: number; categories?: string[]; label?: string } | null
 }
 
 /** Budget still open to this run, per offer id; null = unlimited. Mutated as offers are given. */
@@ -110,9 +114,12 @@ function capReason(profile: CustomerProfile, capCents: number): string {
 
 const notPredicted = (what: string) => `We do not expect you to buy ${what} in the next two weeks.`
 
-function scopeWords(o: Offer): string {
-  if (!o.scope) return 'these products'
-  return 'category' in o.scope ? leafOf(o.scope.category).toLowerCase() : o.name
+/** The products an offer covers, in words ("Whisker Feast cat food"), never the offer's own name. */
+function scopeWords(c: CandidateOffer): string {
+  if (c.reference?.label) return c.reference.label
+  const o = c.offer
+  if (o.scope && 'category' in o.scope) return leafOf(o.scope.category).toLowerCase()
+  return 'these products'
 }
 
 interface Placement {
@@ -125,17 +132,27 @@ interface Placement {
   why: string
 }
 
-/** Where a targeted segment offer goes when no predicted product is in its scope: timed to the customer's cycle in the category. */
-function segmentPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput): Placement | 'not_predicted' | 'no_product' | null {
+/**
+ * Where a targeted offer goes when no predicted product is in its scope (issue 7: offers go to
+ * segment targets too, timed to the customer's cycle): beside the items, timed by the customer's
+ * earliest expected purchase in the category it targets (the matched segment cells, else the
+ * categories its scope covers). Offers for everyone only ride on predicted items.
+ */
+function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput): Placement | 'not_predicted' | 'no_product' | null {
   const t = offer.targeting
-  if ('everyone' in t || !t.segments?.length) return null
-  const cells = input.profile.segments.filter((s) => t.segments!.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage))
+  if ('everyone' in t) return null
+  const cells = t.segments?.length
+    ? input.profile.segments.filter((s) => t.segments!.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage)).map((s) => s.category)
+    : []
+  const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
+  const categories = cells.length ? cells : scopeCategories
+  if (!categories.length) return 'not_predicted'
   const timing = input.predictions
-    .filter((p) => cells.some((s) => categoryCovers(s.category, p.product.category)))
-    .sort((a, b) => (a.expectedDate ?? '9999').localeCompare(b.expectedDate ?? '9999'))[0]
-  if (!timing || timing.probability < input.config.minOfferProbability) return 'not_predicted'
+    .filter((p) => p.probability >= input.config.minOfferProbability && categories.some((cat) => categoryCovers(cat, p.product.category)))
+    .sort((a, b) => (a.expectedDate ?? '9999').localeCompare(b.expectedDate ?? '9999') || b.probability - a.probability)[0]
+  if (!timing) return 'not_predicted'
   if (!c.reference) return 'no_product'
-  const category = offer.scope && 'category' in offer.scope ? offer.scope.category : timing.product.category
+  const category = offer.scope && 'category' in offer.scope ? offer.scope.category : (c.reference.categories?.length === 1 ? c.reference.categories[0]! : timing.product.category)
   return {
     index: null,
     category,
@@ -185,13 +202,13 @@ export function allocateList(input: AllocationInput): Allocation {
       }))
       .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
     if (!placements.length) {
-      const seg = segmentPlacement(offer, c, input)
+      const seg = targetedPlacement(offer, c, input)
       if (seg === 'no_product') {
         decisions.push({ offerId: offer.id, given: false, reason: REASONS.noProduct })
         continue
       }
       if (seg === null || seg === 'not_predicted') {
-        decisions.push({ offerId: offer.id, given: false, reason: notPredicted(scopeWords(offer)) })
+        decisions.push({ offerId: offer.id, given: false, reason: notPredicted(scopeWords(c)) })
         continue
       }
       placements = [seg]
@@ -274,7 +291,7 @@ function allocatePerks(input: AllocationInput, decisions: OfferDecision[]): List
       continue
     }
     if (!covers) {
-      decisions.push({ offerId: perk.id, given: false, reason: notPredicted(scopeWords(perk)) })
+      decisions.push({ offerId: perk.id, given: false, reason: notPredicted(scopeWords(c)) })
       continue
     }
     decisions.push({ offerId: perk.id, given: true, reason: m.reasons.join(' ') })

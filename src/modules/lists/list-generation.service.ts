@@ -226,14 +226,8 @@ export async function writeChunk(
       perks: alloc.perks,
     }
     await repo.supersedeCurrentList(trx, customerId)
-    let listId = await repo.insertList(trx, { ...base, barcode: newListBarcode(), trigger: ctx.trigger })
-    if (listId === undefined) {
-      // This customer already has a run list for the cycle. A forced run replaces it with a
-      // manual one (the index allows one run list per customer and cycle); otherwise it stands.
-      if (!ctx.force) throw new Error(`customer ${customerId} already has a run list for ${base.cycleStart}`)
-      listId = await repo.insertList(trx, { ...base, barcode: newListBarcode(), trigger: 'manual' })
-    }
-    if (listId === undefined) throw new Error('list insert returned no id')
+    // A forced run's list is a run list too, even on the day of an earlier run (migration 0013).
+    const listId = await repo.insertList(trx, { ...base, barcode: newListBarcode(), trigger: ctx.trigger })
     await repo.insertItems(trx, listId, customerId, alloc.items)
     await repo.insertDecisions(trx, listId, customerId, alloc.decisions)
     await issueDueVouchers(trx, customerId, ctx.asOf)

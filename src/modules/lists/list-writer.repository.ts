@@ -35,10 +35,12 @@ export async function findStats(db: Db, customerIds: number[]) {
 }
 
 /**
- * A product in the offer's scope to price a segment item by: the median regular price of the
- * active products it covers (the product itself when the scope is one GTIN).
+ * What an offer's scope covers, for allocation: a reference price for an item without a
+ * predicted product (the median regular price of the active products it covers; the product
+ * itself when the scope is one GTIN), the categories of those products (to time the offer by the
+ * customer's cycle there) and the words that name them for a customer ("Whisker Feast cat food").
  */
-export async function findScopeReference(db: Db, scope: OfferScope): Promise<{ productId: number | null; priceCents: number } | null> {
+export async function findScopeReference(db: Db, scope: OfferScope): Promise<ScopeReference | null> {
   let q = db.selectFrom('product').where('active', '=', true).where('regular_price_cents', 'is not', null)
   if ('gtins' in scope) q = q.where('gtin', 'in', scope.gtins.length ? scope.gtins : ['-'])
   else {
@@ -46,15 +48,25 @@ export async function findScopeReference(db: Db, scope: OfferScope): Promise<{ p
     q = q.where((eb) => eb.or([eb('category', '=', scope.category), eb('category', 'like', `${prefix}/%`)]))
     if (scope.brandType) q = q.where('brand_type', '=', scope.brandType)
   }
-  const row = await q
-    .select([
-      sql<number>`percentile_disc(0.5) within group (order by regular_price_cents)`.as('price'),
-      sql<number>`min(id)`.as('product_id'),
-      sql<number>`count(*)::int`.as('n'),
-    ])
-    .executeTakeFirst()
-  if (!row || !row.n) return null
-  return { productId: 'gtins' in scope && row.n === 1 ? Number(row.product_id) : null, priceCents: Number(row.price) }
+  const rows = await q.select(['id', 'name', 'brand', 'category', 'regular_price_cents']).orderBy('regular_price_cents').orderBy('id').execute()
+  if (!rows.length) return null
+  const median = rows[Math.floor((rows.length - 1) / 2)]!
+  const categories = [...new Set(rows.map((r) => r.category))]
+  const brands = [...new Set(rows.map((r) => r.brand))]
+  const leaf = (c: string) => (c.split('/').pop() ?? c).toLowerCase()
+  let label: string
+  if (rows.length === 1) label = rows[0]!.name
+  else if ('category' in scope) label = scope.brandType === 'store' ? `our own-brand ${leaf(scope.category)}` : leaf(scope.category)
+  else if (categories.length === 1) label = brands.length === 1 && brands[0] ? `${brands[0]} ${leaf(categories[0]!)}` : leaf(categories[0]!)
+  else label = brands.length === 1 && brands[0] ? `${brands[0]} products` : 'these products'
+  return { productId: 'gtins' in scope && rows.length === 1 ? rows[0]!.id : null, priceCents: median.regular_price_cents ?? 0, categories, label }
+}
+
+export interface ScopeReference {
+  productId: number | null
+  priceCents: number
+  categories: string[]
+  label: string
 }
 
 /** The active offers' ids, edit times and budget counters: the cheap check behind the offer cache. */
@@ -123,8 +135,8 @@ export interface NewList {
   perks: unknown[]
 }
 
-/** Inserts the list, or returns undefined when a run list for this customer and cycle exists (list_one_per_run_cycle). */
-export async function insertList(trx: Transaction<DB>, l: NewList): Promise<number | undefined> {
+/** Inserts the list (the caller superseded the customer's current one in the same transaction). */
+export async function insertList(trx: Transaction<DB>, l: NewList): Promise<number> {
   const row = await trx
     .insertInto('list')
     .values({
@@ -139,10 +151,9 @@ export async function insertList(trx: Transaction<DB>, l: NewList): Promise<numb
       total_coupon_cents: l.totalCouponCents,
       perks: JSON.stringify(l.perks),
     })
-    .onConflict((oc) => oc.columns(['customer_id', 'cycle_start']).where('trigger', '=', 'run').doNothing())
     .returning('id')
-    .executeTakeFirst()
-  return row?.id
+    .executeTakeFirstOrThrow()
+  return row.id
 }
 
 export async function insertItems(

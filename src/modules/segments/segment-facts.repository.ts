@@ -84,7 +84,7 @@ export async function aggregateCustomerFacts(
       -- A chunk bounds both sides by the range, so sale_line's customer_id index reads only the
       -- chunk's lines instead of the planner hashing the whole table once per chunk; one
       -- customer's few sales are cheaper by sale_line's primary key alone.
-      where s.customer_id between ${lo} and ${hi} ${lo === hi ? sql`` : sql`and sl.customer_id between ${lo} and ${hi}`}
+      where s.customer_id between ${lo} and ${hi} and sl.customer_id between ${lo} and ${hi}
         and s.status = 'recorded'
         and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
       group by 1, 2
