@@ -250,7 +250,7 @@ async function describeItems(db: Db, stats: CustomerStats, model: PredictionMode
     ids.add(Number(i.productId))
     for (const b of i.reason.becauseOf ?? []) ids.add(Number(b))
   }
-  const names = await modelRepo.productNames(db, [...ids])
+  const names = await cachedProductNames(db, [...ids])
   return items.map((i) => ({
     productId: Number(i.productId),
     probability: i.probability,
@@ -259,6 +259,28 @@ async function describeItems(db: Db, stats: CustomerStats, model: PredictionMode
     reasonKind: i.reason.kind,
     cycleDays: i.reason.cycleDays ?? null,
   }))
+}
+
+// Product names for reasons, cached per process: a list names ~20-40 products, almost always
+// ones named before, so most requests read nothing but the customer's row. A rename shows
+// within NAME_TTL_MS. Bounded: the cache starts over past NAME_CACHE_MAX entries.
+const NAME_TTL_MS = 5 * 60_000
+const NAME_CACHE_MAX = 200_000
+let nameCache = new Map<number, string>()
+let nameCacheSince = Date.now()
+async function cachedProductNames(db: Db, ids: number[]): Promise<Map<string, string>> {
+  if (Date.now() - nameCacheSince > NAME_TTL_MS || nameCache.size > NAME_CACHE_MAX) {
+    nameCache = new Map()
+    nameCacheSince = Date.now()
+  }
+  const missing = ids.filter((id) => !nameCache.has(id))
+  if (missing.length > 0) for (const [id, name] of await modelRepo.productNames(db, missing)) nameCache.set(Number(id), name)
+  const out = new Map<string, string>()
+  for (const id of ids) {
+    const name = nameCache.get(id)
+    if (name !== undefined) out.set(String(id), name)
+  }
+  return out
 }
 
 // Sequence-mode days are visit numbers stored as dates from the import's day-number epoch;

@@ -72,6 +72,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
   const ids = opts.customerIds
   if (ids !== undefined && ids.length === 0) return 0
   const run = async (trx: Transaction<DB>): Promise<number> => {
+    const tm = timer()
     // Sorting and hashing happen in Node; nothing here needs PostgreSQL's work_mem.
     const onlyIds = ids === undefined ? '' : `customer_id = any('{${ids.map((i) => Math.trunc(Number(i))).join(',')}}'::bigint[])`
     const through = opts.through === undefined ? '' : `day <= '${isoDay(opts.through)}'::date`
@@ -102,6 +103,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
       },
     )
 
+    tm('sales')
     const customer = new Column()
     const product = new Column()
     const day = new Column()
@@ -135,6 +137,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
       },
     )
 
+    tm('lines')
     // Counting sort of the lines by customer.
     const slotOf = new Map<number, number>()
     const counts: number[] = []
@@ -162,7 +165,9 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     const categoryOf = (p: number) => categories.get(p)
     const config = opts.config
     const customers = [...slotOf.keys()].sort((a, b) => a - b)
+    tm('sort')
     await clear(trx, ids)
+    tm('clear')
     let written = 0
     function* rows(): Generator<string> {
       for (const c of customers) {
@@ -179,6 +184,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
       'copy customer_stats (customer_id, time_mode, trips, first_day, last_day, stats, through_sale_id, sales_counted, reversals) from stdin',
       rows(),
     )
+    tm('fold+write')
     return written
   }
   return (db as Transaction<DB>).isTransaction ? run(db as Transaction<DB>) : (db as Kysely<DB>).transaction().execute(run)
@@ -225,4 +231,15 @@ function statsCopyRow(customerId: number, timeMode: string, stats: CustomerStats
       ? '\\N\t\\N\t\\N'
       : `${mark.throughSaleId}\t${mark.salesCounted}\t${Object.keys(mark.reversals).length === 0 ? '{}' : copyText(JSON.stringify(mark.reversals))}`
   return `${customerId}\t${timeMode}\t${stats.trips}\t${stats.firstDay}\t${stats.lastDay}\t${copyText(statsJson(stats))}\t${tail}\n`
+}
+
+// LANELIST_STATS_TIMING=1 prints where a rebuild spends its time (for the benchmark's analysis).
+function timer(): (label: string) => void {
+  if (process.env.LANELIST_STATS_TIMING !== '1') return () => {}
+  let last = performance.now()
+  return (label) => {
+    const now = performance.now()
+    process.stderr.write(`stats rebuild: ${label} ${((now - last) / 1000).toFixed(2)} s\n`)
+    last = now
+  }
 }
