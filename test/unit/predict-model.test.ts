@@ -97,17 +97,22 @@ t.test('forecasts one product and measures next-date error on synthetic truth', 
   t.ok(f !== undefined && Math.abs(f.cycle.cycleDays - 20) <= 2, `litter cycle ${f?.cycle.cycleDays}`)
   t.equal(forecastProduct(stats, 'never-bought', model.population, config), undefined)
 
+  // The regular shoppers buy again one cycle after their last purchase; the first customer's
+  // coffee is censored: not bought again by a day before that.
+  const last = (x: CustomerHistory, p: string) => Math.max(...x.transactions.filter((tx) => tx.lines.some((l) => l.productId === p)).map((tx) => tx.day))
   const synthetic: SyntheticCustomer[] = histories.slice(0, 30).map((x, i) => ({
     customerId: x.customerId,
     transactions: x.transactions,
     truth: [
-      { productId: 'milk', cycleDays: 7 },
-      { productId: 'coffee', cycleDays: 21 },
-      ...(i % 3 === 0 ? [{ productId: 'cat-food', cycleDays: 10 }] : []),
+      { productId: 'milk', cycleDays: 7, nextDay: last(x, 'milk') + 7 },
+      i === 0 ? { productId: 'coffee', cycleDays: 21, censoredAfter: last(x, 'coffee') + 5 } : { productId: 'coffee', cycleDays: 21, nextDay: last(x, 'coffee') + 21 },
+      ...(i % 3 === 0 ? [{ productId: 'cat-food', cycleDays: 10, nextDay: last(x, 'cat-food') + 10 }] : []),
     ],
   }))
   const report = measureCycleError(synthetic, { config })
-  t.equal(report.products, 70)
+  t.equal(report.products, 69)
+  t.equal(report.censored, 1)
+  t.equal(report.censoredPredictedBeforeEnd, 0, 'predicted about 21 days after, past the 5 observed')
   t.equal(report.skipped, 0)
   t.ok(report.medianAbsErrorDays <= 2, `median error ${report.medianAbsErrorDays} days`)
   t.ok(report.medianCycleErrorDays <= 1.5, `median cycle error ${report.medianCycleErrorDays} days`)
