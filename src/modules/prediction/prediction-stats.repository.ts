@@ -44,6 +44,11 @@ export async function* allCustomerStats(db: Db, pageSize = 5_000): AsyncGenerato
   }
 }
 
+export async function countCustomerStats(db: Db): Promise<number> {
+  const row = await db.selectFrom('customer_stats').select(sql<number>`count(*)::int`.as('n')).executeTakeFirstOrThrow()
+  return row.n
+}
+
 export async function storedTimeMode(db: Db): Promise<TimeMode | undefined> {
   const row = await db.selectFrom('customer_stats').select('time_mode').limit(1).executeTakeFirst()
   return row?.time_mode

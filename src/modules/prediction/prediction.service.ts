@@ -140,6 +140,11 @@ export interface FitOptions {
   windowDays?: number
   /** Customers whose raw history feeds the calibration fit (a deterministic sample); default 30,000. */
   maxFitCustomers?: number
+  /**
+   * Customers whose statistics feed the population and neighbour lists (every k-th by id);
+   * default 50,000. Bounds the fit's memory: every kept customer's statistics are held at once.
+   */
+  maxPopulationCustomers?: number
 }
 
 /**
@@ -151,7 +156,12 @@ export async function fitModel(db: Kysely<DB>, asOf?: string, opts: FitOptions =
   const timeMode = opts.timeMode ?? (await statsRepo.storedTimeMode(db)) ?? 'calendar'
   const config: PredictionConfig = { ...defaultConfig(timeMode), ...(opts.windowDays === undefined ? {} : { windowDays: opts.windowDays }) }
   const stats: CustomerStats[] = []
-  for await (const page of statsRepo.allCustomerStats(db)) for (const s of page) if (s.timeMode === timeMode) stats.push(s.stats)
+  const total = await statsRepo.countCustomerStats(db)
+  const every = Math.max(1, Math.ceil(total / (opts.maxPopulationCustomers ?? 50_000)))
+  let seen = 0
+  for await (const page of statsRepo.allCustomerStats(db)) {
+    for (const s of page) if (seen++ % every === 0 && s.timeMode === timeMode) stats.push(s.stats)
+  }
   const max = opts.maxFitCustomers ?? 30_000
   const step = Math.max(1, Math.ceil(stats.length / max))
   const fitIds = stats.filter((_, i) => i % step === 0).map((s) => Number(s.customerId))
