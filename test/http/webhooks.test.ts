@@ -210,13 +210,14 @@ t.test('pausing an endpoint holds its retries; enabling it again sends them', as
 
 t.test('a slow receiver does not hold up the others', async (t) => {
   const ta = await buildTestApp(t)
-  const slow = await startReceiver(t, () => ({ delayMs: 10_000 }))
+  // The slow one answers after the attempt timeout: while its attempts hang, the fast one must flow.
+  const slow = await startReceiver(t, () => ({ delayMs: 30_000 }))
   const fast = await startReceiver(t)
   await createEndpoint(ta, { url: slow.url })
   await createEndpoint(ta, { url: fast.url })
   await emit(ta, 10)
-  dispatcher(t, ta, { timeoutMs: 3000, maxInFlight: 4, perEndpoint: 2 })
-  await waitFor('the fast receiver got everything', () => fast.received.length === 10, 2500)
+  dispatcher(t, ta, { timeoutMs: 20_000, maxInFlight: 4, perEndpoint: 2 })
+  await waitFor('the fast receiver got everything', () => fast.received.length === 10, 15_000)
   t.ok(slow.received.length <= 2, `the slow one holds at most its per-endpoint share (${slow.received.length})`)
 })
 
