@@ -29,6 +29,7 @@ import { redemptionRoutes } from './modules/redemptions/redemption.routes.ts'
 import { reportRoutes } from './modules/reports/report.routes.ts'
 import { storeRoutes } from './modules/stores/store.routes.ts'
 import auth from './plugins/auth.ts'
+import deadline from './plugins/deadline.ts'
 import requestLog, { loggerOptions } from './plugins/logging.ts'
 import metrics from './plugins/metrics.ts'
 import overload from './plugins/overload.ts'
@@ -67,6 +68,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   })
 
   await app.register(problem)
+  await app.register(deadline, { laneMs: config.LANELIST_LANE_DEADLINE_MS })
   await app.register(requestLog)
   // Before auth: a request refused for overload costs no key lookup.
   await app.register(overload, {

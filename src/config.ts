@@ -24,6 +24,8 @@ const schema = z.object({
   LANELIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LANELIST_WORKER: boolFlag.default(true),
   LANELIST_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
+  // Below the POS's own timeout (about 2 s), so the lane gets a 503 it can act on, not silence.
+  LANELIST_LANE_DEADLINE_MS: z.coerce.number().int().min(100).max(60_000).default(1_800),
   LANELIST_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // Load shedding (src/plugins/overload.ts) and per-key rate limits (src/plugins/rate-limit.ts); README.md.
   LANELIST_MAX_IN_FLIGHT: z.coerce.number().int().min(0).max(100_000).default(256),

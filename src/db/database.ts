@@ -31,6 +31,10 @@ export function connectDatabase(url: string, opts: { max?: number; applicationNa
     idleTimeoutMillis: 30_000,
     // Recycle connections so cached plans made on empty tables do not outlive the data's growth (STACK-NOTES).
     maxLifetimeSeconds: 600,
+    // A server that vanished without a reset (power cut, partition) is noticed by TCP keepalive
+    // instead of a connection waiting forever; the lane deadline (plugins/deadline.ts) answers meanwhile.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
   })
   // An idle client losing its server (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
