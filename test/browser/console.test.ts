@@ -107,6 +107,56 @@ t.test('console', async (t) => {
     }
   })
 
+  await t.test('the reports page loads every report without an error', async (t) => {
+    await page.getByRole('link', { name: 'Reports' }).click()
+    await page.getByRole('heading', { name: 'Reports' }).waitFor()
+    await page.waitForFunction(() => !document.querySelector('#main .loading'), null, { timeout: 30_000 })
+    for (const name of ['Segments', 'Customer value', 'Offer results', 'Manufacturer billing']) {
+      t.ok(await page.getByRole('heading', { name, exact: true }).isVisible(), name)
+    }
+    t.equal(await page.locator('#main .notice.error').count(), 0, 'no report failed')
+    t.ok(await page.locator('#report-value figure.chart svg[role="img"]').count() > 0, 'the value report has its charts')
+  })
+
+  await t.test('the charts draw what they are given', async (t) => {
+    const drawn = await page.evaluate(async () => {
+      const url = '/console/js/charts.js'
+      const charts = await import(url)
+      const money = (c: number) => `$${(c / 100).toFixed(2)}`
+      const lift = charts.liftChart(
+        [
+          { label: 'Earns', estimate: 250, low: 100, high: 400, noise: false },
+          { label: 'Noise', estimate: 50, low: -120, high: 220, noise: true },
+        ],
+        { format: money },
+      )
+      const empty = charts.liftChart([], { format: money })
+      const curve = charts.concentrationCurve([{ topShare: 0.1, shareOfSales: 0.6 }], [{ topShare: 0.1, shareOfSales: 0.6 }])
+      const cells = ['national', 'switcher', 'store'].flatMap((brandGroup, i) =>
+        ['low', 'medium', 'high'].map((usage, j) => ({ brandGroup, usage, customers: i * 3 + j, spendCents: 100 * (i * 3 + j) })),
+      )
+      const grid = charts.segmentGrid({ category: 'Dairy', cells }, { format: money })
+      return {
+        liftDots: lift.querySelectorAll('circle.est').length,
+        liftNoise: lift.querySelectorAll('circle.est.noise').length,
+        liftLabel: lift.querySelector('svg')?.getAttribute('role'),
+        liftDesc: lift.querySelector('desc')?.textContent,
+        emptyIsText: empty.tagName,
+        curvePath: curve.querySelector('path.curve')?.getAttribute('d'),
+        gridCells: grid.querySelectorAll('rect').length,
+        gridText: [...grid.querySelectorAll('text')].map((e: Element) => e.textContent).join(' '),
+      }
+    })
+    t.equal(drawn.liftDots, 2)
+    t.equal(drawn.liftNoise, 1, 'an interval across zero is drawn as noise')
+    t.equal(drawn.liftLabel, 'img')
+    t.match(drawn.liftDesc, /Noise: \$0\.50 \(\$-1\.20 to \$2\.20\), cannot tell from noise/)
+    t.equal(drawn.emptyIsText, 'P', 'no measured lift: words, not an empty chart')
+    t.match(drawn.curvePath, /^M48\.0,258\.0 L/, 'the curve starts at the origin')
+    t.equal(drawn.gridCells, 9, 'nine cells')
+    t.match(drawn.gridText, /Heavy buyers.*Store brand/)
+  })
+
   await t.test('no key in the logs, no script errors', async (t) => {
     const logs = app.logs.join('')
     t.notOk(logs.includes(app.backofficeKey), 'the key never reaches the log')

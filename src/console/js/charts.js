@@ -50,7 +50,7 @@ export function segmentGrid(cat, { format }) {
  * an even spread. `marks` are the labelled points (top 1%, 2.5%, 10%, 20%).
  */
 export function concentrationCurve(curve, marks) {
-  const W = 460, H = 300, l = 48, r = 14, t = 14, b = 42
+  const W = 460, H = 300, l = 48, r = 24, t = 14, b = 42
   const x = (v) => l + v * (W - l - r)
   const y = (v) => H - b - v * (H - t - b)
   const pts = [{ topShare: 0, shareOfSales: 0 }, ...curve, { topShare: 1, shareOfSales: 1 }]
@@ -85,7 +85,8 @@ export function concentrationCurve(curve, marks) {
 
 /** Horizontal bars: [{ label, value, text }]. */
 export function bars(rows, { title }) {
-  const W = 460, row = 30, l = 118, r = 90, H = rows.length * row + 10
+  // Room on the right for the longest value label (about 7 px a character at 12 px).
+  const W = 460, row = 30, l = 118, r = Math.max(60, ...rows.map((d) => String(d.text).length * 7.2 + 12)), H = rows.length * row + 10
   const max = Math.max(...rows.map((d) => d.value), 1)
   const svg = svgRoot({ width: W, height: H, title, desc: rows.map((d) => `${d.label}: ${d.text}`).join('; ') })
   rows.forEach((d, i) => {
@@ -104,6 +105,7 @@ export function bars(rows, { title }) {
  * customer, line = interval. Grey when the interval crosses zero (cannot tell from noise).
  */
 export function liftChart(rows, { format }) {
+  if (!rows.length) return h('p', { class: 'notice warn' }, 'No offer has a measured lift in this period yet: an offer is measured once the lists carrying it have ended, and only with enough customers in both groups. The table says why for each offer.')
   const W = 560, row = 34, l = 190, r = 20, t = 10, b = 40, H = t + b + Math.max(rows.length, 1) * row
   const all = rows.flatMap((d) => [d.low, d.high, d.estimate]).concat(0)
   let lo = Math.min(...all), hi = Math.max(...all)
@@ -129,7 +131,6 @@ export function liftChart(rows, { format }) {
       s('circle', { class: `est ${cls}`, cx: x(d.estimate), cy, r: 6 }),
     )
   })
-  if (!rows.length) svg.append(s('text', { x: W / 2, y: t + 20, 'text-anchor': 'middle', text: 'No offer has enough data for an interval yet' }))
   return figure(svg, 'Dot: estimated extra spend; line: the interval. Grey: the interval includes zero, so the lift cannot be told from noise. Dashed red: no effect.')
 }
 
