@@ -142,7 +142,7 @@ export interface FitOptions {
   maxFitCustomers?: number
   /**
    * Customers whose statistics feed the population and neighbour lists (every k-th by id);
-   * default 50,000. Bounds the fit's memory: every kept customer's statistics are held at once.
+   * default 20,000. Bounds the fit's memory: every kept customer's statistics are held at once.
    */
   maxPopulationCustomers?: number
 }
@@ -157,7 +157,7 @@ export async function fitModel(db: Kysely<DB>, asOf?: string, opts: FitOptions =
   const config: PredictionConfig = { ...defaultConfig(timeMode), ...(opts.windowDays === undefined ? {} : { windowDays: opts.windowDays }) }
   const stats: CustomerStats[] = []
   const total = await statsRepo.countCustomerStats(db)
-  const every = Math.max(1, Math.ceil(total / (opts.maxPopulationCustomers ?? 50_000)))
+  const every = Math.max(1, Math.ceil(total / (opts.maxPopulationCustomers ?? 20_000)))
   let seen = 0
   for await (const page of statsRepo.allCustomerStats(db)) {
     for (const s of page) if (seen++ % every === 0 && s.timeMode === timeMode) stats.push(s.stats)
