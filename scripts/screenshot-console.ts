@@ -40,7 +40,7 @@ async function call<T>(key: string, method: string, url: string, body?: unknown)
   return { status: res.status, json: (await res.json()) as T }
 }
 
-async function until(check: () => Promise<boolean>, ms = 120_000): Promise<void> {
+async function until(check: () => Promise<boolean>, ms = 600_000): Promise<void> {
   const end = Date.now() + ms
   while (Date.now() < end) {
     if (await check()) return
@@ -79,12 +79,14 @@ async function shoot(page: Page, name: string, width: keyof typeof VIEWPORTS): P
   process.stdout.write(`wrote ${path.relative(ROOT, file)}\n`)
 }
 
-const runId = await seed()
-const customer = (await call<{ customer: { id: string } }>(keys.backoffice, 'GET', `/v1/customers/lookup?card=${cards[0]}`)).json.customer.id
-mkdirSync(outDir, { recursive: true })
 const profile = mkdtempSync(path.join(tmpdir(), 'lanelist-chromium-'))
-const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
+let context: Awaited<ReturnType<typeof chromium.launchPersistentContext>> | undefined
+// Whatever fails, the embedded PostgreSQL is stopped: an orphaned postmaster would outlive us.
 try {
+  const runId = await seed()
+  const customer = (await call<{ customer: { id: string } }>(keys.backoffice, 'GET', `/v1/customers/lookup?card=${cards[0]}`)).json.customer.id
+  mkdirSync(outDir, { recursive: true })
+  context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS })
   for (const [width, viewport] of Object.entries(VIEWPORTS) as [keyof typeof VIEWPORTS, { width: number; height: number }][]) {
     const page = await context.newPage()
     await page.setViewportSize(viewport)
@@ -126,7 +128,7 @@ try {
     await page.close()
   }
 } finally {
-  await context.close()
+  await context?.close()
   rmSync(profile, { recursive: true, force: true })
   await service.stop()
   rmSync(dataDir, { recursive: true, force: true })
