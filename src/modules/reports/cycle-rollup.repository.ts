@@ -86,22 +86,32 @@ export async function computeCycle(trx: Db, cycleStart: string, windowEnd: strin
         from list l join list_offer_decision d on d.list_id = l.id
        where l.cycle_start = ${cycleStart}::date
     ),
+    -- A list carries an offer it prices (an item with the offer) or a perk it was given.
+    carried as (
+      select i.list_id, i.offer_id, l.customer_id
+        from list l join list_item i on i.list_id = l.id
+       where l.cycle_start = ${cycleStart}::date and i.offer_id is not null
+      union
+      select list_id, offer_id, customer_id from d where given
+    ),
     per_offer as (
-      select offer_id, count(*) filter (where given)::int as lists from d group by offer_id
+      select offer_id, count(distinct list_id)::int as lists, count(distinct customer_id)::int as given
+        from carried group by offer_id
     ),
     units as (
-      select customer_id, offer_id, bool_or(given) as given,
+      select customer_id, offer_id,
              case when not bool_or(holdout) and bool_or(matched) then 'treated'
                   when bool_and(holdout) and bool_or(reason = ${holdoutReason}) then 'holdout' end as grp
         from d group by customer_id, offer_id
     )
     ${spend}
-    select po.offer_id, po.lists,
-           (select count(*)::int from units u where u.offer_id = po.offer_id and u.given) as given,
-           (select count(*)::int from units u where u.offer_id = po.offer_id and u.grp = 'treated') as treated,
-           (select count(*)::int from units u where u.offer_id = po.offer_id and u.grp = 'holdout') as holdout,
+    select o.offer_id, coalesce(po.lists, 0) as lists, coalesce(po.given, 0) as given,
+           (select count(*)::int from units u where u.offer_id = o.offer_id and u.grp = 'treated') as treated,
+           (select count(*)::int from units u where u.offer_id = o.offer_id and u.grp = 'holdout') as holdout,
            s.t_sum, s.t_sq, s.h_sum, s.h_sq
-      from per_offer po left join sums s on s.offer_id = po.offer_id
+      from (select offer_id from per_offer union select offer_id from units where grp is not null) o
+      left join per_offer po on po.offer_id = o.offer_id
+      left join sums s on s.offer_id = o.offer_id
   `.execute(trx)
   return rows
 }

@@ -1,0 +1,264 @@
+// Report latency at 10,000 and 100,000 customers (issue 8). Run:
+//   npm run bench:reports -- [--customers 10000,100000] [--requests 30]
+// For each size: a fresh database in an embedded PostgreSQL (or DATABASE_URL's server), the
+// demo generator's population with a year of history COPYed in (the fast path of
+// bench/redeem.bench.ts), every profile refreshed (refreshAllProfiles, as a list run does),
+// offers, a run's lists with a 5% holdout and decisions, and redemptions on a fifth of the last
+// four weeks' sales. Then the rollup (timed), and each report through app.inject, next to a
+// primary-key read measured the same way in the same run: GET /v1/products/{gtin}. The ratio
+// is what to compare across machines. Figures: docs/reports.md.
+import { rmSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { parseArgs } from 'node:util'
+import pg from 'pg'
+import { from as copyFrom } from 'pg-copy-streams'
+import pino from 'pino'
+import { buildApp } from '../src/app.ts'
+import { loadConfig } from '../src/config.ts'
+import { connectDatabase } from '../src/db/database.ts'
+import { startEmbeddedPostgres } from '../src/db/embedded.ts'
+import { readMigrations } from '../src/db/migrate.ts'
+import { prepareDatabase } from '../src/db/prepare.ts'
+import { DEMO_STORES, generateDemo } from '../src/demo/generate.ts'
+import { REASONS } from '../src/modules/lists/list-allocation.ts'
+import { runRollup } from '../src/modules/reports/rollup.service.ts'
+import { refreshAllProfiles } from '../src/modules/segments/segment.service.ts'
+
+const { values: opt } = parseArgs({
+  options: { customers: { type: 'string', default: '10000,100000' }, requests: { type: 'string', default: '30' } },
+})
+const SIZES = opt.customers.split(',').map(Number)
+const REQUESTS = Number(opt.requests)
+const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
+const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+async function copyRows(client: pg.PoolClient, statement: string, rows: string[]): Promise<void> {
+  const stream = client.query(copyFrom(statement))
+  async function* chunks() {
+    for (let i = 0; i < rows.length; i += 5000) yield rows.slice(i, i + 5000).join('')
+  }
+  await pipeline(Readable.from(chunks()), stream)
+}
+
+async function loadPopulation(pool: pg.Pool, customers: number, today: string): Promise<{ gtin: string }> {
+  const demo = generateDemo({ customers, endDate: today })
+  const products = demo.products
+  const client = await pool.connect()
+  try {
+    await client.query(`insert into store (id, name, timezone) select * from unnest($1::text[], $2::text[], $3::text[])`, [
+      DEMO_STORES.map((s) => s.id), DEMO_STORES.map((s) => s.name), DEMO_STORES.map((s) => s.timezone),
+    ])
+    await client.query(
+      `insert into product (id, gtin, name, category, brand, brand_type, manufacturer, regular_price_cents) overriding system value
+       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])`,
+      [products.map((_, i) => i + 1), products.map((p) => p.gtin.padStart(14, '0')), products.map((p) => p.name), products.map((p) => p.category),
+        products.map((p) => p.brand), products.map((p) => p.brandType), products.map((p) => p.manufacturer), products.map((p) => p.regularPriceCents)],
+    )
+    const productId = new Map(products.map((p, i) => [p.gtin.padStart(14, '0'), i + 1]))
+    const ids = Array.from({ length: customers }, (_, i) => i + 1)
+    await client.query(`insert into customer (id, external_id, created_at) overriding system value select i, 'C' || i, $2::date - 400 from unnest($1::bigint[]) i`, [ids, today])
+    let saleId = 0
+    let lines = 0
+    const saleRows: string[] = []
+    const lineRows: string[] = []
+    const flush = async () => {
+      await copyRows(client, 'copy sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day, total_before_cents) from stdin', saleRows)
+      await copyRows(client, 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin', lineRows)
+      saleRows.length = 0
+      lineRows.length = 0
+    }
+    for (let i = 0; i < customers; i++) {
+      for (const tx of demo.transactions({ index: i })) {
+        saleId++
+        let total = 0
+        tx.lines.forEach((l, n) => {
+          const gtin = l.gtin.padStart(14, '0')
+          total += l.quantity * l.unitPriceCents
+          lineRows.push(`${saleId}\t${n + 1}\t${i + 1}\t${productId.get(gtin) ?? '\\N'}\t${gtin}\t${l.quantity}\t${l.unitPriceCents}\n`)
+        })
+        lines += tx.lines.length
+        saleRows.push(`${saleId}\t${i + 1}\t${tx.storeId}\t${tx.laneId}\timport\t${tx.transactionId}\t${tx.occurredAt}\t${tx.occurredAt.slice(0, 10)}\t${total}\n`)
+      }
+      if (lineRows.length > 200_000) await flush()
+    }
+    await flush()
+    await client.query(`select setval(pg_get_serial_sequence('sale', 'id'), $1), setval(pg_get_serial_sequence('customer', 'id'), $2),
+                               setval(pg_get_serial_sequence('product', 'id'), $3)`, [saleId, customers, products.length])
+    say(`history: ${saleId} sales, ${lines} lines`)
+    return { gtin: products[0]!.gtin.padStart(14, '0') }
+  } finally {
+    client.release()
+  }
+}
+
+/**
+ * Offers, a run's lists with decisions (5% held out), and redemptions, written set-based: the
+ * shapes the list generator and the lane write, at the population's scale.
+ */
+async function loadProgram(pool: pg.Pool, today: string): Promise<void> {
+  const cycle = addDays(today, -30)
+  // One offer per popular category, every other one funded by the category's top manufacturer;
+  // odd ones targeted (held out), even ones for everyone.
+  await pool.query(`
+    insert into offer (name, scope, reward, targeting, valid_from, valid_until, funded_by_manufacturer)
+    select c.category || ' deal', jsonb_build_object('category', c.category), '{"type":"amount_off","amountCents":50}',
+           case when c.rn % 2 = 1 then jsonb_build_object('valueTiers', jsonb_build_array('A','B','C','D')) else '{"everyone":true}' end,
+           $1::date, $2::date, case when c.rn % 2 = 0 then c.maker end
+      from (select category, max(manufacturer) as maker, row_number() over (order by count(*) desc) as rn
+              from product group by category order by count(*) desc limit 40) c`, [addDays(today, -60), addDays(today, 30)])
+  await pool.query(`
+    insert into list (customer_id, barcode, cycle_start, valid_from, valid_until, status, trigger, holdout)
+    select id, 'LB' || lpad(id::text, 12, '0'), $1::date, $1::date, $1::date + 13, 'current', 'run', (hashint4(id::int) % 20 = 0)
+      from customer`, [cycle])
+  // Six offers in play per customer; held-out lists withhold the targeted ones.
+  await pool.query(`
+    with picks as (
+      select l.id as list_id, l.customer_id, l.holdout, o.id as offer_id, o.targeting
+        from list l
+        cross join lateral (select id, targeting from offer order by hashint4((id * 7919 + l.customer_id)::int) limit 6) o
+    )
+    insert into list_offer_decision (list_id, offer_id, customer_id, given, reason)
+    select list_id, offer_id, customer_id, not (holdout and targeting ? 'valueTiers'),
+           case when holdout and targeting ? 'valueTiers' then $1 else 'It saves you about $0.50.' end
+      from picks`, [REASONS.holdout])
+  await pool.query(`
+    insert into list_item (list_id, rank, customer_id, reason, offer_id, offer_value_cents)
+    select list_id, row_number() over (partition by list_id order by offer_id), customer_id, 'bench', offer_id, 50
+      from list_offer_decision where given`)
+  // A fifth of the last four weeks' sales redeemed an offer on one of their lines.
+  await pool.query(`
+    with s as (
+      select s.id, s.customer_id, s.store_id,
+             (select o.id from offer o order by hashint4((o.id + s.id)::int) limit 1) as offer_id
+        from sale s where s.day > $1::date - 28 and hashint4(s.id::int) % 5 = 0
+    ), r as (
+      insert into redemption (store_id, pos_transaction_id, request_hash, customer_id, sale_id, response)
+      select store_id, 'B' || id, 'bench', customer_id, id, '{}' from s
+      returning id, sale_id
+    )
+    insert into redemption_discount (redemption_id, offer_id, gtin, quantity, amount_cents, unit_cents)
+    select r.id, s.offer_id, sl.gtin, 1, 50, '{50}'
+      from r join s on s.id = r.sale_id join sale_line sl on sl.sale_id = r.sale_id and sl.line_no = 1`, [today])
+  await pool.query(`update redemption set created_at = now() - interval '1 hour'`)
+  await pool.query('vacuum analyze')
+}
+
+interface Timing {
+  median: number
+  p95: number
+}
+
+async function time(n: number, fn: () => Promise<void>): Promise<Timing> {
+  for (let i = 0; i < 3; i++) await fn()
+  const ms: number[] = []
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now()
+    await fn()
+    ms.push(performance.now() - t0)
+  }
+  ms.sort((a, b) => a - b)
+  return { median: ms[Math.floor(ms.length / 2)]!, p95: ms[Math.min(ms.length - 1, Math.ceil(ms.length * 0.95) - 1)]! }
+}
+
+async function benchSize(adminUrl: string, customers: number): Promise<void> {
+  const today = new Date().toISOString().slice(0, 10)
+  const name = `bench_reports_${customers}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  await admin.query(`drop database if exists ${name} with (force)`)
+  await admin.query(`create database ${name}`)
+  await admin.end()
+  const url = new URL(adminUrl)
+  url.pathname = `/${name}`
+  const database = connectDatabase(url.toString(), { max: 4 })
+  try {
+    await prepareDatabase(database.pool)
+    say(`${customers} customers: loading`)
+    const { gtin } = await loadPopulation(database.pool, customers, today)
+    let t0 = performance.now()
+    await refreshAllProfiles(database.db, today)
+    say(`profiles refreshed in ${((performance.now() - t0) / 1000).toFixed(1)} s`)
+    await loadProgram(database.pool, today)
+    t0 = performance.now()
+    const first = await runRollup(database.db, { today, forceSnapshot: true })
+    const firstMs = performance.now() - t0
+    t0 = performance.now()
+    const again = await runRollup(database.db, { today })
+    const againMs = performance.now() - t0
+    say(`rollup: first ${firstMs.toFixed(0)} ms (${JSON.stringify(first)}), idle pass ${againMs.toFixed(0)} ms`)
+
+    const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn', LANELIST_RATE_LIMIT_BACKOFFICE: '0' })
+    const app = await buildApp({ config, database, migrationVersions: (await readMigrations()).map((m) => m.version) })
+    await app.ready()
+    const get = (url: string, accept = 'application/json') => async () => {
+      const res = await app.inject({ method: 'GET', url, headers: { authorization: `Bearer ${ADMIN_KEY}`, accept } })
+      if (res.statusCode !== 200) throw new Error(`${url}: ${res.statusCode} ${res.body.slice(0, 300)}`)
+    }
+    const from = addDays(today, -59)
+    const rows: [string, Timing][] = []
+    const reference = await time(REQUESTS, get(`/v1/products/${gtin}`))
+    rows.push(['reference: GET /v1/products/{gtin} (primary key)', reference])
+    for (const [label, url, accept] of [
+      ['segments', '/v1/reports/segments', undefined],
+      ['segments (one category)', '/v1/reports/segments?category=Dairy', undefined],
+      ['value', '/v1/reports/value', undefined],
+      ['offers (60 days)', `/v1/reports/offers?from=${from}&to=${today}`, undefined],
+      ['manufacturers (60 days)', `/v1/reports/manufacturers?from=${from}&to=${today}`, undefined],
+      ['manufacturers CSV', `/v1/reports/manufacturers?from=${from}&to=${today}`, 'text/csv'],
+    ] as const) {
+      rows.push([label, await time(REQUESTS, get(url, accept))])
+    }
+    const raw = await time(REQUESTS, async () => {
+      await database.pool.query('select * from customer where id = $1', [1 + Math.floor(Math.random() * customers)])
+    })
+    await app.close()
+    console.log(`\n${customers} customers (${REQUESTS} requests each, in-process app.inject; SQL primary-key read ${raw.median.toFixed(2)} ms)`)
+    console.log('report'.padEnd(52), 'median ms'.padStart(10), 'p95 ms'.padStart(10), 'x reference'.padStart(12))
+    for (const [label, t] of rows) {
+      console.log(label.padEnd(52), t.median.toFixed(2).padStart(10), t.p95.toFixed(2).padStart(10), (t.median / reference.median).toFixed(1).padStart(12))
+    }
+    console.log(`rollup: first pass ${(firstMs / 1000).toFixed(1)} s (lift of one finished cycle, snapshot, value), idle pass ${againMs.toFixed(0)} ms`)
+  } finally {
+    await database.close()
+  }
+}
+
+async function main(): Promise<void> {
+  const log = pino({ level: 'warn' })
+  let url = process.env.DATABASE_URL
+  let stop = async () => {}
+  if (!url) {
+    const dataDir = '.lanelist-bench-reports'
+    rmSync(dataDir, { recursive: true, force: true })
+    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
+    url = embedded.url
+    stop = async () => {
+      await embedded.stop()
+      rmSync(dataDir, { recursive: true, force: true })
+    }
+  }
+  try {
+    for (const n of SIZES) await benchSize(url, n)
+  } finally {
+    await stop()
+  }
+}
+
+main().catch((err) => {
+  console.error(err)
+  process.exit(1)
+})
