@@ -32,7 +32,7 @@ function isTargeted(targeting: unknown): boolean {
   return !(targeting && typeof targeting === 'object' && (targeting as { everyone?: boolean }).everyone === true)
 }
 
-async function freshnessOf(db: Kysely<DB>) {
+async function freshnessOf(db: Kysely<DB>, cfg: ReportConfig) {
   const s = await state.findState(db)
   const pending = await repo.countPendingReversals(db)
   return {
@@ -40,14 +40,14 @@ async function freshnessOf(db: Kysely<DB>) {
       rolledAt: s.offers_rolled_at?.toISOString() ?? null,
       dataThrough: s.redemptions_through?.toISOString() ?? null,
       stale: pending > 0,
-      note: `Redemptions recorded up to dataThrough are counted (the rollup runs every minute and counts a sale once it is 30 seconds old); ${pending} void(s) or return(s) wait for the next rollup.`,
+      note: `Redemptions recorded up to dataThrough are counted (the rollup runs every ${cfg.rollupEverySeconds} s and counts a sale once it is ${cfg.redemptionLagSeconds} s old); ${pending} void(s) or return(s) wait for the next rollup.`,
       lastError: s.last_error,
     },
     lists: {
       rolledAt: s.cycles_rolled_at?.toISOString() ?? null,
       dataThrough: s.cycles_rolled_at?.toISOString() ?? null,
       stale: false,
-      note: "Lists as of the last rollup; lift only for cycles whose lists' window has ended (2 days to settle).",
+      note: `Lists as of the last rollup; lift only for cycles whose lists' window ended at least ${cfg.settleDays} days ago.`,
       lastError: s.last_error,
     },
   }
@@ -67,7 +67,7 @@ export async function getOfferReport(
   return {
     from,
     to,
-    freshness: await freshnessOf(db),
+    freshness: await freshnessOf(db, cfg),
     method: LIFT_METHOD,
     offers: offers.map((o) => {
       const d = days.get(o.id)
@@ -119,7 +119,12 @@ export function offerReportCsv(r: OfferReport): string {
   )
 }
 
-export async function getManufacturerReport(db: Kysely<DB>, q: { from?: string | undefined; to?: string | undefined; manufacturer?: string | undefined }) {
+export async function getManufacturerReport(
+  db: Kysely<DB>,
+  q: { from?: string | undefined; to?: string | undefined; manufacturer?: string | undefined },
+  overrides?: Partial<ReportConfig>,
+) {
+  const cfg = reportConfig(overrides)
   const { from, to } = resolvePeriod(q)
   const rows = await repo.sumManufacturerDays(db, from, to, q.manufacturer)
   const byMaker = new Map<string, typeof rows>()
@@ -134,7 +139,7 @@ export async function getManufacturerReport(db: Kysely<DB>, q: { from?: string |
   return {
     from,
     to,
-    freshness: (await freshnessOf(db)).redemptions,
+    freshness: (await freshnessOf(db, cfg)).redemptions,
     totalFaceValueCents: manufacturers.reduce((s, m) => s + m.faceValueCents, 0),
     manufacturers,
   }
