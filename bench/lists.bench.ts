@@ -20,7 +20,7 @@ import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
-import { demoOffers, generateDemo } from '../src/demo/generate.ts'
+import { demoOffers, demoPerks, generateDemo } from '../src/demo/generate.ts'
 import { regenerateCustomerList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
@@ -78,7 +78,7 @@ try {
   t0 = performance.now()
   await fitModel(db, AS_OF)
   say(`prediction statistics ${secs(stats)}, model fit ${secs(performance.now() - t0)} (before the run, not part of it)`)
-  for (const offer of demoOffers(demo.products, AS_OF)) await createOffer(db, createOfferBody.parse(offer), 'bench')
+  for (const offer of [...demoOffers(demo.products, AS_OF), ...demoPerks(demo.products, AS_OF)]) await createOffer(db, createOfferBody.parse(offer), 'bench')
   const offers = await db.selectFrom('offer').select(['kind', sql<number>`count(*)::int`.as('n')]).groupBy('kind').execute()
   say(`offers: ${offers.map((o) => `${o.n} ${o.kind}`).join(', ')}`)
   await sql`vacuum analyze`.execute(db)
