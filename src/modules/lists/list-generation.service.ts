@@ -132,6 +132,8 @@ export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf
   const raw = new Map<number, { productId: number; probability: number; expectedDay: number | null; reason: Parameters<typeof describeReason>[0] }[]>()
   const models = new Map<TimeMode, PredictionModel | undefined>()
   for (const id of customerIds) {
+    // Ranking is synchronous CPU work; yield between customers so the service keeps answering.
+    await new Promise<void>((resolve) => setImmediate(resolve))
     const s = stored.get(id)
     const timeMode: TimeMode = s?.timeMode ?? 'calendar'
     if (!models.has(timeMode)) {
