@@ -51,7 +51,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     // retried from its job (a job a crashed worker held is unlocked when its lock expires).
     // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
     if (config.LANELIST_WORKER) await ensureRollupScheduled(db.db)
-    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, log, tasks: { ...listTasks(db.db), ...reportTasks(db.db) } }) : undefined
+    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, db: db.db, log, tasks: { ...listTasks(db.db), ...reportTasks(db.db) } }) : undefined
     // Webhook deliveries from the outbox; every instance may run one (docs/webhooks.md).
     const dispatcher = config.LANELIST_WORKER
       ? startDispatcher({

@@ -220,6 +220,11 @@ export interface OfferUsageTable {
   discount_cents: Generated<number>
 }
 
+export interface ListRegenRequestTable {
+  customer_id: number
+  requested_at: Generated<Date>
+}
+
 export interface RainCheckTable {
   id: Id
   customer_id: number
@@ -447,6 +452,7 @@ export interface DB {
   redemption_discount: RedemptionDiscountTable
   redemption_return: RedemptionReturnTable
   offer_usage: OfferUsageTable
+  list_regen_request: ListRegenRequestTable
   rain_check: RainCheckTable
   api_key: ApiKeyTable
   audit_log: AuditLogTable

@@ -53,7 +53,7 @@ export async function startConsoleApp(t: Tap, opts: { customers?: number } = {})
   const logStream = { write: (chunk: string) => (logs.push(String(chunk)), true) } as unknown as NodeJS.WritableStream
   const app = await buildApp({ config, database: db, migrationVersions: (await readMigrations()).map((m) => m.version), logStream })
   const address = await app.listen({ port: 0, host: '127.0.0.1' })
-  const worker = await startWorker({ pool: db.pool, log, tasks: listTasks(db.db) })
+  const worker = await startWorker({ pool: db.pool, db: db.db, log, tasks: listTasks(db.db) })
   t.teardown(async () => {
     await worker.stop()
     await app.close()

@@ -3,11 +3,17 @@ import t from 'tap'
 import { buildApp } from '../../src/app.ts'
 import { connectDatabase } from '../../src/db/database.ts'
 import { readMigrations } from '../../src/db/migrate.ts'
+import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
 import { checkoutFixture, item } from '../helpers/checkout-fixtures.ts'
 
-const regenJobs = (pool: pg.Pool, customerId: string) =>
+// A regeneration request is a row of the lanes' table until a mover makes it a queued job.
+const regenRequests = (pool: pg.Pool, customerId: string) =>
   pool
-    .query(`select j.key from graphile_worker._private_jobs j where j.key = $1`, [`regen:${customerId}`])
+    .query(
+      `select customer_id from list_regen_request where customer_id = $1
+       union all select null from graphile_worker._private_jobs j where j.key = $2`,
+      [Number(customerId), `regen:${customerId}`],
+    )
     .then((r) => r.rows.length)
 
 t.test('two lanes redeem the same list at once: the single-use offer is granted exactly once', async (t) => {
@@ -82,7 +88,8 @@ t.test('the same transaction id with different bodies at once: one 201, one 409'
 
 t.test('the database going away mid-request: 503, nothing half-written, the retry succeeds', async (t) => {
   const f = await checkoutFixture(t)
-  const offer = await f.createOffer()
+  // A budget: its counter row is what the write locks, so holding it stops the write there.
+  const offer = await f.createOffer({ budget: { maxRedemptions: 100 } })
   const c = await f.customerWithList([offer])
   const admin = new pg.Client({ connectionString: f.database.url })
   await admin.connect()
@@ -139,9 +146,14 @@ t.test('a regeneration request survives a restart', async (t) => {
     await database.close()
   })
   await app.ready()
-  t.equal(await regenJobs(database.pool, c.id), 1, 'the job row committed with the sale is still there')
+  t.equal(await regenRequests(database.pool, c.id), 1, 'the request committed with the sale is still there')
   const ready = await app.inject({ method: 'GET', url: '/health/ready' })
   t.equal(ready.statusCode, 200)
+  // The new process's worker moves the request into the queue and regenerates the list.
+  await runListJobsOnce(database.pool, database.db)
+  t.equal(await regenRequests(database.pool, c.id), 0, 'request taken')
+  const lists = await database.db.selectFrom('list').select(['status', 'trigger']).where('customer_id', '=', Number(c.id)).orderBy('id').execute()
+  t.match(lists.at(-1), { status: 'current', trigger: 'redemption' }, 'the promised list was written after the restart')
 })
 
 t.test('a rolled-back redemption leaves no regeneration request', async (t) => {
@@ -154,7 +166,7 @@ t.test('a rolled-back redemption leaves no regeneration request', async (t) => {
   await f.database.pool.query('create trigger fail_sale before insert on sale_line for each row execute function fail_sale()')
   const res = await f.redeem(f.body(c.cardNumber, [item('milk')]))
   t.equal(res.statusCode, 500)
-  t.equal(await regenJobs(f.database.pool, c.id), 0, 'no job without the sale')
+  t.equal(await regenRequests(f.database.pool, c.id), 0, 'no job without the sale')
   t.match(await f.counts(), { sales: 0, redemptions: 0, usage: 0, jobs: 0 })
   const o = await f.database.db.selectFrom('offer').select('budget_used_redemptions').where('id', '=', Number(offer)).executeTakeFirstOrThrow()
   t.equal(o.budget_used_redemptions, 0)

@@ -1,4 +1,5 @@
 import t from 'tap'
+import { moveRegenRequests } from '../../src/modules/jobs/regen-requests.ts'
 import { maskCard, withCheckDigit } from '../../src/lib/codes.ts'
 import { CATALOG, checkoutFixture, item, UNKNOWN_GTIN } from '../helpers/checkout-fixtures.ts'
 
@@ -61,8 +62,12 @@ t.test('card scan: list offers applied, every line recorded, usage, job, stored 
   ])
   const offer = await f.call(f.officeKey, { method: 'GET', url: `/v1/offers/${milkOffer}` })
   t.match(offer.json().budget, { usedRedemptions: 1, usedDiscountCents: 200 }, 'budget counters count the redemption')
+  const requests = await f.database.pool.query(`select customer_id from list_regen_request`)
+  t.same(requests.rows, [{ customer_id: Number(c.id) }], 'regeneration request committed with the sale')
+  t.equal(await moveRegenRequests(f.database.db), 1, 'moved into the job queue')
   const jobs = await f.database.pool.query(`select j.key, j.payload from graphile_worker._private_jobs j join graphile_worker._private_tasks k on k.id = j.task_id where k.identifier = 'regenerate_list'`)
-  t.same(jobs.rows, [{ key: `regen:${c.id}`, payload: { customerId: c.id } }], 'regeneration request committed with the sale')
+  t.same(jobs.rows, [{ key: `regen:${c.id}`, payload: { customerId: c.id } }], 'as a regenerate_list job keyed by customer')
+  t.same((await f.database.pool.query(`select * from list_regen_request`)).rows, [], 'and no longer a request row')
   const stored = await db.selectFrom('redemption').select(['response', 'list_id', 'offline']).executeTakeFirstOrThrow()
   t.same(stored.response, r, 'the response is stored for replays')
   t.equal(stored.list_id, Number(c.listId))

@@ -3,6 +3,9 @@ import { Logger as WorkerLogger, run, runMigrations, type Runner, type RunnerOpt
 import type pg from 'pg'
 import type { Logger } from 'pino'
 import { holdLivenessLock, releaseDeadWorkers, type LivenessLock } from './worker-liveness.ts'
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { startRegenRequestMover } from './regen-requests.ts'
 
 /**
  * Background jobs run on graphile-worker: jobs are rows in PostgreSQL, claimed with
@@ -75,7 +78,7 @@ async function startRunner(opts: { pool: pg.Pool; log: Logger; tasks: TaskList; 
  * rejection would end the process, cutting the lanes off. Instead the runner is started again
  * once the database answers; the jobs it held are unlocked by the sweep.
  */
-export async function startWorker(opts: { pool: pg.Pool; log: Logger; tasks: TaskList; concurrency?: number; sweepMs?: number }): Promise<Worker> {
+export async function startWorker(opts: { pool: pg.Pool; db: Kysely<DB>; log: Logger; tasks: TaskList; concurrency?: number; sweepMs?: number }): Promise<Worker> {
   let current: Started | undefined = await startRunner(opts)
   let stopped = false
   let restarting: Promise<void> | undefined
@@ -120,9 +123,12 @@ export async function startWorker(opts: { pool: pg.Pool; log: Logger; tasks: Tas
     sweep().catch((err: unknown) => opts.log.warn({ err }, 'worker sweep failed; retrying at the next one'))
   }, opts.sweepMs ?? SWEEP_MS)
   timer.unref()
+  // The lanes' regeneration requests become this queue's jobs (jobs/regen-requests.ts).
+  const mover = startRegenRequestMover(opts.db, opts.log)
   return {
     async stop() {
       stopped = true
+      await mover.stop()
       clearInterval(timer)
       await restarting
       const last = current

@@ -4,6 +4,7 @@ import { Logger, runOnce, type TaskList } from 'graphile-worker'
 import type { Kysely } from 'kysely'
 import type pg from 'pg'
 import type { DB } from '../../db/schema.ts'
+import { moveRegenRequests } from '../jobs/regen-requests.ts'
 import { refreshCustomerStats } from '../prediction/prediction.service.ts'
 import { regenerateCustomerList, runGeneration, type RunHooks } from './list-run.service.ts'
 
@@ -34,7 +35,8 @@ export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
 
 const silent = new Logger(() => () => {})
 
-/** Runs every job that is due now, then returns (graphile-worker's runOnce): for tests and scripts. */
+/** Moves the lanes' regeneration requests into the queue, runs every job due now, then returns: for tests and scripts. */
 export async function runListJobsOnce(pool: pg.Pool, db: Kysely<DB>, hooks: RunHooks = {}): Promise<void> {
+  while ((await moveRegenRequests(db)) > 0);
   await runOnce({ pgPool: pool, taskList: listTasks(db, hooks), concurrency: 1, noHandleSignals: true, logger: silent })
 }

@@ -82,6 +82,12 @@ export async function updateOffer(db: Database, id: string, input: PatchOfferInp
     }
     // Re-sending the current values is a successful no-op, not a change worth a log line.
     if (Object.keys(changes).length === 0) return toOffer(row)
+    // Counters live on the row only while there is a budget: a new budget starts from the
+    // uses so far (read under the lock, so no lane's sale is missed).
+    if (!repo.hasBudget(row) && (set.budget_max_redemptions != null || set.budget_max_discount_cents != null)) {
+      set.budget_used_redemptions = row.budget_used_redemptions
+      set.budget_used_discount_cents = row.budget_used_discount_cents
+    }
 
     const updated = await repo.updateOffer(trx, row.id, set as Updateable<OfferTable>)
     await insertAudit(trx, { actor, action: `${row.kind}.update`, entity: 'offer', entityId: row.id, detail: { changes } })

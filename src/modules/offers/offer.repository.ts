@@ -44,22 +44,54 @@ export function insertOffer(db: Db, o: NewOfferRow): Promise<OfferRow> {
     .executeTakeFirstOrThrow()
 }
 
-export function findOffer(db: Db, id: number): Promise<OfferRow | undefined> {
-  return db.selectFrom('offer').selectAll().where('id', '=', id).executeTakeFirst()
+export const hasBudget = (row: Pick<OfferRow, 'budget_max_redemptions' | 'budget_max_discount_cents'>): boolean =>
+  row.budget_max_redemptions !== null || row.budget_max_discount_cents !== null
+
+/**
+ * The lanes count uses on the offer row only for offers with a budget (migration 0010), so
+ * a popular offer is not a row every lane queues on. For the others the figures are the sums
+ * of offer_usage, the same uses kept per customer; every read of offers goes through here.
+ */
+async function withUsage(db: Db, rows: OfferRow[]): Promise<OfferRow[]> {
+  const free = rows.filter((r) => !hasBudget(r)).map((r) => r.id)
+  if (free.length === 0) return rows
+  const sums = await db
+    .selectFrom('offer_usage')
+    .select(['offer_id', sql<number>`sum(redemptions)::int`.as('redemptions'), sql<number>`sum(discount_cents)::bigint`.as('cents')])
+    .where('offer_id', 'in', free)
+    .groupBy('offer_id')
+    .execute()
+  const byId = new Map(sums.map((s) => [s.offer_id, s]))
+  return rows.map((r) =>
+    hasBudget(r) ? r : { ...r, budget_used_redemptions: byId.get(r.id)?.redemptions ?? 0, budget_used_discount_cents: byId.get(r.id)?.cents ?? 0 },
+  )
 }
 
-/** Row lock for back-office changes: serialises them with each other and with budget reservations. */
-export function lockOffer(trx: Transaction<DB>, id: number): Promise<OfferRow | undefined> {
-  return trx.selectFrom('offer').selectAll().where('id', '=', id).forUpdate().executeTakeFirst()
+async function oneWithUsage(db: Db, row: OfferRow | undefined): Promise<OfferRow | undefined> {
+  return row && (await withUsage(db, [row]))[0]
 }
 
-export function updateOffer(trx: Transaction<DB>, id: number, set: Updateable<OfferTable>): Promise<OfferRow> {
-  return trx
+export async function findOffer(db: Db, id: number): Promise<OfferRow | undefined> {
+  return oneWithUsage(db, await db.selectFrom('offer').selectAll().where('id', '=', id).executeTakeFirst())
+}
+
+/**
+ * Row lock for back-office changes: serialises them with each other and with budget
+ * reservations, and waits for lanes still writing a sale with this offer (they hold a key
+ * share lock on it), so the usage read after it counts every committed use.
+ */
+export async function lockOffer(trx: Transaction<DB>, id: number): Promise<OfferRow | undefined> {
+  return oneWithUsage(trx, await trx.selectFrom('offer').selectAll().where('id', '=', id).forUpdate().executeTakeFirst())
+}
+
+export async function updateOffer(trx: Transaction<DB>, id: number, set: Updateable<OfferTable>): Promise<OfferRow> {
+  const row = await trx
     .updateTable('offer')
     .set({ ...set, updated_at: sql<Date>`now()` })
     .where('id', '=', id)
     .returningAll()
     .executeTakeFirstOrThrow()
+  return (await oneWithUsage(trx, row))!
 }
 
 export interface OfferFilter {
@@ -72,7 +104,7 @@ export interface OfferFilter {
   limit: number
 }
 
-export function listOffers(db: Db, f: OfferFilter): Promise<OfferRow[]> {
+export async function listOffers(db: Db, f: OfferFilter): Promise<OfferRow[]> {
   let q = db.selectFrom('offer').selectAll()
   if (f.status) q = q.where('status', '=', f.status)
   if (f.kind) q = q.where('kind', '=', f.kind)
@@ -80,11 +112,11 @@ export function listOffers(db: Db, f: OfferFilter): Promise<OfferRow[]> {
     q = q.where('status', '=', 'active').where('valid_from', '<=', f.activeOn).where('valid_until', '>=', f.activeOn)
   }
   if (f.beforeId !== undefined) q = q.where('id', '<', f.beforeId)
-  return q.orderBy('id', 'desc').limit(f.limit).execute()
+  return withUsage(db, await q.orderBy('id', 'desc').limit(f.limit).execute())
 }
 
-export function listOffersActiveOn(db: Db, day: string): Promise<OfferRow[]> {
-  return db
+export async function listOffersActiveOn(db: Db, day: string): Promise<OfferRow[]> {
+  const rows = await db
     .selectFrom('offer')
     .selectAll()
     .where('status', '=', 'active')
@@ -92,14 +124,14 @@ export function listOffersActiveOn(db: Db, day: string): Promise<OfferRow[]> {
     .where('valid_until', '>=', day)
     .orderBy('id')
     .execute()
+  return withUsage(db, rows)
 }
 
 /**
  * Takes one redemption and `discountCents` from the offer's budget, or nothing if either
  * maximum would be exceeded. A single conditional UPDATE: concurrent callers queue on the
  * row lock and PostgreSQL re-checks the WHERE against the committed counters, so no two
- * lanes can both take the last unit of budget. Counters grow even without a maximum, so
- * they always report what the offer has given. Status and validity are the caller's to check.
+ * lanes can both take the last unit of budget. Status and validity are the caller's to check.
  */
 export async function reserveOfferBudget(trx: Db, offerId: string | number, discountCents: number): Promise<boolean> {
   assertCents(discountCents)
@@ -143,6 +175,8 @@ export async function releaseOfferBudget(
       budget_used_discount_cents: sql<number>`greatest(0, budget_used_discount_cents - ${discountCents}::bigint)`,
     })
     .where('id', '=', Number(offerId))
+    // Without a budget the row keeps no counters (withUsage).
+    .where((eb) => eb.or([eb('budget_max_redemptions', 'is not', null), eb('budget_max_discount_cents', 'is not', null)]))
     .execute()
 }
 

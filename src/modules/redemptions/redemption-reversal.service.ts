@@ -2,7 +2,7 @@ import type { Transaction } from 'kysely'
 import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { recordRedemptionReturned, recordRedemptionVoided } from '../events/event-outbox.service.ts'
-import { enqueueJob } from '../jobs/job.repository.ts'
+import { requestListRegeneration } from '../jobs/regen-requests.ts'
 import { releaseOfferBudget } from '../offers/offer.service.ts'
 import { clawbackForReturn, type ClawbackShare, type ReturnItem } from './pricing.ts'
 import { isRainCheckId, RAIN_CHECK_PREFIX, toSaleRecord, type StoredPricing } from './redemption-pricing.ts'
@@ -102,7 +102,7 @@ export async function voidRedemption(db: Database, id: number, actingStoreId: st
     }
     const voidedAt = await repo.markVoided(trx, id, r.sale_id)
     await recordRedemptionVoided(trx, id, { voidedAt: voidedAt.toISOString(), reversedDiscountCents: reversed })
-    await enqueueJob(trx, 'regenerate_list', { customerId: String(customerId) }, { jobKey: `regen:${customerId}` })
+    await requestListRegeneration(trx, customerId)
     return voidResponse(id, voidedAt, reversed)
   })
 }
@@ -182,7 +182,7 @@ export async function returnItems(db: Database, id: number, body: ReturnRequest,
       shares: clawback.shares,
     })
     await recordRedemptionReturned(trx, id, { posReturnId: body.posReturnId, items: returning, clawbackCents: clawback.amountCents })
-    await enqueueJob(trx, 'regenerate_list', { customerId: String(customerId) }, { jobKey: `regen:${customerId}` })
+    await requestListRegeneration(trx, customerId)
     return { replayed: false, response }
   })
 }

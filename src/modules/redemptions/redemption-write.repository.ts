@@ -35,8 +35,12 @@ export interface RedemptionWrite {
   pricing: unknown
   lines: SaleLineWrite[]
   discounts: DiscountWrite[]
-  /** One use per offer (list offers granted here, or earned as rain checks offline). */
-  usage: { offerId: number; cents: number }[]
+  /**
+   * One use per offer (list offers granted here, or earned as rain checks offline).
+   * budgeted: the offer had a budget when read; only those offers' counters are updated (and
+   * their rows locked), the others are checked to be still without one.
+   */
+  usage: { offerId: number; cents: number; budgeted: boolean }[]
   newRainChecks: { offerId: number; valueCents: number; description: string }[]
   rainCheckExpiresOn: string | null
   redeemedRainChecks: number[]
@@ -48,6 +52,24 @@ export interface RedemptionWritten {
   response: Record<string, unknown> | null
 }
 
+/** The redemption.recorded payload without its redemptionId: ids and amounts, nothing personal. */
+function recordedEvent(w: RedemptionWrite): Record<string, unknown> {
+  return {
+    redemptionId: '',
+    storeId: w.storeId,
+    laneId: w.laneId,
+    posTransactionId: w.posTransactionId,
+    customerId: String(w.customerId),
+    listId: w.listId === null ? null : String(w.listId),
+    occurredAt: w.occurredAt,
+    offline: w.offline,
+    totalBeforeCents: w.totalBeforeCents,
+    totalDiscountCents: w.totalDiscountCents,
+    totalAfterCents: w.totalBeforeCents - w.totalDiscountCents,
+    discounts: w.discounts.map((d) => ({ offerId: String(d.offerId), gtin: d.gtin, quantity: d.quantity, amountCents: d.amountCents })),
+  }
+}
+
 /** SQLSTATE of lanelist_assert (migration 0005): a condition of the write no longer held. */
 export const STALE_WRITE = 'LL001'
 
@@ -56,15 +78,16 @@ export const STALE_WRITE = 'LL001'
  * outside an explicit transaction, holds the hot offer rows only from its budget update to
  * its own commit: sale, every line, redemption with its stored response, discounts with
  * per-unit shares, offer usage, budgets, rain checks, and the durable request to regenerate
- * the customer's list (a graphile-worker job with the same arguments as
- * jobs/job.repository.ts enqueueJob; it commits with the sale or not at all).
+ * the customer's list (a list_regen_request row, moved into the job queue in batches by
+ * jobs/regen-requests.ts) and the redemption.recorded event; all commit with the sale or
+ * not at all.
  *
  * Every part hangs off the redemption row, inserted only while the idempotency key is free,
  * so a lost race writes nothing. Three parts are conditional, and lanelist_assert aborts the
  * whole statement (SQLSTATE LL001) if one did not take: the usage upsert (never past the
  * offer's per-customer limit), the budget update (offers/offer.repository.ts
- * reserveOfferBudget's conditional update, for all applied offers at once), and the rain
- * checks (only while unredeemed). The message says which, and for budgets which offers.
+ * reserveOfferBudget's conditional update, for all applied budgeted offers at once), the
+ * offers without a budget still having none, and the rain checks (only while unredeemed). The message says which, and for budgets which offers.
  */
 export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: RedemptionWrite): Promise<RedemptionWritten> {
   const source = w.offline ? 'offline' : 'lane'
@@ -72,6 +95,10 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
   const d = w.discounts
   const usageIds = w.usage.map((u) => u.offerId)
   const usageCents = w.usage.map((u) => u.cents)
+  const budgeted = w.usage.filter((u) => u.budgeted)
+  const budgetIds = budgeted.map((u) => u.offerId)
+  const budgetCents = budgeted.map((u) => u.cents)
+  const freeIds = w.usage.filter((u) => !u.budgeted).map((u) => u.offerId)
   const result = await executePrepared(db, sql<{ redemption_id: number | null; response: Record<string, unknown> | null }>`
     with ids as (
       select nextval(pg_get_serial_sequence('sale', 'id')) as sale_id,
@@ -128,12 +155,12 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
               < coalesce((select o.redemptions_per_customer from offer o where o.id = excluded.offer_id), 1)
       returning 1
     ),
-    -- Offer rows are locked in id order before the update: lanes touching the same offers
-    -- then always queue in the same order and never deadlock (the update's own join order
-    -- is the planner's choice). The list of ids is empty when nothing was granted.
+    -- Offers with a budget: their rows are locked in id order before the update, so lanes
+    -- touching the same offers always queue in the same order and never deadlock (the
+    -- update's own join order is the planner's choice). Empty when nothing budgeted applies.
     locked_offers as (
       select o.id from offer o
-       where o.id = any(${usageIds}::bigint[]) and exists (select from red)
+       where o.id = any(${budgetIds}::bigint[]) and exists (select from red)
        order by o.id
        for no key update
     ),
@@ -141,13 +168,37 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       update offer o
          set budget_used_redemptions = o.budget_used_redemptions + 1,
              budget_used_discount_cents = o.budget_used_discount_cents + u.cents
-        from unnest(${usageIds}::bigint[], ${usageCents}::bigint[]) as u(offer_id, cents)
+        from unnest(${budgetIds}::bigint[], ${budgetCents}::bigint[]) as u(offer_id, cents)
        where o.id = u.offer_id
          and o.id in (select id from locked_offers)
          and (o.budget_max_redemptions is null or o.budget_used_redemptions + 1 <= o.budget_max_redemptions)
          and (o.budget_max_discount_cents is null
               or o.budget_used_discount_cents + u.cents <= o.budget_max_discount_cents)
       returning o.id
+    ),
+    -- Offers without a budget are not counted on their row (offer_usage has the figures), so
+    -- lanes never queue on a popular offer. The shared lock (taken by every lane at once
+    -- without waiting) makes a back office adding a budget wait for in-flight sales, which
+    -- it then counts; a sale that read the offer before the budget came re-reads it (LL001).
+    free_offers as (
+      select o.id from offer o
+       where o.id = any(${freeIds}::bigint[]) and exists (select from red)
+         and o.budget_max_redemptions is null and o.budget_max_discount_cents is null
+       for key share
+    ),
+    -- redemption.recorded for the webhooks (events/, docs/webhooks.md): an outbox row that
+    -- commits with the sale; dispatch happens later, off the lane's path.
+    event_row as (
+      insert into event_outbox (type, payload)
+      select 'redemption.recorded', jsonb_set(${JSON.stringify(recordedEvent(w))}::jsonb, '{redemptionId}', to_jsonb(red.id::text))
+        from red
+      returning 1
+    ),
+    regen_request as (
+      insert into list_regen_request (customer_id)
+      select ${w.customerId}::bigint from red
+      on conflict (customer_id) do nothing
+      returning 1
     ),
     new_rain_checks as (
       insert into rain_check (customer_id, offer_id, redemption_id, value_cents, description, expires_on)
@@ -176,16 +227,11 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
                       'usage') as usage_ok,
       lanelist_assert(not exists (select from red) or (select count(*) from used_rain_checks) = ${w.redeemedRainChecks.length},
                       'rain_check') as rain_checks_ok,
-      (select count(*)::int from (
-         select graphile_worker.add_job(
-                  identifier => 'regenerate_list',
-                  payload => json_build_object('customerId', ${String(w.customerId)}::text),
-                  max_attempts => 25,
-                  job_key => ${`regen:${w.customerId}`}::text,
-                  job_key_mode => 'replace')
-           from red) j) as jobs,
-      lanelist_assert(not exists (select from red) or (select count(*) from budget_rows) = ${w.usage.length},
-                      'budget:' || coalesce((select string_agg(x::text, ',') from unnest(${usageIds}::bigint[]) x
+      (select count(*) from regen_request) + (select count(*) from event_row) as queued,
+      lanelist_assert(not exists (select from red) or (select count(*) from free_offers) = ${freeIds.length},
+                      'offer_budget_added') as free_offers_ok,
+      lanelist_assert(not exists (select from red) or (select count(*) from budget_rows) = ${budgetIds.length},
+                      'budget:' || coalesce((select string_agg(x::text, ',') from unnest(${budgetIds}::bigint[]) x
                                               where x not in (select id from budget_rows)), '')) as budget_ok
   `)
   const row = result.rows[0]

@@ -18,6 +18,7 @@ import {
   unknownStore,
 } from './redemption.errors.ts'
 import type { QuoteResponse, RedemptionRequest, RedemptionResponse } from './redemption.schemas.ts'
+import { wakeDispatchers } from '../events/dispatcher-wake.ts'
 import { insertRedemption, STALE_WRITE } from './redemption-write.repository.ts'
 
 /** A rain check is honoured for two list cycles after the sale that earned it. */
@@ -106,6 +107,11 @@ async function redeemOnce(
     listId: loaded.list_id === null ? null : String(loaded.list_id),
     ...record.response,
   }
+  // Offers read without a budget skip the shared counters; any other (a rain check's offer
+  // not on the list, say) takes the budgeted path, which is right either way.
+  const unbudgeted = new Set(
+    loaded.offers.filter((o) => o.budget_max_redemptions === null && o.budget_max_discount_cents === null).map((o) => Number(o.id)),
+  )
   const written = await insertRedemption(db, {
     customerId: customer.id,
     storeId: body.storeId,
@@ -122,12 +128,13 @@ async function redeemOnce(
     pricing: record.pricing,
     lines: record.lines,
     discounts: record.discounts,
-    usage: record.usage,
+    usage: record.usage.map((u) => ({ ...u, budgeted: !unbudgeted.has(u.offerId) })),
     newRainChecks: record.newRainChecks,
     rainCheckExpiresOn: offline ? expiresOn : null,
     redeemedRainChecks: record.redeemedRainChecks,
   })
   if (written.redemptionId === null) return undefined
+  wakeDispatchers()
   return { replayed: false, response: written.response as unknown as RedemptionResponse }
 }
 
