@@ -37,7 +37,7 @@ export interface TestApp {
 
 export async function buildTestApp(t: Tap, env: Record<string, string> = {}): Promise<TestApp> {
   const database = await testDatabase(t)
-  const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'info', LANELIST_KEY_CACHE_SECONDS: '0', ...env })
+  const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'info', LANELIST_KEY_CACHE_SECONDS: '0', LANELIST_MAX_EVENT_LOOP_DELAY_MS: '0', ...env })
   const logs: string[] = []
   const logStream = new Writable({
     write(chunk, _enc, cb) {
