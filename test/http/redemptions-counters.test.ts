@@ -75,3 +75,13 @@ t.test('a budget added while a lane is writing a sale with the offer: the sale i
   t.equal(res.json().totalDiscountCents, 100)
   t.same(await rowCounters(f, offer), [1, 100], 'the sale is on the new counters')
 })
+
+t.test("the response carries the customer's value tier from their profile", async (t) => {
+  const f = await checkoutFixture(t)
+  const c = await f.customerWithList([await f.createOffer()])
+  const before = await f.quote(f.body(c.cardNumber, [item('milk')]))
+  t.equal(before.json().customer.tier, null, 'no profile yet')
+  await f.database.pool.query(`insert into customer_profile (customer_id, as_of, value_tier) values ($1, '2026-11-20', 'B')`, [Number(c.id)])
+  const res = await f.redeem(f.body(c.cardNumber, [item('milk')]))
+  t.equal(res.json().customer.tier, 'B', res.body)
+})

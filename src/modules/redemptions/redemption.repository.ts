@@ -153,19 +153,15 @@ export async function storeExists(db: Db, storeId: string): Promise<boolean> {
   return (await db.selectFrom('store').select('id').where('id', '=', storeId).executeTakeFirst()) !== undefined
 }
 
-/**
- * Placeholder until segmentation exists: the value tier from a `customer.value_tier` column
- * once some migration adds one, otherwise null. Read through to_jsonb so the statement is
- * valid with or without the column (no schema lookup, no second query in the lane's path).
- */
+/** The value tier the last profile refresh gave the customer (segments/), null before one. */
 const tierOf = (customerId: ReturnType<typeof sql>) =>
-  sql<string | null>`(select to_jsonb(t) ->> 'value_tier' from customer t where t.id = ${customerId})`
+  sql<string | null>`(select p.value_tier from customer_profile p where p.customer_id = ${customerId})`
 
 export function asTier(value: string | null | undefined): 'A' | 'B' | 'C' | 'D' | null {
   return value === 'A' || value === 'B' || value === 'C' || value === 'D' ? value : null
 }
 
-/** The customer's value tier, 'A'..'D', or null until the segmentation module provides one. */
+/** The customer's value tier, 'A'..'D', or null until their profile is first refreshed. */
 export async function customerTier(db: Db, customerId: number): Promise<'A' | 'B' | 'C' | 'D' | null> {
   const r = await sql<{ tier: string | null }>`select ${tierOf(sql`${customerId}`)} as tier`.execute(db)
   return asTier(r.rows[0]?.tier)

@@ -192,5 +192,5 @@ function checkCustomer(scanned: Scanned | Error, loaded: CheckoutRow) {
   return customer
 }
 
-/** For other modules (service desk, lists): the customer's value tier; null until segmentation exists. */
+/** For other modules (service desk, lists): the customer's value tier; null before their first profile refresh. */
 export { customerTier } from './redemption.repository.ts'
