@@ -85,3 +85,32 @@ t.test("the response carries the customer's value tier from their profile", asyn
   const res = await f.redeem(f.body(c.cardNumber, [item('milk')]))
   t.equal(res.json().customer.tier, 'B', res.body)
 })
+
+t.test('redemption.recorded commits with the sale, with ids and amounts only', async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer()
+  const c = await f.customerWithList([offer])
+  const res = await f.redeem(f.body(c.cardNumber, [item('milk', 2), item('rice')], { posTransactionId: 'T-77' }))
+  t.equal(res.statusCode, 201, res.body)
+  const r = res.json()
+  const events = await f.database.pool.query(`select type, payload from event_outbox where type = 'redemption.recorded'`)
+  t.equal(events.rows.length, 1)
+  t.same(events.rows[0].payload, {
+    redemptionId: r.redemptionId,
+    storeId: 'S01',
+    laneId: '07',
+    posTransactionId: 'T-77',
+    customerId: c.id,
+    listId: c.listId,
+    occurredAt: f.body(c.cardNumber, []).occurredAt,
+    offline: false,
+    totalBeforeCents: r.totalBeforeCents,
+    totalDiscountCents: 200,
+    totalAfterCents: r.totalBeforeCents - 200,
+    discounts: [{ offerId: offer, gtin: r.discounts[0].gtin, quantity: 2, amountCents: 200 }],
+  })
+  t.notOk(JSON.stringify(events.rows[0].payload).includes(c.cardNumber), 'no card number')
+  const replay = await f.redeem(f.body(c.cardNumber, [item('milk', 2), item('rice')], { posTransactionId: 'T-77' }))
+  t.equal(replay.statusCode, 200)
+  t.equal((await f.database.pool.query(`select 1 from event_outbox where type = 'redemption.recorded'`)).rows.length, 1, 'a replay records nothing new')
+})
