@@ -86,3 +86,8 @@ export async function advanceRun(
     .where('id', '=', id)
     .execute()
 }
+
+/** Fresh planner statistics for the tables a run reads in full (see runGeneration). */
+export async function analyzeHistory(db: Kysely<DB>): Promise<void> {
+  await sql`analyze customer, product, sale, sale_line`.execute(db)
+}
