@@ -4,6 +4,8 @@ import { AppError, invalid, notFound } from '../../lib/errors.ts'
 // the texts are for the cashier's screen and the service log, so never a full card number.
 
 export const unknownStore = (storeId: string) => invalid([{ path: 'storeId', message: `no store ${storeId}` }])
+export const unknownLane = (storeId: string, laneId: string) =>
+  invalid([{ path: 'laneId', message: `lane ${laneId} is not an active lane of store ${storeId}` }])
 export const inactiveStore = (storeId: string) => invalid([{ path: 'storeId', message: `store ${storeId} is deactivated` }])
 
 export const unknownCode = () =>

@@ -44,7 +44,8 @@ export interface CheckoutRainCheckRow {
 }
 
 export interface CheckoutRow {
-  store: { timezone: string; active: boolean; day: string } | null
+  /** lane_ok: the lane is an active lane of the store, or the store keeps no lane register. */
+  store: { timezone: string; active: boolean; day: string; lane_ok: boolean } | null
   customer: CheckoutCustomerRow | null
   list_id: number | null
   offers: CheckoutOfferRow[]
@@ -56,6 +57,7 @@ export interface CheckoutRow {
 
 export interface CheckoutQuery {
   storeId: string
+  laneId: string
   /** null: the code is neither; the store is still checked. */
   scanned: { kind: 'card'; number: string } | { kind: 'list'; barcode: string } | null
   occurredAt: string
@@ -89,7 +91,9 @@ export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRo
     : sql`and l.status = 'current'`
   const result = await executePrepared(db, sql<CheckoutRow>`
     with st as (
-      select s.timezone, s.active, (${q.occurredAt}::timestamptz at time zone s.timezone)::date::text as day
+      select s.timezone, s.active, (${q.occurredAt}::timestamptz at time zone s.timezone)::date::text as day,
+             exists (select from lane n where n.store_id = s.id and n.id = ${q.laneId} and n.active)
+               or not exists (select from lane n where n.store_id = s.id) as lane_ok
         from store s where s.id = ${q.storeId}
     ),
     cust as (${customer}),

@@ -15,6 +15,7 @@ import {
   inactiveStore,
   otherStore,
   unknownCode,
+  unknownLane,
   unknownStore,
 } from './redemption.errors.ts'
 import type { QuoteResponse, RedemptionRequest, RedemptionResponse } from './redemption.schemas.ts'
@@ -168,6 +169,7 @@ async function assertActsFor(db: Database, actingStoreId: string | null, storeId
 function checkoutQuery(body: RedemptionRequest, scanned: Scanned | Error, opts: { key: boolean }) {
   return {
     storeId: body.storeId,
+    laneId: body.laneId,
     scanned: scanned instanceof Error ? null : scanned,
     occurredAt: body.occurredAt,
     offline: body.offline === true,
@@ -176,10 +178,15 @@ function checkoutQuery(body: RedemptionRequest, scanned: Scanned | Error, opts: 
   }
 }
 
-/** 400 for an unknown or deactivated store; otherwise the sale's day in the store's time zone. */
+/**
+ * 400 for an unknown or deactivated store, or a lane the store's register does not list as
+ * active (a store that registered no lanes accepts any); otherwise the sale's day in the
+ * store's time zone.
+ */
 function checkStore(body: RedemptionRequest, loaded: CheckoutRow): string {
   if (!loaded.store) throw unknownStore(body.storeId)
   if (!loaded.store.active) throw inactiveStore(body.storeId)
+  if (!loaded.store.lane_ok) throw unknownLane(body.storeId, body.laneId)
   return loaded.store.day
 }
 
