@@ -145,3 +145,42 @@ t.test('spend threshold: the reward is kept while the kept units still reach the
   t.equal(r3.json().clawbackCents, 0, 'never more than was given')
   t.same(await offerState(f, offer, c.id), { budget: [0, 0], usage: [0, 0] })
 })
+
+t.test('a lane sale accrues voucher units on what was paid; returns and a void take them back once', async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer({ description: '$1 off milk' })
+  const c = await f.customerWithList([offer])
+  const entries = async () =>
+    (
+      await f.database.pool.query(`select kind, reference, spend_cents::int, rate_bp, units::int from voucher_entry where customer_id = $1 order by id`, [Number(c.id)])
+    ).rows
+  const balance = async () => (await f.call(f.officeKey, { method: 'GET', url: `/v1/customers/${c.id}/profile` })).json().voucherBalanceCents
+
+  // 2 milk at 349 less $2.00, a cheese at 499: paid 997; 1% is 9.97 cents, kept exact in units.
+  const body = f.body(c.cardNumber, [item('milk', 2), item('cheese')])
+  const res = await f.redeem(body)
+  t.equal(res.json().totalAfterCents, 997, res.body)
+  t.same(await entries(), [{ kind: 'accrual', reference: 'sale', spend_cents: 997, rate_bp: 100, units: 99_700 }])
+  t.equal(await balance(), 9, 'whole cents in the profile (9.97 floors to 9)')
+  t.equal((await f.redeem(body)).statusCode, 200, 'a replay')
+  t.equal((await entries()).length, 1, 'a replay accrues nothing')
+
+  // One milk back: refund 349 less its $1.00 share = 249 of spend.
+  const id = res.json().redemptionId
+  const r1 = await f.returnIt(id, ret('R1', [['milk', 1]]))
+  t.equal(r1.json().clawbackCents, 100, r1.body)
+  t.same((await entries()).at(-1), { kind: 'reversal', reference: 'return:R1', spend_cents: 249, rate_bp: 100, units: -24_900 })
+  await f.returnIt(id, ret('R1', [['milk', 1]]))
+  t.equal((await entries()).length, 2, 'a replayed return takes nothing twice')
+
+  const v = await f.voidIt(id)
+  t.equal(v.statusCode, 200, v.body)
+  t.same((await entries()).at(-1), { kind: 'reversal', reference: 'void', spend_cents: 748, rate_bp: 100, units: -74_800 }, 'the void takes back only what is left')
+  await f.voidIt(id)
+  t.equal((await entries()).length, 3, 'a replayed void takes nothing twice')
+  t.equal(await balance(), 0)
+
+  const offline = await f.redeem(f.body(c.cardNumber, [item('cheese', 2)], { offline: true, posTransactionId: 'OFF-1', occurredAt: '2026-11-21T10:00:00-06:00' }))
+  t.equal(offline.statusCode, 201, offline.body)
+  t.same((await entries()).at(-1), { kind: 'accrual', reference: 'sale', spend_cents: 998, rate_bp: 100, units: 99_800 }, 'an offline sale accrues on its full price')
+})

@@ -22,6 +22,7 @@ export interface ReversalRow {
   status: 'recorded' | 'voided'
   voided_at: Date | null
   pricing: StoredPricing | null
+  total_before_cents: number
   total_discount_cents: number
   /** Every return's shares, oldest first. */
   returned: ClawbackShare[][]
@@ -30,7 +31,7 @@ export interface ReversalRow {
 /** The redemption with what its returns took back; read under the customer lock. */
 export async function getRedemptionForReversal(trx: Transaction<DB>, id: number): Promise<ReversalRow> {
   const r = await sql<ReversalRow>`
-    select r.id, r.sale_id, r.offline, r.status, r.voided_at, r.pricing, s.total_discount_cents,
+    select r.id, r.sale_id, r.offline, r.status, r.voided_at, r.pricing, s.total_before_cents, s.total_discount_cents,
            coalesce((select json_agg(x.shares order by x.created_at) from redemption_return x where x.redemption_id = r.id), '[]') as returned
       from redemption r join sale s on s.id = r.sale_id
      where r.id = ${id}`.execute(trx)

@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.ts'
 import { recordRedemptionReturned, recordRedemptionVoided } from '../events/event-outbox.service.ts'
 import { requestListRegeneration } from '../jobs/regen-requests.ts'
 import { releaseOfferBudget } from '../offers/offer.service.ts'
+import { reverseVoucher } from '../vouchers/voucher.service.ts'
 import { clawbackForReturn, type ClawbackShare, type ReturnItem } from './pricing.ts'
 import { isRainCheckId, RAIN_CHECK_PREFIX, toSaleRecord, type StoredPricing } from './redemption-pricing.ts'
 import { returnReceipt, voidReceipt } from './redemption-receipt.ts'
@@ -100,6 +101,8 @@ export async function voidRedemption(db: Database, id: number, actingStoreId: st
         await releaseOfferBudget(trx, rc.offer_id, rc.value_cents, 1)
       }
     }
+    // The whole accrual goes back (reverseVoucher never takes more than is left after returns).
+    await reverseVoucher(trx, { customerId, saleId: r.sale_id, spendCents: r.total_before_cents - r.total_discount_cents, reference: 'void' })
     const voidedAt = await repo.markVoided(trx, id, r.sale_id)
     await recordRedemptionVoided(trx, id, { voidedAt: voidedAt.toISOString(), reversedDiscountCents: reversed })
     await requestListRegeneration(trx, customerId)
@@ -156,7 +159,13 @@ export async function returnItems(db: Database, id: number, body: ReturnRequest,
     const returning: ReturnItem[] = [...asked].map(([gtin, quantity]) => ({ gtin, quantity }))
     const clawback = clawbackForReturn(record, already, returning)
 
-    await repo.addReturnedQuantities(trx, r.sale_id, spreadOverLines(lines, asked))
+    const spread = spreadOverLines(lines, asked)
+    await repo.addReturnedQuantities(trx, r.sale_id, spread)
+    // The refund (returned units at their price, less the discount clawed back) was spend that
+    // accrued voucher units; they go back at the sale's own rate.
+    const price = new Map(lines.map((l) => [l.line_no, l.unit_price_cents ?? 0]))
+    const refundCents = spread.reduce((sum, x) => sum + x.quantity * (price.get(x.lineNo) ?? 0), 0) - clawback.amountCents
+    await reverseVoucher(trx, { customerId, saleId: r.sale_id, spendCents: Math.max(0, refundCents), reference: `return:${body.posReturnId}` })
     const left = outstandingByOffer(r.pricing, r.returned)
     const taken = new Map<string, number>()
     for (const s of clawback.shares) taken.set(s.offerId, (taken.get(s.offerId) ?? 0) + s.amountCents)

@@ -44,6 +44,8 @@ export interface RedemptionWrite {
   newRainChecks: { offerId: number; valueCents: number; description: string }[]
   rainCheckExpiresOn: string | null
   redeemedRainChecks: number[]
+  /** The base reward: spend x rate accrued to the customer's voucher balance (vouchers/). */
+  voucher: { spendCents: number; rateBp: number; units: number }
 }
 
 export interface RedemptionWritten {
@@ -77,7 +79,7 @@ export const STALE_WRITE = 'LL001'
  * The whole record of a redemption in one statement, so it costs one round trip and, run
  * outside an explicit transaction, holds the hot offer rows only from its budget update to
  * its own commit: sale, every line, redemption with its stored response, discounts with
- * per-unit shares, offer usage, budgets, rain checks, and the durable request to regenerate
+ * per-unit shares, offer usage, budgets, rain checks, the voucher accrual, and the durable request to regenerate
  * the customer's list (a list_regen_request row, moved into the job queue in batches by
  * jobs/regen-requests.ts) and the redemption.recorded event; all commit with the sale or
  * not at all.
@@ -194,6 +196,14 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
         from red
       returning 1
     ),
+    -- The voucher accrual (vouchers/voucher-rules.ts: exact units, no rounding here); a void
+    -- or return takes back its share in its own transaction.
+    voucher_accrual as (
+      insert into voucher_entry (customer_id, sale_id, kind, reference, day, spend_cents, rate_bp, units)
+      select ${w.customerId}, red.sale_id, 'accrual', 'sale', ${w.day}::date, ${w.voucher.spendCents}, ${w.voucher.rateBp}, ${w.voucher.units}
+        from red where ${w.voucher.units}::bigint > 0
+      returning 1
+    ),
     regen_request as (
       insert into list_regen_request (customer_id)
       select ${w.customerId}::bigint from red
@@ -222,7 +232,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       -- Everything but the budgets first: the offer rows all lanes share are locked last, so
       -- each lane holds them only for its budget update, the foreign-key checks and the commit.
       (select count(*) from sale_row) + (select count(*) from line_rows) + (select count(*) from discount_rows)
-        + (select count(*) from new_rain_checks) as written,
+        + (select count(*) from new_rain_checks) + (select count(*) from voucher_accrual) as written,
       lanelist_assert(not exists (select from red) or (select count(*) from usage_rows) = ${w.usage.length},
                       'usage') as usage_ok,
       lanelist_assert(not exists (select from red) or (select count(*) from used_rain_checks) = ${w.redeemedRainChecks.length},

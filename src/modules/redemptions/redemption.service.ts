@@ -19,6 +19,7 @@ import {
   unknownStore,
 } from './redemption.errors.ts'
 import type { QuoteResponse, RedemptionRequest, RedemptionResponse } from './redemption.schemas.ts'
+import { accrualUnits, voucherConfig } from '../vouchers/voucher-rules.ts'
 import { wakeDispatchers } from '../events/dispatcher-wake.ts'
 import { insertRedemption, STALE_WRITE } from './redemption-write.repository.ts'
 
@@ -133,10 +134,17 @@ async function redeemOnce(
     newRainChecks: record.newRainChecks,
     rainCheckExpiresOn: offline ? expiresOn : null,
     redeemedRainChecks: record.redeemedRainChecks,
+    voucher: voucherAccrual(record.response.totalAfterCents),
   })
   if (written.redemptionId === null) return undefined
   wakeDispatchers()
   return { replayed: false, response: written.response as unknown as RedemptionResponse }
+}
+
+/** What the customer paid accrues to their voucher balance at the configured rate. */
+function voucherAccrual(spendCents: number) {
+  const rateBp = voucherConfig().rateBasisPoints
+  return { spendCents, rateBp, units: accrualUnits(spendCents, rateBp) }
 }
 
 /** The same pricing as redeem, without a lock, a write or an idempotency key. */

@@ -103,7 +103,10 @@ export async function reverseVoucher(
   const units = reversalUnits(input.spendCents, accrual.rateBp, accrual.remainingUnits)
   if (units === 0) return { units: 0 }
   const day = input.day ?? new Date().toISOString().slice(0, 10)
-  await repo.insertReversal(trx, { ...input, reference, day, rateBp: accrual.rateBp, units })
+  // Capped by what is left, the entry records the spend it stands for (every entry is spend x
+  // rate, so what is left divides exactly).
+  const spendCents = units === accrualUnits(input.spendCents, accrual.rateBp) ? input.spendCents : units / accrual.rateBp
+  await repo.insertReversal(trx, { ...input, spendCents, reference, day, rateBp: accrual.rateBp, units })
   return { units }
 }
 
