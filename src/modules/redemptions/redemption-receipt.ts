@@ -40,6 +40,8 @@ export function voidReceipt(reversedCents: number): string[] {
   return [fit('Sale voided'), fit(reversedCents > 0 ? `List savings reversed: ${dollars(reversedCents)}` : 'No list savings to reverse')]
 }
 
-export function returnReceipt(clawbackCents: number): string[] {
-  return [fit(clawbackCents > 0 ? `List savings returned: ${dollars(clawbackCents)}` : 'No list savings on these items')]
+export function returnReceipt(clawbackCents: number, rainCheckCents = 0): string[] {
+  const lines = [clawbackCents > 0 ? `List savings returned: ${dollars(clawbackCents)}` : 'No list savings on these items']
+  if (rainCheckCents > 0) lines.push(`Rain check reduced: ${dollars(rainCheckCents)}`)
+  return lines.map(fit)
 }

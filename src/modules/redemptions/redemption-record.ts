@@ -108,8 +108,9 @@ export function buildRecord(
   }
   return {
     response,
-    // Offline nothing was granted, so a return has nothing to take back.
-    pricing: offline ? null : toStoredPricing(priced),
+    // Offline nothing was granted; the would-be pricing tells a later return how much of each
+    // rain check the returned units earned (redemption-reversal.service.ts).
+    pricing: toStoredPricing(priced),
     lines,
     discounts: [...discounts.values()],
     usage,

@@ -77,6 +77,20 @@ export async function reopenRainChecks(trx: Transaction<DB>, redemptionId: numbe
     .execute()
 }
 
+/** The rain checks an offline sale earned, locked, for a return to shrink (offer id order). */
+export async function lockEarnedRainChecks(trx: Transaction<DB>, redemptionId: number) {
+  const r = await sql<{ id: number; offer_id: number; value_cents: number; redeemed_by: number | null; cancelled_at: Date | null }>`
+    select id, offer_id, value_cents, redeemed_by, cancelled_at from rain_check
+     where redemption_id = ${redemptionId} order by offer_id, id for update`.execute(trx)
+  return r.rows
+}
+
+/** A rain check worth less after a return; cancelled when nothing is left. */
+export async function shrinkRainCheck(trx: Transaction<DB>, id: number, valueCents: number): Promise<void> {
+  await sql`update rain_check set value_cents = ${valueCents}, cancelled_at = case when ${valueCents}::bigint = 0 then now() end
+             where id = ${id}`.execute(trx)
+}
+
 /** Voiding an offline sale takes back the rain checks it earned, unless already redeemed. */
 export function cancelOpenRainChecks(trx: Transaction<DB>, redemptionId: number) {
   return trx

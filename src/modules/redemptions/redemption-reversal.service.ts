@@ -86,7 +86,8 @@ function voidResponse(id: number, voidedAt: Date, reversedCents: number): VoidRe
 export async function voidRedemption(db: Database, id: number, actingStoreId: string | null): Promise<VoidResponse> {
   return underCustomerLock(db, id, actingStoreId, async (trx, customerId) => {
     const r = await repo.getRedemptionForReversal(trx, id)
-    const left = outstandingByOffer(r.pricing, r.returned)
+    // Offline nothing was granted at the lane: only the rain checks it earned go.
+    const left = r.offline ? new Map<string, number>() : outstandingByOffer(r.pricing, r.returned)
     let reversed = 0
     for (const cents of left.values()) reversed += cents
     if (r.status === 'voided') return voidResponse(id, r.voided_at ?? new Date(), reversed)
@@ -166,34 +167,76 @@ export async function returnItems(db: Database, id: number, body: ReturnRequest,
     const price = new Map(lines.map((l) => [l.line_no, l.unit_price_cents ?? 0]))
     const refundCents = spread.reduce((sum, x) => sum + x.quantity * (price.get(x.lineNo) ?? 0), 0) - clawback.amountCents
     await reverseVoucher(trx, { customerId, saleId: r.sale_id, spendCents: Math.max(0, refundCents), reference: `return:${body.posReturnId}` })
-    const left = outstandingByOffer(r.pricing, r.returned)
     const taken = new Map<string, number>()
     for (const s of clawback.shares) taken.set(s.offerId, (taken.get(s.offerId) ?? 0) + s.amountCents)
-    for (const [engineId, cents] of [...taken].sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : 1))) {
-      const before = left.get(engineId) ?? 0
-      if (cents > 0) await giveBack(trx, customerId, id, engineId, cents, before - cents <= 0)
+    let clawbackCents = clawback.amountCents
+    let clawbacks = clawback.shares
+    let rainCheckCents = 0
+    if (r.offline) {
+      const kept = await shrinkEarnedRainChecks(trx, customerId, id, taken)
+      clawbacks = clawback.shares.filter((s) => kept.has(s.offerId))
+      clawbackCents = clawbacks.reduce((sum, s) => sum + s.amountCents, 0)
+      rainCheckCents = clawback.amountCents - clawbackCents
+    } else {
+      const left = outstandingByOffer(r.pricing, r.returned)
+      for (const [engineId, cents] of [...taken].sort(([a], [b]) => Number(a) - Number(b) || (a < b ? -1 : 1))) {
+        const before = left.get(engineId) ?? 0
+        if (cents > 0) await giveBack(trx, customerId, id, engineId, cents, before - cents <= 0)
+      }
     }
 
     const response: ReturnResponse = {
       redemptionId: String(id),
       posReturnId: body.posReturnId,
       items: returning,
-      clawbackCents: clawback.amountCents,
-      clawbacks: clawback.shares.map((s) => ({ offerId: publicOfferId(r.pricing, s.offerId), gtin: s.gtin, amountCents: s.amountCents })),
-      receiptLines: returnReceipt(clawback.amountCents),
+      clawbackCents,
+      clawbacks: clawbacks.map((s) => ({ offerId: publicOfferId(r.pricing, s.offerId), gtin: s.gtin, amountCents: s.amountCents })),
+      receiptLines: returnReceipt(clawbackCents, rainCheckCents),
     }
     await repo.insertReturn(trx, {
       redemptionId: id,
       posReturnId: body.posReturnId,
       requestHash: hash,
       response,
-      clawbackCents: clawback.amountCents,
-      shares: clawback.shares,
+      clawbackCents,
+      shares: clawbacks,
     })
-    await recordRedemptionReturned(trx, id, { posReturnId: body.posReturnId, items: returning, clawbackCents: clawback.amountCents })
+    await recordRedemptionReturned(trx, id, { posReturnId: body.posReturnId, items: returning, clawbackCents })
     await requestListRegeneration(trx, customerId)
     return { replayed: false, response }
   })
+}
+
+/**
+ * An offline sale earned a rain check per offer instead of a discount. A return shrinks each
+ * by the returned units' share of it (the same per-unit shares as an online clawback), and
+ * gives that part of the offer's usage and budget back; a rain check shrunk to nothing is
+ * cancelled and its use given back too. A rain check the customer already redeemed was a
+ * discount they had: its share is clawed back from the refund like any discount. Returns the
+ * offers whose share is clawed back from the refund.
+ */
+async function shrinkEarnedRainChecks(
+  trx: Transaction<DB>,
+  customerId: number,
+  redemptionId: number,
+  taken: Map<string, number>,
+): Promise<Set<string>> {
+  const fromRefund = new Set<string>()
+  for (const rc of await repo.lockEarnedRainChecks(trx, redemptionId)) {
+    const cents = Math.min(taken.get(String(rc.offer_id)) ?? 0, rc.value_cents)
+    if (cents <= 0) continue
+    if (rc.redeemed_by !== null) {
+      fromRefund.add(String(rc.offer_id))
+      continue
+    }
+    if (rc.cancelled_at !== null) continue
+    const value = rc.value_cents - cents
+    await repo.shrinkRainCheck(trx, rc.id, value)
+    const uses = value === 0 ? 1 : 0
+    await repo.releaseUsage(trx, customerId, rc.offer_id, uses, cents)
+    await releaseOfferBudget(trx, rc.offer_id, cents, uses)
+  }
+  return fromRefund
 }
 
 /**
