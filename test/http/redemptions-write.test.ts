@@ -114,3 +114,15 @@ t.test('redemption.recorded commits with the sale, with ids and amounts only', a
   t.equal(replay.statusCode, 200)
   t.equal((await f.database.pool.query(`select 1 from event_outbox where type = 'redemption.recorded'`)).rows.length, 1, 'a replay records nothing new')
 })
+
+t.test('what lane history refers to is never deleted (the references it no longer checks)', async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer()
+  const c = await f.customerWithList([offer])
+  const res = await f.redeem(f.body(c.cardNumber, [item('milk')]))
+  t.equal(res.statusCode, 201, res.body)
+  for (const [table, where] of <[string, string][]>[['offer', `id = ${offer}`], ['store', `id = '${f.storeId}'`], ['customer', `id = ${c.id}`], ['redemption', 'true']]) {
+    await t.rejects(f.database.pool.query(`delete from ${table} where ${where}`), { code: '23001', message: new RegExp(`${table} rows are never deleted`) }, table)
+  }
+  t.match(await f.counts(), { redemptions: 1, discounts: 1, usage: 1 }, 'all still there')
+})
