@@ -156,7 +156,7 @@ async function main(): Promise<void> {
       const gtins = new Set(c.gtins)
       while (gtins.size < LINES) gtins.add(popular[randomInt(popular.length)]!.gtin)
       const items = [...gtins].slice(0, LINES).map((gtin) => ({ gtin, quantity: 1 + (randomInt(10) < 7 ? 0 : randomInt(2) + 1), unitPriceCents: price.get(gtin) ?? 199 }))
-      const rest = { storeId: c.store, laneId: '1', scannedCode: c.number, items }
+      const rest = { storeId: c.store, laneId: '01', scannedCode: c.number, items }
       return { key: keys.pos[c.store]!, prefix: '{"posTransactionId":"', suffix: `,${JSON.stringify(rest).slice(1)}` }
     })
 

@@ -86,7 +86,7 @@ export function basket(fx: LaneFixture, lane: number, tx: string): Omit<Sent, 's
   const items = [...gtins].map((gtin) => ({ gtin, quantity: 1 + randomInt(3), unitPriceCents: price.get(gtin)! }))
   const body = JSON.stringify({
     storeId,
-    laneId: String(1 + (lane % 4)),
+    laneId: String(1 + (lane % 4)).padStart(2, '0'),
     posTransactionId: tx,
     scannedCode: card.number,
     occurredAt: new Date().toISOString(),
