@@ -198,6 +198,7 @@ export async function writeChunk(
   profilesIn?: Map<number, CustomerProfile>,
 ): Promise<ChunkResult> {
   const result: ChunkResult = { listsCreated: 0, notEligible: 0, current: 0, lists: new Map() }
+  await repo.lockCustomerLists(trx, customerIds)
   const profiles = profilesIn ?? (await findProfiles(trx, customerIds))
   const currents = new Map((await repo.findCurrentLists(trx, customerIds)).map((l) => [l.customer_id, l]))
   const validUntil = addDays(ctx.asOf, ctx.config.validDays - 1)

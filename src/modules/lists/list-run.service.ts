@@ -174,6 +174,8 @@ export async function regenerateCustomerList(
   const offers = await cachedCandidateOffers(db, asOf)
   const predictions = await predictionsFor(db, [customerId], asOf, config.predictions)
   const listId = await db.transaction().execute(async (trx) => {
+    // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
+    await writer.lockCustomerLists(trx, [customerId])
     const profile = await refreshCustomerProfile(trx, customerId, asOf)
     if (!profile) return undefined
     if (opts.trigger === 'redemption' && !profile.eligible) {

@@ -135,6 +135,22 @@ export interface NewList {
   perks: unknown[]
 }
 
+/** Advisory lock namespace of a customer's list writers ('list' in ASCII). */
+const LIST_LOCK = 0x6c697374
+
+/**
+ * Serialises everything that writes a customer's list (a run's chunk, a regeneration after a
+ * sale, a manual one) until the transaction ends: the second writer then sees the first's
+ * list and supersedes it, instead of both superseding the same old one and colliding on the
+ * one-current-list index. In id order, so two chunks never deadlock; reentrant, so a caller
+ * may lock before writeChunk locks again. Lanes never take it.
+ */
+export async function lockCustomerLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
+  if (customerIds.length === 0) return
+  await sql`select pg_advisory_xact_lock(${LIST_LOCK}, (id % 2147483647)::int)
+              from unnest(${[...customerIds].sort((a, b) => a - b)}::bigint[]) with ordinality as u(id, n) order by n`.execute(trx)
+}
+
 /** Inserts the list (the caller superseded the customer's current one in the same transaction). */
 export async function insertList(trx: Transaction<DB>, l: NewList): Promise<number> {
   const row = await trx
