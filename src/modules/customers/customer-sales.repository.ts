@@ -1,5 +1,5 @@
 // A customer's latest sales with their lines, for the service desk. Uses sale (customer_id, day)
-// and sale_line's primary key; never more than one page of one customer.
+// and sale_line's sale_id BRIN (migration 0016); never more than one page of one customer.
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 

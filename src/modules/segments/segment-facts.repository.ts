@@ -81,9 +81,9 @@ export async function aggregateCustomerFacts(
       from sale s
       join sale_line sl on sl.sale_id = s.id
       left join product p on p.id = sl.product_id
-      -- A chunk bounds both sides by the range, so sale_line's customer_id index reads only the
-      -- chunk's lines instead of the planner hashing the whole table once per chunk; one
-      -- customer's few sales are cheaper by sale_line's primary key alone.
+      -- A chunk bounds both sides by the range, so sale_line's customer_id BRIN (0016) reads
+      -- only the blocks holding the chunk's lines instead of the planner hashing the whole table
+      -- once per chunk; one customer's few sales are cheaper by the sale_id BRIN alone.
       where s.customer_id between ${lo} and ${hi} and sl.customer_id between ${lo} and ${hi}
         and s.status = 'recorded'
         and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
