@@ -15,6 +15,10 @@ export interface ReportConfig {
   earlyWarningDays: number
   /** How often the rollup job runs, in seconds. */
   rollupEverySeconds: number
+  /** The value rollup runs only when profiles changed: at the next pass after a population
+   *  refresh, and at most this often for single customers' refreshes (a list regenerated after
+   *  a redemption), which trickle in all day and move the figures little. */
+  valueMinIntervalSeconds: number
 }
 
 export const DEFAULT_REPORT_CONFIG: ReportConfig = Object.freeze({
@@ -24,11 +28,12 @@ export const DEFAULT_REPORT_CONFIG: ReportConfig = Object.freeze({
   z: 1.959964,
   earlyWarningDays: 14,
   rollupEverySeconds: 60,
+  valueMinIntervalSeconds: 300,
 })
 
 export function reportConfig(o: Partial<ReportConfig> = {}): ReportConfig {
   const c = { ...DEFAULT_REPORT_CONFIG, ...o }
-  if (!(c.redemptionLagSeconds >= 0 && c.settleDays >= 0 && c.minGroupSize >= 2 && c.z > 0 && c.rollupEverySeconds > 0)) {
+  if (!(c.redemptionLagSeconds >= 0 && c.settleDays >= 0 && c.minGroupSize >= 2 && c.z > 0 && c.rollupEverySeconds > 0 && c.valueMinIntervalSeconds >= 0)) {
     throw new RangeError('report settings out of range')
   }
   return c

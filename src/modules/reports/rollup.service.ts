@@ -85,15 +85,33 @@ export async function rollUpSegments(db: Kysely<DB>, force: boolean): Promise<Ro
     })
 }
 
-export async function rollUpValue(db: Kysely<DB>): Promise<RollupResult['value']> {
+/**
+ * Whether the value figures are out of date: never computed; or profiles changed since, and
+ * either a population refresh finished since the last computation (a list run: everyone's
+ * figures moved) or the last one is at least `minSeconds` old (single customers' refreshes).
+ */
+export function valueRollupDue(s: value.ValueInputs, now: Date, minSeconds: number): boolean {
+  if (!s.rolledAt) return true
+  if (s.changes.length === 0) return false
+  if (s.refreshedAt && s.refreshedAt > s.rolledAt) return true
+  return now.getTime() - s.rolledAt.getTime() >= minSeconds * 1000
+}
+
+/** True when it recomputed, false when the profiles had not changed (or not enough yet). */
+export async function rollUpValue(db: Kysely<DB>, cfg: ReportConfig): Promise<RollupResult['value']> {
+  // Read committed on purpose: the changes are read first, so the computation's later snapshot
+  // includes every change read (each commits with its profile rows), and only those are cleared.
   return db.transaction().execute(async (trx) => {
     if (!(await tryLockPass(trx, 'value'))) return 'busy' as const
+    const inputs = await value.findValueInputs(trx)
+    if (!valueRollupDue(inputs, new Date(), cfg.valueMinIntervalSeconds)) return false
     await value.rollUpValue(trx, CONCENTRATION_CURVE)
+    await value.clearValueChanges(trx, inputs.changes)
     return true
   })
 }
 
-/** One rollup: redemptions, list cycles, segment snapshot (after a population refresh), value. */
+/** One rollup: redemptions, list cycles, segment snapshot (after a population refresh), value (after profile changes). */
 export async function runRollup(db: Kysely<DB>, opts: RollupOptions = {}): Promise<RollupResult> {
   const cfg = reportConfig(opts.config)
   const started = performance.now()
@@ -101,7 +119,7 @@ export async function runRollup(db: Kysely<DB>, opts: RollupOptions = {}): Promi
   const redemptions = await rollUpRedemptions(db, cfg)
   const cycleResult = await rollUpCycles(db, today, cfg)
   const segmentSnapshot = await rollUpSegments(db, opts.forceSnapshot ?? false)
-  const valueResult = await rollUpValue(db)
+  const valueResult = await rollUpValue(db, cfg)
   await db.transaction().execute((trx) => offers.clearRollupError(trx))
   return { redemptions, cycles: cycleResult, segmentSnapshot, value: valueResult, ms: Math.round(performance.now() - started) }
 }

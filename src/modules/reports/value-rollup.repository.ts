@@ -55,6 +55,30 @@ export async function rollUpValue(trx: Transaction<DB>, shares: readonly number[
   await sql`update report_rollup_state set value_rolled_at = now() where id`.execute(trx)
 }
 
+export interface ValueInputs {
+  /** Transactions that wrote customer_profile since the rollup last read this table. */
+  changes: string[]
+  rolledAt: Date | null
+  /** When the last population refresh finished (value_tier_cutoff.computed_at). */
+  refreshedAt: Date | null
+}
+
+/** What the rollup needs to decide whether the value figures are out of date. */
+export async function findValueInputs(db: Db): Promise<ValueInputs> {
+  const { rows } = await sql<{ changes: string[] | null; rolled_at: Date | null; refreshed_at: Date | null }>`
+    select (select array_agg(xid::text) from report_value_change) as changes,
+           (select rolled_at from report_value_rollup where id) as rolled_at,
+           (select computed_at from value_tier_cutoff where id) as refreshed_at`.execute(db)
+  const r = rows[0]
+  return { changes: r?.changes ?? [], rolledAt: r?.rolled_at ?? null, refreshedAt: r?.refreshed_at ?? null }
+}
+
+/** Forgets exactly the changes the rollup read (one that committed since stays for the next pass). */
+export async function clearValueChanges(db: Db, changes: string[]): Promise<void> {
+  if (changes.length === 0) return
+  await sql`delete from report_value_change where xid = any(${changes}::xid8[])`.execute(db)
+}
+
 export async function findValueRollup(db: Db): Promise<ValueRollupRow | undefined> {
   const { rows } = await sql<ValueRollupRow>`select * from report_value_rollup where id`.execute(db)
   return rows[0]
