@@ -21,7 +21,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { demoOffers, demoPerks, generateDemo } from '../src/demo/generate.ts'
-import { regenerateCustomerList } from '../src/modules/lists/list-run.service.ts'
+import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
@@ -170,11 +170,11 @@ try {
   const ids = (await db.selectFrom('list').select('customer_id').where('generation_id', '=', Number(id)).orderBy('customer_id').execute()).map((r) => r.customer_id)
   const n = Math.min(SAMPLES, ids.length)
   const pick = Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!)
-  await regenerateCustomerList(db, pick[0]!, { asOf: AS_OF, trigger: 'redemption' })
+  await regenerateList(db, pick[0]!, { asOf: AS_OF, trigger: 'redemption' })
   const single: number[] = []
   for (const c of pick) {
     const s = performance.now()
-    await regenerateCustomerList(db, c, { asOf: AS_OF, trigger: 'redemption' })
+    await regenerateList(db, c, { asOf: AS_OF, trigger: 'redemption' })
     single.push(performance.now() - s)
   }
   const pk: number[] = []

@@ -12,7 +12,7 @@ import type { TimeMode } from '../prediction/prediction.types.ts'
 import { describeReason } from '../prediction/reasons.ts'
 import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
-import { attachVouchersToList, issueDueVouchers } from '../vouchers/voucher.service.ts'
+import { attachVouchersToLists, issueDueVouchers } from '../vouchers/voucher.service.ts'
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
@@ -33,6 +33,8 @@ export interface ChunkContext {
   skipCurrent: boolean
   /** Key of the holdout draw: the run id, so a resumed run draws the same customers. */
   holdoutKey: string
+  /** The caller already holds the customers' list locks in this transaction (saves a round trip). */
+  customersLocked?: boolean
 }
 
 export interface ChunkResult {
@@ -198,10 +200,11 @@ export async function writeChunk(
   profilesIn?: Map<number, CustomerProfile>,
 ): Promise<ChunkResult> {
   const result: ChunkResult = { listsCreated: 0, notEligible: 0, current: 0, lists: new Map() }
-  await repo.lockCustomerLists(trx, customerIds)
+  if (!ctx.customersLocked) await repo.lockCustomerLists(trx, customerIds)
   const profiles = profilesIn ?? (await findProfiles(trx, customerIds))
   const currents = new Map((await repo.findCurrentLists(trx, customerIds)).map((l) => [l.customer_id, l]))
   const validUntil = addDays(ctx.asOf, ctx.config.validDays - 1)
+  const lists: repo.NewList[] = []
   for (const customerId of customerIds) {
     const profile = profiles.get(customerId)
     if (!profile || (ctx.requireEligible && !profile.eligible)) {
@@ -218,26 +221,29 @@ export async function writeChunk(
     const sameCycle = stillCurrent && ctx.trigger !== 'run'
     const holdout = sameCycle ? cur.holdout : isHeldOut(ctx.holdoutKey, customerId, ctx.config.holdoutShare)
     const alloc = allocateList({ profile, holdout, predictions: predictions.get(customerId) ?? [], offers: ctx.offers, budgets: ctx.budgets, config: ctx.config })
-    const base = {
+    // A forced run's list is a run list too, even on the day of an earlier run (migration 0013).
+    lists.push({
       customerId,
+      barcode: newListBarcode(),
       generationId: ctx.generationId,
       cycleStart: sameCycle ? cur.cycle_start : ctx.asOf,
       validFrom: ctx.asOf,
       validUntil: sameCycle ? cur.valid_until : validUntil,
+      trigger: ctx.trigger,
       holdout,
       totalCouponCents: alloc.totalCouponCents,
       perks: alloc.perks,
-    }
-    await repo.supersedeCurrentList(trx, customerId)
-    // A forced run's list is a run list too, even on the day of an earlier run (migration 0013).
-    const listId = await repo.insertList(trx, { ...base, barcode: newListBarcode(), trigger: ctx.trigger })
-    await repo.insertItems(trx, listId, customerId, alloc.items)
-    await repo.insertDecisions(trx, listId, customerId, alloc.decisions)
-    await issueDueVouchers(trx, customerId, ctx.asOf)
-    await attachVouchersToList(trx, { listId, customerId, day: ctx.asOf })
-    result.listsCreated++
-    result.lists.set(customerId, listId)
+      items: alloc.items,
+      decisions: alloc.decisions,
+    })
   }
+  // The chunk's writes are set-based, a few statements whatever its size (one customer after a
+  // lane sale, or a run's chunk): supersede, lists with items and decisions, vouchers.
+  await repo.supersedeCurrentLists(trx, lists.map((l) => l.customerId))
+  result.lists = await repo.insertLists(trx, lists)
+  result.listsCreated = result.lists.size
+  for (const l of lists) await issueDueVouchers(trx, l.customerId, ctx.asOf)
+  await attachVouchersToLists(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf)
   // In the chunk's transaction: a list.created event exists iff its list committed.
   await recordListsCreated(trx, result.lists.values())
   return result

@@ -164,15 +164,31 @@ export async function regenerateCustomerList(
   customerId: number,
   opts: { asOf?: string | undefined; trigger: 'redemption' | 'manual'; actor?: string; settings?: ListGenerationOverrides },
 ): Promise<ShoppingList | undefined> {
+  const listId = await regenerateList(db, customerId, opts)
+  return listId === undefined ? undefined : getList(db, listId)
+}
+
+/**
+ * regenerateCustomerList without reading the list back: the regenerate_list job after every lane
+ * sale. Its reads outside the transaction go out at once on separate connections, and the
+ * transaction is a handful of statements (docs/lists.md, "Single regeneration").
+ */
+export async function regenerateList(
+  db: Kysely<DB>,
+  customerId: number,
+  opts: { asOf?: string | undefined; trigger: 'redemption' | 'manual'; actor?: string; settings?: ListGenerationOverrides },
+): Promise<number | undefined> {
   const asOf = opts.asOf ?? new Date().toISOString().slice(0, 10)
   const config = listGenerationConfig(opts.settings)
-  const exists = await writer.customerIsLive(db, customerId)
+  const [exists, offers, predictions] = await Promise.all([
+    writer.customerIsLive(db, customerId),
+    cachedCandidateOffers(db, asOf),
+    predictionsFor(db, [customerId], asOf, config.predictions),
+  ])
   if (!exists) {
     if (opts.trigger === 'redemption') return undefined
     throw notFound('customer', customerId)
   }
-  const offers = await cachedCandidateOffers(db, asOf)
-  const predictions = await predictionsFor(db, [customerId], asOf, config.predictions)
   const listId = await db.transaction().execute(async (trx) => {
     // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
     await writer.lockCustomerLists(trx, [customerId])
@@ -193,15 +209,13 @@ export async function regenerateCustomerList(
       requireEligible: false,
       skipCurrent: false,
       holdoutKey: `cycle:${asOf}`,
+      customersLocked: true,
     }
     const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
     const id = r.lists.get(customerId)
     if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
     return id
   })
-  if (listId === undefined) {
-    if (opts.trigger === 'manual') throw new AppError('conflict', `customer ${customerId} could not be profiled`)
-    return undefined
-  }
-  return getList(db, listId)
+  if (listId === undefined && opts.trigger === 'manual') throw new AppError('conflict', `customer ${customerId} could not be profiled`)
+  return listId
 }

@@ -6,7 +6,7 @@ import type pg from 'pg'
 import type { DB } from '../../db/schema.ts'
 import { moveRegenRequests } from '../jobs/regen-requests.ts'
 import { refreshCustomerStats } from '../prediction/prediction.service.ts'
-import { regenerateCustomerList, runGeneration, type RunHooks } from './list-run.service.ts'
+import { regenerateList, runGeneration, type RunHooks } from './list-run.service.ts'
 
 const idOf = (payload: unknown, key: string): number => {
   const raw = (payload as Record<string, unknown> | null)?.[key]
@@ -28,7 +28,7 @@ export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
       // job applies to the customer's statistics the sales, voids and returns made since they
       // were last written (exact; a rebuild of this customer where an update cannot be).
       await refreshCustomerStats(db, customerId)
-      await regenerateCustomerList(db, customerId, { trigger: 'redemption' })
+      await regenerateList(db, customerId, { trigger: 'redemption' })
     },
   }
 }

@@ -118,8 +118,10 @@ export async function findCustomersWithRunList(db: Db, generationId: number, cus
   return new Set(rows.map((r) => r.customer_id))
 }
 
-export async function supersedeCurrentList(trx: Transaction<DB>, customerId: number): Promise<void> {
-  await trx.updateTable('list').set({ status: 'superseded' }).where('customer_id', '=', customerId).where('status', '=', 'current').execute()
+/** Marks the customers' current lists superseded, one statement for a whole chunk. */
+export async function supersedeCurrentLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
+  if (!customerIds.length) return
+  await sql`update list set status = 'superseded' where customer_id = any(${customerIds}::bigint[]) and status = 'current'`.execute(trx)
 }
 
 export interface NewList {
@@ -133,6 +135,8 @@ export interface NewList {
   holdout: boolean
   totalCouponCents: number
   perks: unknown[]
+  items: { productId: number | null; category: string | null; expectedDate: string | null; probability: number | null; reason: string; offerId: string | null; offerValueCents: number | null }[]
+  decisions: { offerId: string; given: boolean; reason: string }[]
 }
 
 /** Advisory lock namespace of a customer's list writers ('list' in ASCII). */
@@ -151,57 +155,43 @@ export async function lockCustomerLists(trx: Transaction<DB>, customerIds: numbe
               from unnest(${[...customerIds].sort((a, b) => a - b)}::bigint[]) with ordinality as u(id, n) order by n`.execute(trx)
 }
 
-/** Inserts the list (the caller superseded the customer's current one in the same transaction). */
-export async function insertList(trx: Transaction<DB>, l: NewList): Promise<number> {
-  const row = await trx
-    .insertInto('list')
-    .values({
-      customer_id: l.customerId,
-      barcode: l.barcode,
-      generation_id: l.generationId,
-      cycle_start: l.cycleStart,
-      valid_from: l.validFrom,
-      valid_until: l.validUntil,
-      trigger: l.trigger,
-      holdout: l.holdout,
-      total_coupon_cents: l.totalCouponCents,
-      perks: JSON.stringify(l.perks),
-    })
-    .returning('id')
-    .executeTakeFirstOrThrow()
-  return row.id
-}
-
-export async function insertItems(
-  trx: Transaction<DB>,
-  listId: number,
-  customerId: number,
-  items: { productId: number | null; category: string | null; expectedDate: string | null; probability: number | null; reason: string; offerId: string | null; offerValueCents: number | null }[],
-): Promise<void> {
-  if (!items.length) return
-  await trx
-    .insertInto('list_item')
-    .values(
-      items.map((it, i) => ({
-        list_id: listId,
-        rank: i + 1,
-        customer_id: customerId,
-        product_id: it.productId,
-        category: it.category,
-        expected_date: it.expectedDate,
-        probability: it.probability,
-        reason: it.reason,
-        offer_id: it.offerId === null ? null : Number(it.offerId),
-        offer_value_cents: it.offerValueCents,
-      })),
+/**
+ * Inserts a chunk's lists with their items and offer decisions in one statement (at most one
+ * list per customer: rows find their list by customer id); the caller superseded the current
+ * lists first in the same transaction. Returns customer id -> list id.
+ */
+export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promise<Map<number, number>> {
+  if (!lists.length) return new Map()
+  const l = <T>(f: (x: NewList) => T) => lists.map(f)
+  const items = lists.flatMap((x) => x.items.map((it, i) => ({ ...it, customerId: x.customerId, rank: i + 1 })))
+  const it = <T>(f: (x: (typeof items)[number]) => T) => items.map(f)
+  const decisions = lists.flatMap((x) => x.decisions.map((d) => ({ ...d, customerId: x.customerId })))
+  const d = <T>(f: (x: (typeof decisions)[number]) => T) => decisions.map(f)
+  const { rows } = await sql<{ id: number; customer_id: number }>`
+    with ins as (
+      insert into list (customer_id, barcode, generation_id, cycle_start, valid_from, valid_until, trigger, holdout, total_coupon_cents, perks)
+      select * from unnest(${l((x) => x.customerId)}::bigint[], ${l((x) => x.barcode)}::text[], ${l((x) => x.generationId)}::bigint[],
+        ${l((x) => x.cycleStart)}::date[], ${l((x) => x.validFrom)}::date[], ${l((x) => x.validUntil)}::date[], ${l((x) => x.trigger)}::text[],
+        ${l((x) => x.holdout)}::bool[], ${l((x) => x.totalCouponCents)}::bigint[], ${l((x) => JSON.stringify(x.perks))}::jsonb[])
+      returning id, customer_id
+    ),
+    items as (
+      insert into list_item (list_id, rank, customer_id, product_id, category, expected_date, probability, reason, offer_id, offer_value_cents)
+      select ins.id, u.rank, u.customer_id, u.product_id, u.category, u.expected_date, u.probability, u.reason, u.offer_id, u.offer_value_cents
+      from unnest(${it((x) => x.customerId)}::bigint[], ${it((x) => x.rank)}::int[], ${it((x) => x.productId)}::bigint[], ${it((x) => x.category)}::text[],
+        ${it((x) => x.expectedDate)}::date[], ${it((x) => x.probability)}::real[], ${it((x) => x.reason)}::text[],
+        ${it((x) => (x.offerId === null ? null : Number(x.offerId)))}::bigint[], ${it((x) => x.offerValueCents)}::bigint[])
+        as u(customer_id, rank, product_id, category, expected_date, probability, reason, offer_id, offer_value_cents)
+      join ins on ins.customer_id = u.customer_id
+    ),
+    decisions as (
+      insert into list_offer_decision (list_id, offer_id, customer_id, given, reason)
+      select ins.id, u.offer_id, u.customer_id, u.given, u.reason
+      from unnest(${d((x) => x.customerId)}::bigint[], ${d((x) => Number(x.offerId))}::bigint[], ${d((x) => x.given)}::bool[], ${d((x) => x.reason)}::text[])
+        as u(customer_id, offer_id, given, reason)
+      join ins on ins.customer_id = u.customer_id
     )
-    .execute()
-}
-
-export async function insertDecisions(trx: Transaction<DB>, listId: number, customerId: number, decisions: { offerId: string; given: boolean; reason: string }[]) {
-  if (!decisions.length) return
-  await trx
-    .insertInto('list_offer_decision')
-    .values(decisions.map((d) => ({ list_id: listId, offer_id: Number(d.offerId), customer_id: customerId, given: d.given, reason: d.reason })))
-    .execute()
+    select id, customer_id from ins
+  `.execute(trx)
+  return new Map(rows.map((r) => [r.customer_id, r.id]))
 }

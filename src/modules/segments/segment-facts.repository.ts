@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
-import type { CategoryFacts, CustomerFacts } from './segment.types.ts'
+import type { CategoryFacts, CustomerFacts, TierCuts, UsageCut } from './segment.types.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -12,7 +12,7 @@ type Db = Kysely<DB> | Transaction<DB>
 
 const VOUCHER_UNITS_PER_CENT = 10_000
 
-interface FactsRow {
+interface RawFactsRow {
   customer_id: number
   created_at: Date
   opt_out: boolean
@@ -29,6 +29,18 @@ interface FactsRow {
   discount: number
   voucher_units: number
   categories: [string, number, number, number, number, number][] | null
+  previous_lifecycle: string | null
+  usage_cuts?: [string, number, number, number][] | null
+  tier_cuts?: [number, number, number] | null
+}
+
+/** A customer's facts with what their refresh needs besides: the stage the stored profile had, and (single refresh) the stored cut-offs. */
+export interface FactsRow extends CustomerFacts {
+  /** Lifecycle of the stored profile before this refresh (null: none), to tell who moved into 'declining'. */
+  previousLifecycle: string | null
+  /** With `withCuts`: the stored usage cut-offs of the customer's categories and the tier cut-offs. */
+  usageCuts?: Map<string, UsageCut & { buyers: number }>
+  tierCuts?: TierCuts | null
 }
 
 export function scanDays(cfg: SegmentConfig): number {
@@ -47,7 +59,8 @@ export async function aggregateCustomerFacts(
   range: { lo: number; hi: number },
   asOf: string,
   cfg: SegmentConfig,
-): Promise<CustomerFacts[]> {
+  opts: { withCuts?: boolean } = {},
+): Promise<FactsRow[]> {
   const { lo, hi } = range
   const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
   const seg = since(cfg.segmentWindowDays)
@@ -62,7 +75,15 @@ export async function aggregateCustomerFacts(
   // rows). Nothing is materialised, so a chunk is one pass over its lines.
   const units = sql`(sl.quantity - sl.returned_quantity)::bigint`
   const spend = sql`(sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
-  const { rows } = await sql<FactsRow>`
+  // A single refresh reads the stored cut-offs in the same round trip (the regeneration after
+  // every lane sale counts round trips); a chunk has them in memory already.
+  const cuts = opts.withCuts
+    ? sql`,
+      (select json_agg(json_build_array(u.category, u.buyers, u.low_max, u.medium_max))
+         from category_usage_cutoff u where u.category in (select category from cats where cats.customer_id = c.id)) as usage_cuts,
+      (select json_build_array(a_min_cents, b_min_cents, c_min_cents) from value_tier_cutoff) as tier_cuts`
+    : sql``
+  const { rows } = await sql<RawFactsRow>`
     with c as (
       select id, created_at, personalisation_opt_out as opt_out, household
       from customer
@@ -131,8 +152,9 @@ export async function aggregateCustomerFacts(
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
       coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
-      cj.categories
+      cj.categories, cp.lifecycle as previous_lifecycle${cuts}
     from c
+    left join customer_profile cp on cp.customer_id = c.id
     left join trips t on t.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
@@ -142,7 +164,7 @@ export async function aggregateCustomerFacts(
   return rows.map(toFacts)
 }
 
-function toFacts(r: FactsRow): CustomerFacts {
+function toFacts(r: RawFactsRow): FactsRow {
   const categories: CategoryFacts[] = (r.categories ?? []).map(([category, units, nationalUnits, spendCents, valueSpendCents, recentUnits]) => ({
     category,
     units: Number(units),
@@ -170,5 +192,10 @@ function toFacts(r: FactsRow): CustomerFacts {
     // Rounded to the nearest cent: value is a ranking measure, not a balance (the voucher ledger is exact).
     voucherCents: Math.round(Number(r.voucher_units) / VOUCHER_UNITS_PER_CENT),
     categories,
+    previousLifecycle: r.previous_lifecycle,
+    ...(r.usage_cuts === undefined
+      ? {}
+      : { usageCuts: new Map((r.usage_cuts ?? []).map(([category, buyers, lowMax, mediumMax]) => [category, { buyers, lowMax, mediumMax }])) }),
+    ...(r.tier_cuts === undefined ? {} : { tierCuts: r.tier_cuts ? { aMin: r.tier_cuts[0], bMin: r.tier_cuts[1], cMin: r.tier_cuts[2] } : null }),
   }
 }

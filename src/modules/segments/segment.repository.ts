@@ -121,79 +121,74 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
   return Number(res.numAffectedRows ?? 0)
 }
 
-export async function upsertProfiles(trx: Db, profiles: CustomerProfile[]) {
-  if (profiles.length === 0) return
-  const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
-  await sql`
-    insert into customer_profile (
-      customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
-      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-      lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
-    select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
-      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-      lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
-      regular_cycle, wallet_share
-    from unnest(
-      ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
-      ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
-      ${col((p) => p.spendCents)}::bigint[], ${col((p) => p.marginCents)}::bigint[], ${col((p) => p.rewardsCents)}::bigint[],
-      ${col((p) => p.valueCents)}::bigint[], ${col((p) => p.valueTier)}::char(1)[], ${col((p) => p.negativeValue)}::bool[],
-      ${col((p) => p.trend)}::text[], ${col((p) => p.recentSpendCents)}::bigint[], ${col((p) => p.previousSpendCents)}::bigint[],
-      ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
-      ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
-      ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
-      ${col((p) => p.walletShare)}::text[]
-    ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
-      rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-      lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
-    on conflict (customer_id) do update set
-      as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
-      weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
-      margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
-      value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
-      recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
-      lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
-      last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
-      regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share
-  `.execute(trx)
-}
-
 /**
- * Makes the range's segment rows exactly `rows`: deletes the range's rows, then inserts the new
- * ones (a range scan and a bulk insert; matching old rows against the new set row by row cost a
- * population refresh most of its time). The insert still upserts, so a single refresh racing a
- * chunk refresh of the same customer waits on the chunk's rows instead of colliding with them.
+ * Writes a range's refreshed profiles and segment cells in one statement (one round trip; the
+ * regeneration after every lane sale runs this for one customer): upserts the profiles, upserts
+ * only the segment cells whose values changed, deletes the range's cells no longer true and the
+ * profiles of erased customers. Every part touches different rows, so they can share a statement.
+ * Cells are upserted rather than replaced, so a single refresh racing a chunk refresh of the same
+ * customer waits on the chunk's rows instead of colliding with them.
  */
-export async function replaceSegments(trx: Db, range: { lo: number; hi: number }, rows: (CustomerSegment & { customerId: number })[]) {
-  await sql`delete from customer_segment where customer_id between ${range.lo} and ${range.hi}`.execute(trx)
-  if (rows.length === 0) return
+export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[]) {
+  const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
+  const rows = profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId })))
   await sql`
-    insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
-    select * from unnest(${rows.map((r) => r.customerId)}::bigint[], ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.brandGroup)}::text[],
-      ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
-      ${rows.map((r) => r.spendCents)}::bigint[])
-    on conflict (customer_id, category) do update set
-      brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
-      national_units = excluded.national_units, spend_cents = excluded.spend_cents
-  `.execute(trx)
-}
-
-/** Lifecycle stages before a refresh rewrites them, so the refresh can tell who moved into 'declining'. */
-export async function findLifecycles(db: Db, range: { lo: number; hi: number }): Promise<Map<number, string | null>> {
-  const rows = await db
-    .selectFrom('customer_profile')
-    .select(['customer_id', 'lifecycle'])
-    .where('customer_id', '>=', range.lo)
-    .where('customer_id', '<=', range.hi)
-    .execute()
-  return new Map(rows.map((r) => [r.customer_id, r.lifecycle]))
-}
-
-/** Erased customers keep no profile (their segment rows go with replaceSegments). */
-export async function deleteErasedProfiles(trx: Db, range: { lo: number; hi: number }) {
-  await sql`
-    delete from customer_profile p using customer c
-    where c.id = p.customer_id and p.customer_id between ${range.lo} and ${range.hi} and c.erased_at is not null
+    with prof as (
+      insert into customer_profile (
+        customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+        rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+      select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+        rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+        lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
+        regular_cycle, wallet_share
+      from unnest(
+        ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
+        ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
+        ${col((p) => p.spendCents)}::bigint[], ${col((p) => p.marginCents)}::bigint[], ${col((p) => p.rewardsCents)}::bigint[],
+        ${col((p) => p.valueCents)}::bigint[], ${col((p) => p.valueTier)}::char(1)[], ${col((p) => p.negativeValue)}::bool[],
+        ${col((p) => p.trend)}::text[], ${col((p) => p.recentSpendCents)}::bigint[], ${col((p) => p.previousSpendCents)}::bigint[],
+        ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
+        ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
+        ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
+        ${col((p) => p.walletShare)}::text[]
+      ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+        rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+      on conflict (customer_id) do update set
+        as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
+        weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
+        margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
+        value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
+        recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
+        lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
+        last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
+        regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share
+    ),
+    seg as (
+      select * from unnest(${rows.map((r) => r.customerId)}::bigint[], ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.brandGroup)}::text[],
+        ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
+        ${rows.map((r) => r.spendCents)}::bigint[]) as u(customer_id, category, brand_group, usage, units, national_units, spend_cents)
+    ),
+    seg_gone as (
+      delete from customer_segment cs
+      where cs.customer_id between ${range.lo} and ${range.hi}
+        and not exists (select 1 from seg where seg.customer_id = cs.customer_id and seg.category = cs.category)
+    ),
+    seg_set as (
+      insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
+      select * from seg
+      on conflict (customer_id, category) do update set
+        brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
+        national_units = excluded.national_units, spend_cents = excluded.spend_cents
+      where (customer_segment.brand_group, customer_segment.usage, customer_segment.units, customer_segment.national_units, customer_segment.spend_cents)
+        is distinct from (excluded.brand_group, excluded.usage, excluded.units, excluded.national_units, excluded.spend_cents)
+    ),
+    erased as (
+      delete from customer_profile p using customer c
+      where c.id = p.customer_id and p.customer_id between ${range.lo} and ${range.hi} and c.erased_at is not null
+    )
+    select 1
   `.execute(trx)
 }
 

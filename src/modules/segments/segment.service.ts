@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
-import { aggregateCustomerFacts } from './segment-facts.repository.ts'
+import { aggregateCustomerFacts, type FactsRow } from './segment-facts.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
@@ -10,16 +10,10 @@ import { daysBetween, tierBoundaries } from './value-rules.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-async function writeRange(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[]) {
-  const before = await repo.findLifecycles(trx, range)
-  await repo.upsertProfiles(trx, profiles)
-  await repo.replaceSegments(
-    trx,
-    range,
-    profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId }))),
-  )
-  await repo.deleteErasedProfiles(trx, range)
-  await recordDecliningCustomers(trx, before, profiles)
+/** One statement for the range's profiles and cells; events only when someone moved into 'declining'. */
+async function writeRange(trx: Db, range: { lo: number; hi: number }, facts: FactsRow[], profiles: CustomerProfile[]) {
+  await repo.writeProfiles(trx, range, profiles)
+  await recordDecliningCustomers(trx, new Map(facts.map((f) => [f.customerId, f.previousLifecycle])), profiles)
 }
 
 /**
@@ -51,15 +45,15 @@ export async function refreshCustomerProfile(
 ): Promise<CustomerProfile | null> {
   const cfg = segmentConfig(overrides)
   const range = { lo: customerId, hi: customerId }
-  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg)
+  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true })
   if (!facts) {
-    await writeRange(trx, range, [])
+    await writeRange(trx, range, [], [])
     return null
   }
-  const usageCuts = await repo.findUsageCuts(trx, facts.categories.map((c) => c.category))
-  const tierCuts = (await repo.findTierCuts(trx)) ?? (await rankTierCuts(trx, cfg))?.cuts ?? null
+  const usageCuts = facts.usageCuts ?? new Map()
+  const tierCuts = facts.tierCuts ?? (await rankTierCuts(trx, cfg))?.cuts ?? null
   const profile = classifyCustomer(facts, { asOf, computedAt: new Date(), usageCuts, tierCuts, config: cfg })
-  await writeRange(trx, range, [profile])
+  await writeRange(trx, range, [facts], [profile])
   return profile
 }
 
@@ -98,7 +92,7 @@ export async function refreshAllProfiles(
       const facts = await aggregateCustomerFacts(trx, range, asOf, cfg)
       const computedAt = new Date()
       const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
-      await writeRange(trx, range, profiles)
+      await writeRange(trx, range, facts, profiles)
       result.customers += profiles.length
       result.optedOut += profiles.filter((p) => p.optOut).length
       result.eligible += profiles.filter((p) => p.eligible).length

@@ -114,6 +114,32 @@ export async function ledgerTotal(db: Db, customerId: number): Promise<number> {
   return Number(row.units ?? 0)
 }
 
+/**
+ * Whether issuing could have anything to do, without a lock: the settled-through day, and whether
+ * any ledger entry exists up to `through`. issued_through only moves forward, so a stale read
+ * can only send the caller to the locked path.
+ */
+export async function issueState(db: Db, customerId: number, through: string) {
+  const { rows } = await sql<{ issued_through: string | null; any_entry: boolean }>`
+    select (select issued_through from voucher_account where customer_id = ${customerId}) as issued_through,
+      exists (select 1 from voucher_entry where customer_id = ${customerId} and day <= ${through}::date) as any_entry
+  `.execute(db)
+  return rows[0]!
+}
+
+/** Prints every redeemable voucher of each list's customer on that list: one statement for a chunk. */
+export async function attachToLists(trx: Db, lists: { listId: number; customerId: number }[], day: string) {
+  if (!lists.length) return
+  await sql`
+    insert into list_voucher (list_id, voucher_id, customer_id)
+    select l.list_id, v.id, v.customer_id
+    from unnest(${lists.map((l) => l.listId)}::bigint[], ${lists.map((l) => l.customerId)}::bigint[]) as l(list_id, customer_id)
+    join voucher v on v.customer_id = l.customer_id
+    where v.redeemed_by is null and v.issued_on <= ${day}::date and (v.expires_on is null or v.expires_on >= ${day}::date)
+    on conflict do nothing
+  `.execute(trx)
+}
+
 export function findAccount(db: Db, customerId: number) {
   return db.selectFrom('voucher_account').select(['issued_units', 'issued_through']).where('customer_id', '=', customerId).executeTakeFirst()
 }

@@ -122,8 +122,12 @@ export async function issueDueVouchers(
   overrides?: Partial<VoucherConfig>,
 ): Promise<Voucher[]> {
   const cfg = voucherConfig(overrides)
-  const account = await repo.lockAccount(trx, customerId)
   const last = lastCompletePeriod(asOf, cfg.periodMonths)
+  // Every list write asks; most of the time the period is settled or nothing ever accrued, which
+  // one unlocked read tells (a list regenerates after every lane sale).
+  const state = await repo.issueState(trx, customerId, last.end)
+  if (!state.any_entry || (state.issued_through && state.issued_through >= last.end)) return []
+  const account = await repo.lockAccount(trx, customerId)
   if (account.issued_through && account.issued_through >= last.end) return []
   const sums = await repo.unitsByPeriod(trx, customerId, last.end, cfg.periodMonths)
   const first = sums[0]
@@ -184,6 +188,11 @@ export async function releaseVouchers(trx: Db, redemptionId: number): Promise<nu
 export async function attachVouchersToList(trx: Db, input: { listId: number; customerId: number; day: string }): Promise<Voucher[]> {
   await repo.attachToList(trx, input)
   return (await repo.findListVouchers(trx, input.listId)).map(toVoucher)
+}
+
+/** attachVouchersToList for a chunk's lists at once, without reading them back. */
+export async function attachVouchersToLists(trx: Db, lists: { listId: number; customerId: number }[], day: string): Promise<void> {
+  await repo.attachToLists(trx, lists, day)
 }
 
 export async function findListVouchers(db: Db, listId: number): Promise<Voucher[]> {
