@@ -11,23 +11,20 @@
 // shows PostgreSQL's log. Figures and what limits them: docs/redemptions.md. The per-key rate
 // limit is off: the benchmark drives each store's one key far beyond a real store's traffic.
 import { fork } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { randomInt } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
 import pino from 'pino'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import type { DB } from '../src/db/schema.ts'
 import { moveRegenRequests } from '../src/modules/jobs/regen-requests.ts'
+import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
 import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
+import { autocannon, freePort, say } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -47,45 +44,6 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 const LINES_PER_BASKET = 30
 const OFFERS_PER_LIST = 8
 
-// autocannon ships no types; the part used here.
-interface CannonResult {
-  requests: { average: number; total: number }
-  latency: { p50: number; p99: number; p99_9: number; max: number }
-  errors: number
-  timeouts: number
-  non2xx: number
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>
-
-const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-async function copyRows(client: pg.PoolClient, statement: string, rows: Iterable<string>): Promise<void> {
-  const stream = client.query(copyFrom(statement))
-  async function* chunks() {
-    let buf = ''
-    for (const row of rows) {
-      buf += row
-      if (buf.length > 1 << 16) {
-        yield buf
-        buf = ''
-      }
-    }
-    if (buf) yield buf
-  }
-  await pipeline(Readable.from(chunks()), stream)
-}
-
 // ------------------------------------------------------------------ population
 interface Population {
   cards: string[]
@@ -103,74 +61,22 @@ async function loadPopulation(pool: pg.Pool, baseUrl: string): Promise<Populatio
   const today = new Date().toISOString().slice(0, 10)
   const demo = generateDemo({ customers: CUSTOMERS, endDate: today })
   const products = demo.products
-  const client = await pool.connect()
+  // The population by COPY (src/demo/bulk-load.ts), then a card for each customer.
+  const loaded = await bulkLoadDemo(pool, demo)
+  say(`history: ${loaded.sales} sales, ${loaded.lines} lines`)
   const cards: string[] = []
   const homeStore: string[] = []
   const needs: string[][] = []
-  try {
-    await client.query(`insert into store (id, name, timezone) select * from unnest($1::text[], $2::text[], $3::text[])`, [
-      DEMO_STORES.map((s) => s.id), DEMO_STORES.map((s) => s.name), DEMO_STORES.map((s) => s.timezone),
-    ])
-    const lanes = DEMO_STORES.flatMap((s) => s.lanes.map((l) => [s.id, l]))
-    await client.query(`insert into lane (store_id, id) select * from unnest($1::text[], $2::text[])`, [lanes.map((l) => l[0]), lanes.map((l) => l[1])])
-    await client.query(
-      `insert into product (id, gtin, name, category, brand, brand_type, manufacturer, size, regular_price_cents)
-       overriding system value
-       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::int[])`,
-      [products.map((_, i) => i + 1), products.map((p) => p.gtin.padStart(14, '0')), products.map((p) => p.name), products.map((p) => p.category),
-        products.map((p) => p.brand), products.map((p) => p.brandType), products.map((p) => p.manufacturer), products.map((p) => p.size), products.map((p) => p.regularPriceCents)],
-    )
-    const productId = new Map(products.map((p, i) => [p.gtin.padStart(14, '0'), i + 1]))
-
-    const seen = new Set<string>()
-    for (const c of demo.customers()) {
-      let card = newCardNumber()
-      while (seen.has(card)) card = newCardNumber()
-      seen.add(card)
-      cards.push(card)
-      homeStore.push(c.homeStoreId)
-      needs.push(demo.trueNeeds(c).map((n) => n.gtins[0]!.padStart(14, '0')))
-    }
-    const ids = cards.map((_, i) => i + 1)
-    await client.query(
-      `insert into customer (id, external_id, home_store_id) overriding system value select * from unnest($1::bigint[], $2::text[], $3::text[])`,
-      [ids, ids.map((i) => `C${i}`), homeStore],
-    )
-    await client.query(`insert into card (number, customer_id) select * from unnest($1::text[], $2::bigint[])`, [cards, ids])
-
-    // A year of history: COPY, sales and lines in step, ids assigned here.
-    say('loading a year of history')
-    let saleId = 0
-    let lineCount = 0
-    const saleRows: string[] = []
-    const lineRows: string[] = []
-    const flush = async () => {
-      await copyRows(client, 'copy sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day, total_before_cents) from stdin', saleRows)
-      await copyRows(client, 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin', lineRows)
-      saleRows.length = 0
-      lineRows.length = 0
-    }
-    for (let i = 0; i < CUSTOMERS; i++) {
-      for (const tx of demo.transactions({ index: i })) {
-        saleId++
-        let total = 0
-        tx.lines.forEach((l, n) => {
-          const gtin = l.gtin.padStart(14, '0')
-          total += l.quantity * l.unitPriceCents
-          lineRows.push(`${saleId}\t${n + 1}\t${i + 1}\t${productId.get(gtin) ?? '\\N'}\t${gtin}\t${l.quantity}\t${l.unitPriceCents}\n`)
-        })
-        lineCount += tx.lines.length
-        saleRows.push(`${saleId}\t${i + 1}\t${tx.storeId}\t${tx.laneId}\timport\t${tx.transactionId}\t${tx.occurredAt}\t${tx.occurredAt.slice(0, 10)}\t${total}\n`)
-      }
-      if (lineRows.length > 200_000) await flush()
-    }
-    await flush()
-    await client.query(`select setval(pg_get_serial_sequence('sale', 'id'), $1), setval(pg_get_serial_sequence('customer', 'id'), $2),
-                               setval(pg_get_serial_sequence('product', 'id'), $3)`, [saleId, CUSTOMERS, products.length])
-    say(`history: ${saleId} sales, ${lineCount} lines`)
-  } finally {
-    client.release()
+  const seen = new Set<string>()
+  for (const c of demo.customers()) {
+    let card = newCardNumber()
+    while (seen.has(card)) card = newCardNumber()
+    seen.add(card)
+    cards.push(card)
+    homeStore.push(c.homeStoreId)
+    needs.push(demo.trueNeeds(c).map((n) => n.gtins[0]!.padStart(14, '0')))
   }
+  await pool.query(`insert into card (number, customer_id) select * from unnest($1::text[], $2::bigint[])`, [cards, cards.map((_, i) => i + 1)])
 
   // Offers through the API (validated like any back-office offer): the demo set, and one per
   // popular category, rotating the reward types the engine knows.

@@ -1,19 +1,14 @@
 // Report latency at 10,000 and 100,000 customers (issue 8). Run:
 //   npm run bench:reports -- [--customers 10000,100000] [--requests 30]
 // For each size: a fresh database in an embedded PostgreSQL (or DATABASE_URL's server), the
-// demo generator's population with a year of history COPYed in (the fast path of
-// bench/redeem.bench.ts), every profile refreshed (refreshAllProfiles, as a list run does),
-// offers, a run's lists with a 5% holdout and decisions, and redemptions on a fifth of the last
+// demo generator's population with a year of history COPYed in (src/demo/bulk-load.ts), every
+// profile refreshed (refreshAllProfiles, as a list run does), offers, a run's lists with a 5% holdout and decisions, and redemptions on a fifth of the last
 // four weeks' sales. Then the rollup (timed), and each report through app.inject, next to a
 // primary-key read measured the same way in the same run: GET /v1/products/{gtin}. The ratio
 // is what to compare across machines. Figures: docs/reports.md.
 import { rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
-import { from as copyFrom } from 'pg-copy-streams'
 import pino from 'pino'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
@@ -21,10 +16,12 @@ import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { readMigrations } from '../src/db/migrate.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
-import { DEMO_STORES, generateDemo } from '../src/demo/generate.ts'
+import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
+import { generateDemo } from '../src/demo/generate.ts'
 import { REASONS } from '../src/modules/lists/list-allocation.ts'
 import { runRollup } from '../src/modules/reports/rollup.service.ts'
 import { refreshAllProfiles } from '../src/modules/segments/segment.service.ts'
+import { freePort, say } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -38,77 +35,15 @@ const { values: opt } = parseArgs({
 const SIZES = opt.customers.split(',').map(Number)
 const REQUESTS = Number(opt.requests)
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
-const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
 const addDays = (day: string, n: number) => new Date(Date.parse(`${day}T00:00:00Z`) + n * 86_400_000).toISOString().slice(0, 10)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-async function copyRows(client: pg.PoolClient, statement: string, rows: string[]): Promise<void> {
-  const stream = client.query(copyFrom(statement))
-  async function* chunks() {
-    for (let i = 0; i < rows.length; i += 5000) yield rows.slice(i, i + 5000).join('')
-  }
-  await pipeline(Readable.from(chunks()), stream)
-}
 
 async function loadPopulation(pool: pg.Pool, customers: number, today: string): Promise<{ gtin: string }> {
   const demo = generateDemo({ customers, endDate: today })
-  const products = demo.products
-  const client = await pool.connect()
-  try {
-    await client.query(`insert into store (id, name, timezone) select * from unnest($1::text[], $2::text[], $3::text[])`, [
-      DEMO_STORES.map((s) => s.id), DEMO_STORES.map((s) => s.name), DEMO_STORES.map((s) => s.timezone),
-    ])
-    await client.query(
-      `insert into product (id, gtin, name, category, brand, brand_type, manufacturer, regular_price_cents) overriding system value
-       select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::int[])`,
-      [products.map((_, i) => i + 1), products.map((p) => p.gtin.padStart(14, '0')), products.map((p) => p.name), products.map((p) => p.category),
-        products.map((p) => p.brand), products.map((p) => p.brandType), products.map((p) => p.manufacturer), products.map((p) => p.regularPriceCents)],
-    )
-    const productId = new Map(products.map((p, i) => [p.gtin.padStart(14, '0'), i + 1]))
-    const ids = Array.from({ length: customers }, (_, i) => i + 1)
-    await client.query(`insert into customer (id, external_id, created_at) overriding system value select i, 'C' || i, $2::date - 400 from unnest($1::bigint[]) i`, [ids, today])
-    let saleId = 0
-    let lines = 0
-    const saleRows: string[] = []
-    const lineRows: string[] = []
-    const flush = async () => {
-      await copyRows(client, 'copy sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day, total_before_cents) from stdin', saleRows)
-      await copyRows(client, 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin', lineRows)
-      saleRows.length = 0
-      lineRows.length = 0
-    }
-    for (let i = 0; i < customers; i++) {
-      for (const tx of demo.transactions({ index: i })) {
-        saleId++
-        let total = 0
-        tx.lines.forEach((l, n) => {
-          const gtin = l.gtin.padStart(14, '0')
-          total += l.quantity * l.unitPriceCents
-          lineRows.push(`${saleId}\t${n + 1}\t${i + 1}\t${productId.get(gtin) ?? '\\N'}\t${gtin}\t${l.quantity}\t${l.unitPriceCents}\n`)
-        })
-        lines += tx.lines.length
-        saleRows.push(`${saleId}\t${i + 1}\t${tx.storeId}\t${tx.laneId}\timport\t${tx.transactionId}\t${tx.occurredAt}\t${tx.occurredAt.slice(0, 10)}\t${total}\n`)
-      }
-      if (lineRows.length > 200_000) await flush()
-    }
-    await flush()
-    await client.query(`select setval(pg_get_serial_sequence('sale', 'id'), $1), setval(pg_get_serial_sequence('customer', 'id'), $2),
-                               setval(pg_get_serial_sequence('product', 'id'), $3)`, [saleId, customers, products.length])
-    say(`history: ${saleId} sales, ${lines} lines`)
-    return { gtin: products[0]!.gtin.padStart(14, '0') }
-  } finally {
-    client.release()
-  }
+  const loaded = await bulkLoadDemo(pool, demo)
+  // Everyone enrolled before the year of history, so none counts as a new customer.
+  await pool.query(`update customer set created_at = $1::date - 400`, [today])
+  say(`history: ${loaded.sales} sales, ${loaded.lines} lines`)
+  return { gtin: demo.products[0]!.gtin.padStart(14, '0') }
 }
 
 /**

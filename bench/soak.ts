@@ -8,10 +8,8 @@
 // /metrics), pending jobs and the database size. The reference is the first minute of the same
 // run: the last lines give each later minute's ratio to it, which is what "flat" means here.
 import { fork } from 'node:child_process'
-import { createRequire } from 'node:module'
 import { randomInt } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import pino from 'pino'
@@ -19,6 +17,7 @@ import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { loadDemoIfEmpty } from '../src/demo/load-demo.ts'
+import { autocannon, freePort, say } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -36,27 +35,6 @@ const POOL = Number(opt.pool)
 const RATE = Number(opt.rate)
 const ADMIN_KEY = 'soak-admin-key-0123456789abcdef'
 const LINES = 30
-
-interface CannonResult {
-  requests: { average: number; total: number }
-  latency: { p50: number; p99: number; max: number }
-  errors: number
-  timeouts: number
-  non2xx: number
-}
-const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>
-const say = (msg: string) => process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
 
 function rssMb(pid: number): number {
   try {

@@ -1,0 +1,36 @@
+// What every benchmark script needs besides the thing it measures.
+import { createRequire } from 'node:module'
+import { createServer } from 'node:net'
+import { loadavg } from 'node:os'
+
+/** Progress on stderr with the time of day, so figures on stdout stay clean to copy. */
+export const say = (msg: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
+
+/** The p-quantile (0..1) of xs, nearest rank. */
+export const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
+
+/** The machine's 1, 5 and 15 minute load averages: printed beside figures taken on a shared machine. */
+export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
+
+/** A TCP port free on 127.0.0.1 right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer()
+    srv.on('error', reject)
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number }
+      srv.close(() => resolve(port))
+    })
+  })
+}
+
+/** autocannon's result, the part the benchmarks read (the package ships no types). */
+export interface CannonResult {
+  requests: { average: number; total: number }
+  latency: { p50: number; p99: number; p99_9: number; max: number }
+  errors: number
+  timeouts: number
+  non2xx: number
+}
+
+export const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>
