@@ -68,6 +68,13 @@ async function seed(): Promise<string> {
       storeId: 'S01', laneId: '01', posTransactionId: `SHOT-${++n}`, scannedCode: card, occurredAt: new Date().toISOString(), items,
     })
   }
+  // The reports read rollups the service refreshes every minute: wait for the one that
+  // includes the run's profiles and these sales, so the reports page shows them.
+  await until(async () => {
+    const segments = await call<{ snapshot: unknown; freshness: { stale: boolean } }>(keys.backoffice, 'GET', '/v1/reports/segments')
+    const value = await call<{ customers: number; freshness: { stale: boolean } }>(keys.backoffice, 'GET', '/v1/reports/value')
+    return segments.json.snapshot !== null && value.json.customers > 0 && !value.json.freshness.stale
+  }, 300_000)
   return run.json.id
 }
 
