@@ -369,7 +369,8 @@ export interface CustomerStatsTable {
   trips: number
   first_day: number
   last_day: number
-  stats: JSONColumnType<Record<string, unknown>, string, string>
+  /** stats-codec.ts encoding (migration 0017). */
+  stats: Buffer
   updated_at: DefaultTimestamp
   through_sale_id: ColumnType<number | null, number | null | undefined, number | null>
   sales_counted: ColumnType<number | null, number | null | undefined, number | null>

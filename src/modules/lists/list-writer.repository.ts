@@ -3,7 +3,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
-import type { CustomerStats } from '../prediction/prediction.types.ts'
+import { findStatsOfCustomers } from '../prediction/prediction-stats.repository.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -26,12 +26,7 @@ export async function findProductFacts(db: Db, ids: number[]) {
 
 /** Prediction statistics of a batch of customers, one read (customer_stats rows, as the predictor stores them). */
 export async function findStats(db: Db, customerIds: number[]) {
-  const rows = await db
-    .selectFrom('customer_stats')
-    .select(['customer_id', 'time_mode', 'stats'])
-    .where('customer_id', '=', sql<number>`any(${customerIds}::bigint[])`)
-    .execute()
-  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: { customerId: String(r.customer_id), ...(r.stats as object) } as CustomerStats }]))
+  return findStatsOfCustomers(db, customerIds)
 }
 
 /**

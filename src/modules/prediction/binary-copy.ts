@@ -2,7 +2,9 @@
 // streams every sale line once; pg's row objects and text parsing would cost more than
 // PostgreSQL's own scan, while the binary format is fixed-width integers read in place.
 import { CompiledQuery, type Kysely, type Transaction } from 'kysely'
-import { to as copyTo } from 'pg-copy-streams'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import type { DB } from '../../db/schema.ts'
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1')
@@ -83,3 +85,85 @@ export async function copyOutIntegers(
   if (!ended) throw new Error('COPY binary: stream ended without its trailer')
   return rows
 }
+
+/**
+ * COPY ... FROM STDIN (FORMAT binary) fed by `rows`, each a finished row (see BinaryRowWriter):
+ * no text escaping, and bytea goes in as it is instead of as hex.
+ */
+export async function copyInBinary(db: Kysely<DB> | Transaction<DB>, statement: string, chunks: Iterable<Uint8Array> | AsyncIterable<Uint8Array>): Promise<number> {
+  const copy = copyFrom(`${statement} (format binary)`)
+  await db.executeQuery(CompiledQuery.raw(copy as unknown as string))
+  await pipeline(Readable.from(chunks, { objectMode: false }), copy)
+  return copy.rowCount
+}
+
+/** Rows of a binary COPY, written field by field into buffers of ~64 KB handed out by take(). */
+export class BinaryRowWriter {
+  private buf = Buffer.allocUnsafe(CHUNK)
+  private at = 0
+  constructor() {
+    this.header()
+  }
+  private header(): void {
+    SIGNATURE.copy(this.buf, 0)
+    this.buf.writeInt32BE(0, 11) // flags
+    this.buf.writeInt32BE(0, 15) // header extension length
+    this.at = 19
+  }
+  private ensure(n: number): void {
+    if (this.at + n <= this.buf.length) return
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + n))
+    this.buf.copy(next, 0, 0, this.at)
+    this.buf = next
+  }
+  row(fields: number): void {
+    this.ensure(2)
+    this.buf.writeInt16BE(fields, this.at)
+    this.at += 2
+  }
+  int4(v: number): void {
+    this.ensure(8)
+    this.buf.writeInt32BE(4, this.at)
+    this.buf.writeInt32BE(v, this.at + 4)
+    this.at += 8
+  }
+  int8(v: number): void {
+    this.ensure(12)
+    this.buf.writeInt32BE(8, this.at)
+    this.buf.writeBigInt64BE(BigInt(v), this.at + 4)
+    this.at += 12
+  }
+  null(): void {
+    this.ensure(4)
+    this.buf.writeInt32BE(-1, this.at)
+    this.at += 4
+  }
+  bytes(b: Uint8Array, prefix?: number): void {
+    const len = b.length + (prefix === undefined ? 0 : 1)
+    this.ensure(4 + len)
+    this.buf.writeInt32BE(len, this.at)
+    this.at += 4
+    if (prefix !== undefined) this.buf[this.at++] = prefix
+    this.buf.set(b, this.at)
+    this.at += b.length
+  }
+  text(s: string): void {
+    this.bytes(Buffer.from(s, 'utf8'))
+  }
+  /** jsonb's binary input: a version byte, then the text. */
+  jsonb(s: string): void {
+    this.bytes(Buffer.from(s, 'utf8'), 1)
+  }
+  /** The rows written since the last take, once there are at least ~64 KB (or `end`). */
+  take(end = false): Buffer | undefined {
+    if (end) {
+      this.ensure(2)
+      this.buf.writeInt16BE(-1, this.at)
+      this.at += 2
+    } else if (this.at < CHUNK) return undefined
+    const out = Buffer.from(this.buf.subarray(0, this.at))
+    this.at = 0
+    return out
+  }
+}
+const CHUNK = 1 << 16

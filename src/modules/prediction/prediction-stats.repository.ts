@@ -1,9 +1,11 @@
-// SQL for the per-customer statistics (customer_stats: one jsonb row per customer). Days are
+// SQL for the per-customer statistics (customer_stats: one row per customer, the statistics
+// encoded by stats-codec.ts). Days are
 // stored as the predictor's Day: sale.day minus 1970-01-01. Categories named 'Unknown' (what the
 // history import gives products it creates) carry no information and are left out.
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { CustomerStats, TimeMode } from './prediction.types.ts'
+import { decodeStats, encodeStats } from './stats-codec.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -14,15 +16,24 @@ export interface StoredStats {
   stats: CustomerStats
 }
 
-type StatsJson = Omit<CustomerStats, 'customerId'>
-
-const toStats = (customerId: number, json: unknown): CustomerStats => ({ customerId: String(customerId), ...(json as StatsJson) })
+const toStats = (customerId: number, bytes: Uint8Array): CustomerStats => decodeStats(String(customerId), bytes)
 
 export async function findCustomerStats(db: Db, customerId: number, forUpdate = false): Promise<StoredStats | undefined> {
   let q = db.selectFrom('customer_stats').select(['time_mode', 'stats']).where('customer_id', '=', customerId)
   if (forUpdate) q = q.forUpdate()
   const row = await q.executeTakeFirst()
   return row === undefined ? undefined : { timeMode: row.time_mode, stats: toStats(customerId, row.stats) }
+}
+
+/** Statistics of the given customers (those that have any), one read. */
+export async function findStatsOfCustomers(db: Db, customerIds: readonly number[]): Promise<Map<number, StoredStats>> {
+  if (customerIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('customer_stats')
+    .select(['customer_id', 'time_mode', 'stats'])
+    .where('customer_id', '=', sql<number>`any(${[...customerIds]}::bigint[])`)
+    .execute()
+  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: toStats(r.customer_id, r.stats) }]))
 }
 
 export const categoryOrUndefined = (c: string | null): string | undefined => (c === null || c === '' || c === NO_CATEGORY ? undefined : c)
@@ -175,12 +186,11 @@ export async function saveWatermarkedStats(
     await db.deleteFrom('customer_stats').where('customer_id', '=', customerId).execute()
     return
   }
-  const { customerId: _id, ...json } = stats
   const row = {
     trips: stats.trips,
     first_day: stats.firstDay,
     last_day: stats.lastDay,
-    stats: JSON.stringify(json),
+    stats: encodeStats(stats),
     through_sale_id: mark.throughSaleId,
     sales_counted: mark.salesCounted,
     reversals: JSON.stringify(mark.reversals),

@@ -1,15 +1,15 @@
 // Rebuilds customer_stats from history: two streamed reads (sale headers, then sale lines, both
 // COPY binary), lines bucketed by customer in memory, each customer folded in Node
-// (stats-fold.ts) and the rows written back with one COPY. PostgreSQL does two sequential
+// (stats-fold.ts) and the rows written back with one binary COPY (stats-codec.ts encoding). PostgreSQL does two sequential
 // scans and no sort or join; Node does the grouping PostgreSQL would otherwise spill to disk.
 // Memory is about 20 bytes per line with a positive net quantity (200 MB at 10 million).
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { copyIn } from '../imports/import-db.ts'
-import { copyOutIntegers, NULL_INT } from './binary-copy.ts'
+import { BinaryRowWriter, copyInBinary, copyOutIntegers, NULL_INT } from './binary-copy.ts'
 import { categoryOrUndefined } from './prediction-stats.repository.ts'
-import type { CustomerStats, PredictionConfig } from './prediction.types.ts'
-import { foldCustomerLines } from './stats-fold.ts'
+import type { PredictionConfig } from './prediction.types.ts'
+import { ByteWriter } from './stats-codec.ts'
+import { EncodingFolder, type FoldedRow } from './stats-fold.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -138,23 +138,15 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     )
 
     tm('lines')
-    // Counting sort of the lines by customer.
-    const slotOf = new Map<number, number>()
-    const counts: number[] = []
-    const cust = customer.data
-    for (let i = 0; i < n; i++) {
-      let s = slotOf.get(cust[i]!)
-      if (s === undefined) {
-        slotOf.set(cust[i]!, (s = counts.length))
-        counts.push(0)
-      }
-      counts[s]!++
-    }
-    const starts = new Int32Array(counts.length + 1)
-    for (let s = 0; s < counts.length; s++) starts[s + 1] = starts[s]! + counts[s]!
-    const fill = starts.slice(0, counts.length)
-    const order = new Int32Array(n)
-    for (let i = 0; i < n; i++) order[fill[slotOf.get(cust[i]!)!]!++] = i
+    // Lines grouped by customer, then product, then day: three stable counting sorts, least
+    // significant key first, over dense ranks of each key.
+    const customerRank = denseRanks(customer.data, n)
+    let order = countingSort(denseRanks(day.data, n), n, undefined)
+    order = countingSort(denseRanks(product.data, n), n, order)
+    order = countingSort(customerRank, n, order)
+    const starts = new Int32Array(customerRank.range + 1)
+    for (let i = 0; i < n; i++) starts[customerRank.rank[i]! + 1]!++
+    for (let r = 0; r < customerRank.range; r++) starts[r + 1]! += starts[r]!
     const sorted = {
       product: gather(product.data, order),
       day: gather(day.data, order),
@@ -162,24 +154,29 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     }
 
     const categories = await productCategories(trx)
-    const categoryOf = (p: number) => categories.get(p)
-    const config = opts.config
-    const customers = [...slotOf.keys()].sort((a, b) => a - b)
+    const folder = new EncodingFolder((p) => categories.get(p), opts.config)
+    const timeMode = opts.config.timeMode
     tm('sort')
     await clear(trx, ids)
     tm('clear')
     let written = 0
-    function* rows(): Generator<string> {
-      for (const c of customers) {
-        const s = slotOf.get(c)!
-        const stats = foldCustomerLines(String(c), sorted, starts[s]!, starts[s + 1]!, categoryOf, config)
-        if (stats === undefined) continue
+    const out = new BinaryRowWriter()
+    const bytes = new ByteWriter()
+    function* rows(): Generator<Buffer> {
+      for (let r = 0; r < customerRank.range; r++) {
+        bytes.at = 0
+        const row = folder.fold(bytes, sorted, starts[r]!, starts[r + 1]!)
+        if (row === undefined) continue
         written++
+        const c = customerRank.valueOf(r)
         const mark = opts.through === undefined ? marks.get(c) : undefined
-        yield statsCopyRow(c, config.timeMode, stats, mark)
+        writeStatsRow(out, c, timeMode, row, bytes.buf.subarray(0, bytes.at), mark)
+        const chunk = out.take()
+        if (chunk !== undefined) yield chunk
       }
+      yield out.take(true)!
     }
-    await copyIn(
+    await copyInBinary(
       trx,
       'copy customer_stats (customer_id, time_mode, trips, first_day, last_day, stats, through_sale_id, sales_counted, reversals) from stdin',
       rows(),
@@ -193,6 +190,54 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
 const isoDay = (d: string): string => {
   if (!/^\d{4}-\d{2}-\d{2}$/.test(d)) throw new RangeError(`not a day: ${d}`)
   return d
+}
+
+interface Ranks {
+  /** Per line, the rank of its value: 0 for the smallest value, ascending. */
+  rank: Int32Array
+  range: number
+  valueOf(rank: number): number
+}
+
+// Ranks that keep the values' order: the offset from the smallest value when the values are
+// dense enough (ids, days), else the position among the distinct values.
+function denseRanks(values: Int32Array, n: number): Ranks {
+  let min = Infinity
+  let max = -Infinity
+  for (let i = 0; i < n; i++) {
+    const v = values[i]!
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  const rank = new Int32Array(n)
+  if (n === 0) return { rank, range: 0, valueOf: () => NaN }
+  if (max - min < Math.max(4 * n, 1 << 16)) {
+    for (let i = 0; i < n; i++) rank[i] = values[i]! - min
+    return { rank, range: max - min + 1, valueOf: (r) => r + min }
+  }
+  const distinct = values.slice(0, n).sort()
+  let u = 0
+  for (let i = 0; i < n; i++) if (i === 0 || distinct[i] !== distinct[u - 1]) distinct[u++] = distinct[i]!
+  const of = new Map<number, number>()
+  for (let r = 0; r < u; r++) of.set(distinct[r]!, r)
+  for (let i = 0; i < n; i++) rank[i] = of.get(values[i]!)!
+  return { rank, range: u, valueOf: (r) => distinct[r]! }
+}
+
+// The line order sorted stably by rank: `order` (all lines in index order when undefined) rearranged.
+function countingSort(ranks: Ranks, n: number, order: Int32Array | undefined): Int32Array {
+  const at = new Int32Array(ranks.range + 1)
+  const rank = ranks.rank
+  for (let i = 0; i < n; i++) at[rank[i]! + 1]!++
+  for (let r = 0; r < ranks.range; r++) at[r + 1]! += at[r]!
+  const out = new Int32Array(n)
+  if (order === undefined) for (let i = 0; i < n; i++) out[at[rank[i]!]!++] = i
+  else
+    for (let k = 0; k < n; k++) {
+      const i = order[k]!
+      out[at[rank[i]!]!++] = i
+    }
+  return out
 }
 
 function gather(column: Int32Array, order: Int32Array): Int32Array {
@@ -216,21 +261,23 @@ async function productCategories(db: Db): Promise<Map<number, string | undefined
   return out
 }
 
-// COPY text format: tab-separated, \N for NULL, backslashes doubled (JSON has no raw tabs or
-// newlines, but may hold escaped characters).
-const copyText = (s: string): string => (s.includes('\\') ? s.replaceAll('\\', '\\\\') : s)
-
-export function statsJson(stats: CustomerStats): string {
-  const { customerId: _id, ...json } = stats
-  return JSON.stringify(json)
-}
-
-function statsCopyRow(customerId: number, timeMode: string, stats: CustomerStats, mark: Watermark | undefined): string {
-  const tail =
-    mark === undefined
-      ? '\\N\t\\N\t\\N'
-      : `${mark.throughSaleId}\t${mark.salesCounted}\t${Object.keys(mark.reversals).length === 0 ? '{}' : copyText(JSON.stringify(mark.reversals))}`
-  return `${customerId}\t${timeMode}\t${stats.trips}\t${stats.firstDay}\t${stats.lastDay}\t${copyText(statsJson(stats))}\t${tail}\n`
+function writeStatsRow(out: BinaryRowWriter, customerId: number, timeMode: string, stats: FoldedRow, encoded: Uint8Array, mark: Watermark | undefined): void {
+  out.row(9)
+  out.int8(customerId)
+  out.text(timeMode)
+  out.int4(stats.trips)
+  out.int4(stats.firstDay)
+  out.int4(stats.lastDay)
+  out.bytes(encoded)
+  if (mark === undefined) {
+    out.null()
+    out.null()
+    out.null()
+  } else {
+    out.int8(mark.throughSaleId)
+    out.int4(mark.salesCounted)
+    out.jsonb(Object.keys(mark.reversals).length === 0 ? '{}' : JSON.stringify(mark.reversals))
+  }
 }
 
 // LANELIST_STATS_TIMING=1 prints where a rebuild spends its time (for the benchmark's analysis).
