@@ -40,42 +40,33 @@ export async function copyOutIntegers(
       at = 19 + buf.readInt32BE(15)
       headerDone = true
     }
+    // A row of `columns` integers takes at most 2 + 12 * columns bytes: when that much is left
+    // the row is surely whole and is read without first walking its lengths.
+    const sure = 2 + 12 * columns
     for (;;) {
       if (at + 2 > buf.length) break
-      const n = buf.readInt16BE(at)
+      const n = (buf[at]! << 24) >> 16 | buf[at + 1]!
       if (n === -1) {
         ended = true
         at += 2
         break
       }
       if (n !== columns) throw new Error(`COPY binary: expected ${columns} columns, got ${n}`)
-      // The whole row must be in the buffer before any field is read.
-      let end = at + 2
-      let complete = true
-      for (let f = 0; f < n; f++) {
-        if (end + 4 > buf.length) {
-          complete = false
-          break
-        }
-        const len = buf.readInt32BE(end)
-        end += 4 + (len > 0 ? len : 0)
-        if (end > buf.length) {
-          complete = false
-          break
-        }
-      }
-      if (!complete) break
+      if (at + sure > buf.length && !rowIsWhole(buf, at, n)) break
       let p = at + 2
       for (let f = 0; f < n; f++) {
-        const len = buf.readInt32BE(p)
+        const len = int32(buf, p)
         p += 4
-        if (len === -1) fields[f] = NULL_INT
-        else if (len === 4) fields[f] = buf.readInt32BE(p)
-        else if (len === 8) fields[f] = buf.readInt32BE(p) * 4294967296 + buf.readUInt32BE(p + 4)
+        if (len === 4) {
+          fields[f] = int32(buf, p)
+          p += 4
+        } else if (len === 8) {
+          fields[f] = int32(buf, p) * 4294967296 + (int32(buf, p + 4) >>> 0)
+          p += 8
+        } else if (len === -1) fields[f] = NULL_INT
         else throw new Error(`COPY binary: column ${f} is ${len} bytes, not an int4 or int8`)
-        p += len > 0 ? len : 0
       }
-      at = end
+      at = p
       rows++
       onRow(fields)
     }
@@ -84,6 +75,20 @@ export async function copyOutIntegers(
   }
   if (!ended) throw new Error('COPY binary: stream ended without its trailer')
   return rows
+}
+
+const int32 = (buf: Buffer, p: number): number => (buf[p]! << 24) | (buf[p + 1]! << 16) | (buf[p + 2]! << 8) | buf[p + 3]!
+
+// Whether the row at `at` (n fields) ends inside the buffer.
+function rowIsWhole(buf: Buffer, at: number, n: number): boolean {
+  let end = at + 2
+  for (let f = 0; f < n; f++) {
+    if (end + 4 > buf.length) return false
+    const len = int32(buf, end)
+    end += 4 + (len > 0 ? len : 0)
+    if (end > buf.length) return false
+  }
+  return true
 }
 
 /**

@@ -284,9 +284,12 @@ function writeStatsRow(out: BinaryRowWriter, customerId: number, timeMode: strin
 function timer(): (label: string) => void {
   if (process.env.LANELIST_STATS_TIMING !== '1') return () => {}
   let last = performance.now()
+  let cpu = process.cpuUsage()
   return (label) => {
     const now = performance.now()
-    process.stderr.write(`stats rebuild: ${label} ${((now - last) / 1000).toFixed(2)} s\n`)
+    const used = process.cpuUsage(cpu)
+    process.stderr.write(`stats rebuild: ${label} ${((now - last) / 1000).toFixed(2)} s (Node CPU ${((used.user + used.system) / 1e6).toFixed(2)} s)\n`)
     last = now
+    cpu = process.cpuUsage()
   }
 }
