@@ -65,6 +65,50 @@ t.test('ranked items with plain-words reasons, population fallback, model cache 
   t.ok(id > 0)
 })
 
+// sale_line has BRIN indexes only: a few customers' lines are read by sale id, more by customer
+// id (stats-rebuild.repository.ts, 100 sales). Both reads must store what the full rebuild does,
+// voids and returns included, with other customers' sales interleaved in the same blocks.
+t.test('a rebuild of some customers stores what the full rebuild stores, by sale id or by customer', async (t) => {
+  const { db } = await testDatabase(t)
+  const products = await Promise.all(['a', 'b', 'c'].map((n) => insertProduct(db, { category: 'Pantry/Misc', name: `Product ${n}` })))
+  const heavy = await insertCustomer(db)
+  const light = await insertCustomer(db)
+  const other = await insertCustomer(db)
+  const sales: number[] = []
+  for (let k = 0; k < 120; k++) {
+    sales.push(await insertSale(db, heavy, addDays(START, k), [{ product: products[k % 3]!, quantity: 1 + (k % 2) }, { product: products[(k + 1) % 3]! }]))
+    if (k % 10 === 0) sales.push(await insertSale(db, light, addDays(START, k), [{ product: products[0]! }, { product: products[2]!, quantity: 3 }]))
+    await insertSale(db, other, addDays(START, k), [{ product: products[1]! }])
+  }
+  await insertSale(db, heavy, addDays(START, 50), [{ product: products[2]! }], { status: 'voided' })
+  await insertSale(db, light, addDays(START, 55), [{ product: products[1]! }], { status: 'voided' })
+  // Returns: part of a line of each.
+  const heavyReturned = await sql`update sale_line set returned_quantity = 1 where sale_id = any(${[sales[2]!, sales[sales.length - 1]!]}::bigint[]) and line_no = 1 and quantity = 2`.execute(db)
+  t.equal(Number(heavyReturned.numAffectedRows), 2)
+  await sql`update sale_line set returned_quantity = 2 where sale_id = ${sales[1]!} and line_no = 2`.execute(db)
+  const counts = await sql<{ c: number; n: number }>`select customer_id::int as c, count(*)::int as n from sale where customer_id in (${heavy}, ${light}) group by 1`.execute(db)
+  t.ok(counts.rows.find((r) => r.c === heavy)!.n > 100, 'the heavy customer is read by customer id')
+  t.ok(counts.rows.find((r) => r.c === light)!.n <= 100, 'the light customer is read by sale id')
+
+  const rows = async () =>
+    (
+      await sql<{ customer_id: number }>`select customer_id::int, time_mode, trips, first_day, last_day, encode(stats, 'hex') as stats, through_sale_id, sales_counted, reversals
+        from customer_stats order by customer_id`.execute(db)
+    ).rows
+  await rebuildStats(db)
+  const full = await rows()
+  t.equal(full.length, 3)
+  await sql`delete from customer_stats`.execute(db)
+  await rebuildStats(db, { customerIds: [light] })
+  await rebuildStats(db, { customerIds: [heavy] })
+  await rebuildStats(db, { customerIds: [other, light] })
+  t.same(await rows(), full, 'rows equal to the full rebuild')
+  const reversals = (c: number) => (full.find((r) => r.customer_id === c) as unknown as { reversals: Record<string, unknown> }).reversals
+  t.same(reversals(light)[String(sales[1])], { 2: 2 }, "the light customer's return is reflected")
+  t.same(reversals(heavy)[String(sales[2])], { 1: 1 }, "the heavy customer's return is reflected")
+  t.equal(Object.values(reversals(heavy)).filter((v) => v === 'v').length, 1, 'the void is reflected')
+})
+
 // A second Kysely instance on the same database, so the per-process cache starts empty.
 async function testDatabaseClone(t: { teardown(fn: () => unknown): void }, db: import('kysely').Kysely<import('../../src/db/schema.ts').DB>) {
   const { rows } = await sql<{ db: string }>`select current_database() as db`.execute(db)
