@@ -65,37 +65,100 @@ export async function pendingMigrations(pool: Queryable, dir = MIGRATIONS_DIR): 
 }
 
 /**
- * Applies pending migrations in order, each in its own transaction. An advisory lock makes
- * concurrent starts of several instances wait for one another instead of racing.
+ * Lock waits of a migration's statements. Lanes queue behind a DDL statement that waits for a
+ * lock (an ALTER TABLE waiting on a long transaction blocks every later query on that table), so
+ * the wait is kept well under the lane deadline and the migration is retried instead.
+ */
+export const MIGRATION_LOCK_TIMEOUT_MS = 1_000
+const LOCK_ATTEMPTS = 20
+const RETRY_PAUSE_MS = 1_000
+/** A file with this line runs outside a transaction (CREATE INDEX CONCURRENTLY); one statement only. */
+const NO_TRANSACTION = /^-- lanelist:no-transaction\s*$/m
+
+export function runsOutsideTransaction(m: Migration): boolean {
+  return NO_TRANSACTION.test(m.sql)
+}
+
+/**
+ * Applies pending migrations in order, each in its own transaction holding a transaction-level
+ * advisory lock: concurrent starts of several instances wait for one another instead of racing,
+ * and no lock outlives its transaction, so this also runs safely through a transaction pooler.
+ * A no-transaction migration takes the session-level form of the same lock instead, which needs
+ * a direct connection (docs/operations.md "Upgrades while lanes redeem").
  */
 export async function migrate(pool: pg.Pool, opts: { dir?: string; log?: (msg: string) => void } = {}): Promise<Migration[]> {
   const client = await pool.connect()
   const applied: Migration[] = []
   try {
-    await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
-    await client.query(ensureTable)
-    for (const m of await pendingMigrations(client, opts.dir)) {
-      try {
-        await client.query('begin')
-        await client.query(m.sql)
-        await client.query('insert into lanelist_migration (version, name, checksum) values ($1, $2, $3)', [
-          m.version,
-          m.name,
-          m.checksum,
-        ])
-        await client.query('commit')
-      } catch (err) {
-        await client.query('rollback').catch(() => {})
-        throw new MigrationError(`migration ${m.file} failed and was rolled back: ${describePgError(err, m.sql)}`)
-      }
-      applied.push(m)
-      opts.log?.(`applied migration ${m.file}`)
+    for (;;) {
+      const next = await applyNext(client, opts)
+      if (next === 'done') break
+      if (next === 'elsewhere') continue
+      applied.push(next)
+      opts.log?.(`applied migration ${next.file}`)
     }
   } finally {
-    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
     client.release()
   }
   return applied
+}
+
+async function applyNext(client: pg.PoolClient, opts: { dir?: string; log?: (msg: string) => void }): Promise<Migration | 'done' | 'elsewhere'> {
+  for (let attempt = 1; ; attempt++) {
+    let m: Migration | undefined
+    await client.query('begin')
+    try {
+      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+      await client.query(ensureTable)
+      m = (await pendingMigrations(client, opts.dir))[0]
+      if (!m || runsOutsideTransaction(m)) {
+        await client.query('commit')
+        if (!m) return 'done'
+        return applyOutsideTransaction(client, m, opts.dir)
+      }
+      // First, so that a migration may still set its own.
+      await client.query(`set local lock_timeout = ${MIGRATION_LOCK_TIMEOUT_MS}`)
+      await client.query(m.sql)
+      await record(client, m)
+      await client.query('commit')
+      return m
+    } catch (err) {
+      await client.query('rollback').catch(() => {})
+      if (!m || err instanceof MigrationError) throw err
+      if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE && attempt < LOCK_ATTEMPTS) {
+        opts.log?.(`migration ${m.file} waited ${MIGRATION_LOCK_TIMEOUT_MS} ms for a lock; rolled back, trying again (${attempt}/${LOCK_ATTEMPTS})`)
+        await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS))
+        continue
+      }
+      throw new MigrationError(`migration ${m.file} failed and was rolled back: ${describePgError(err, m.sql)}`)
+    }
+  }
+}
+
+const LOCK_NOT_AVAILABLE = '55P03'
+
+async function applyOutsideTransaction(client: pg.PoolClient, m: Migration, dir?: string): Promise<Migration | 'elsewhere'> {
+  await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
+  try {
+    const still = (await pendingMigrations(client, dir))[0]
+    if (still?.version !== m.version) return 'elsewhere'
+    try {
+      await client.query(m.sql)
+    } catch (err) {
+      throw new MigrationError(
+        `migration ${m.file} (no transaction) failed: ${describePgError(err, m.sql)}; ` +
+          'a CREATE INDEX CONCURRENTLY that failed leaves an INVALID index: drop it (drop index concurrently ...) before starting again',
+      )
+    }
+    await record(client, m)
+    return m
+  } finally {
+    await client.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => {})
+  }
+}
+
+async function record(client: pg.PoolClient, m: Migration): Promise<void> {
+  await client.query('insert into lanelist_migration (version, name, checksum) values ($1, $2, $3)', [m.version, m.name, m.checksum])
 }
 
 function describePgError(err: unknown, sql: string): string {
