@@ -4,9 +4,11 @@ import { PRODUCT_STAGE_COLUMNS } from './product-rows.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** A session temp table that empties itself at each batch's commit. */
+/**
+ * The batch's staging table, created inside the batch's transaction and gone at its end: no
+ * session state outlives a transaction, so imports also work through a transaction pooler.
+ */
 export async function createProductStaging(db: Db): Promise<void> {
-  await dropProductStaging(db)
   await sql`
     create temp table import_product_stage (
       line integer not null,
@@ -20,11 +22,7 @@ export async function createProductStaging(db: Db): Promise<void> {
       manufacturer text,
       size text,
       target bigint
-    ) on commit delete rows`.execute(db)
-}
-
-export async function dropProductStaging(db: Db): Promise<void> {
-  await sql`drop table if exists import_product_stage`.execute(db)
+    ) on commit drop`.execute(db)
 }
 
 export const PRODUCT_STAGE_COPY = `copy import_product_stage (${PRODUCT_STAGE_COLUMNS.join(', ')}) from stdin`

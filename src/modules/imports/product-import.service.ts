@@ -33,52 +33,48 @@ export async function importProducts(
   const totals = { created: 0, updated: 0, duplicates: 0 }
 
   return db.connection().execute(async (conn) => {
-    await repo.createProductStaging(conn)
-    try {
-      const stats = await PlannerStats.load(conn)
-      const flush = async (lines: string[]) => {
-        const written = await writeBatch(conn, lines, actor, opts)
-        totals.created += written.created
-        totals.updated += written.updated
-        totals.duplicates += lines.length - written.created - written.updated
-        await stats.grew(conn, { product: written.created })
-        opts.onProgress?.({
-          phase: 'writing',
-          rows: encoder.rows,
-          imported: totals.created + totals.updated,
-          duplicates: totals.duplicates,
-          rejected: errors.rejected,
-          seconds: seconds(),
-        })
-      }
-      let batch: string[] = []
-      for await (const records of csv.records) {
-        for (const line of encoder.encode(records)) batch.push(line)
-        if (batch.length >= batchRows) {
-          await flush(batch)
-          batch = []
-        }
-      }
-      if (batch.length) await flush(batch)
-
-      return {
-        rows: encoder.rows + errors.malformed,
+    const stats = await PlannerStats.load(conn)
+    const flush = async (lines: string[]) => {
+      const written = await writeBatch(conn, lines, actor, opts)
+      totals.created += written.created
+      totals.updated += written.updated
+      totals.duplicates += lines.length - written.created - written.updated
+      await stats.grew(conn, { product: written.created })
+      opts.onProgress?.({
+        phase: 'writing',
+        rows: encoder.rows,
         imported: totals.created + totals.updated,
         duplicates: totals.duplicates,
         rejected: errors.rejected,
-        errors: errors.sorted(),
         seconds: seconds(),
-        created: totals.created,
-        updated: totals.updated,
+      })
+    }
+    let batch: string[] = []
+    for await (const records of csv.records) {
+      for (const line of encoder.encode(records)) batch.push(line)
+      if (batch.length >= batchRows) {
+        await flush(batch)
+        batch = []
       }
-    } finally {
-      await repo.dropProductStaging(conn).catch(() => {})
+    }
+    if (batch.length) await flush(batch)
+
+    return {
+      rows: encoder.rows + errors.malformed,
+      imported: totals.created + totals.updated,
+      duplicates: totals.duplicates,
+      rejected: errors.rejected,
+      errors: errors.sorted(),
+      seconds: seconds(),
+      created: totals.created,
+      updated: totals.updated,
     }
   })
 }
 
 async function writeBatch(conn: Kysely<DB>, lines: string[], actor: string, opts: ProductImportOptions) {
   return conn.transaction().execute(async (trx) => {
+    await repo.createProductStaging(trx)
     await copyIn(trx, repo.PRODUCT_STAGE_COPY, lines)
     await repo.matchStagedProducts(trx)
     const updated = await repo.updateMatchedProducts(trx)
