@@ -1,4 +1,5 @@
-// `npm run migrate`: applies pending migrations to DATABASE_URL, or to the embedded database.
+// `npm run migrate`: applies pending migrations to LANELIST_DIRECT_DATABASE_URL or DATABASE_URL
+// (the direct one when a transaction pooler is in front), or to the embedded database.
 import { createLogger } from '../src/boot.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
@@ -11,7 +12,7 @@ try {
   const embedded = config.DATABASE_URL
     ? undefined
     : await startEmbeddedPostgres({ dataDir: config.LANELIST_DATA_DIR, port: config.LANELIST_EMBEDDED_PG_PORT, log })
-  const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 2 })
+  const database = connectDatabase(config.LANELIST_DIRECT_DATABASE_URL ?? config.DATABASE_URL ?? embedded!.url, { max: 2 })
   try {
     const applied = await prepareDatabase(database.pool, (m) => log.info(m))
     log.info(applied.length ? `applied ${applied.length} migration(s)` : 'database is up to date')

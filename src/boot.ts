@@ -10,9 +10,16 @@ import { loadDemoIfEmpty, type DemoSummary } from './demo/load-demo.ts'
 import { startDispatcher } from './modules/events/webhook-dispatcher.ts'
 import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
+import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
+
+/**
+ * The direct pool's connections: graphile-worker's LISTEN client, its two job slots, the
+ * liveness lock, the regeneration-request mover, the webhook dispatcher and the jobs' own queries.
+ */
+const DIRECT_POOL_MAX = 10
 
 export interface Service {
   app: FastifyInstance
@@ -31,6 +38,7 @@ export function createLogger(config: Config): Logger {
 export async function startService(config: Config, log: Logger = createLogger(config)): Promise<Service> {
   let embedded: EmbeddedDatabase | undefined
   let database: DatabaseHandle | undefined
+  let direct: DatabaseHandle | undefined
   try {
     let url = config.DATABASE_URL
     if (!url) {
@@ -38,7 +46,14 @@ export async function startService(config: Config, log: Logger = createLogger(co
       url = embedded.url
     }
     database = connectDatabase(url, { max: config.LANELIST_DB_POOL_MAX })
-    const applied = await prepareDatabase(database.pool, (m) => log.info(m))
+    usePreparedStatements(config.LANELIST_DB_PREPARED_STATEMENTS)
+    // Behind a transaction pooler the HTTP routes use DATABASE_URL (the pooler) and everything
+    // that needs a session of its own uses the direct URL: the migration lock, graphile-worker's
+    // LISTEN, prepared statements and the liveness lock (docs/operations.md "pgbouncer").
+    direct = config.LANELIST_DIRECT_DATABASE_URL
+      ? connectDatabase(config.LANELIST_DIRECT_DATABASE_URL, { max: DIRECT_POOL_MAX, applicationName: 'lanelist-worker' })
+      : database
+    const applied = await prepareDatabase(direct.pool, (m) => log.info(m))
     if (applied.length) log.info({ count: applied.length }, 'database migrated')
     const versions = (await readMigrations()).map((m) => m.version)
 
@@ -47,15 +62,18 @@ export async function startService(config: Config, log: Logger = createLogger(co
     const app = await buildApp({ config, database, migrationVersions: versions })
     const address = await app.listen({ port: config.PORT, host: config.HOST })
     const db = database
+    const jobsDb = direct
     // Runs list generation and post-redemption regeneration; a run interrupted by a restart is
     // retried from its job (a job a crashed worker held is unlocked when its lock expires).
     // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
-    if (config.LANELIST_WORKER) await ensureRollupScheduled(db.db)
-    const worker = config.LANELIST_WORKER ? await startWorker({ pool: db.pool, db: db.db, log, tasks: { ...listTasks(db.db), ...reportTasks(db.db) } }) : undefined
+    if (config.LANELIST_WORKER) await ensureRollupScheduled(jobsDb.db)
+    const worker = config.LANELIST_WORKER
+      ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db) } })
+      : undefined
     // Webhook deliveries from the outbox; every instance may run one (docs/webhooks.md).
     const dispatcher = config.LANELIST_WORKER
       ? startDispatcher({
-          db: db.db,
+          db: jobsDb.db,
           log,
           pollMs: config.LANELIST_WEBHOOK_POLL_MS,
           timeoutMs: config.LANELIST_WEBHOOK_TIMEOUT_MS,
@@ -75,6 +93,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
           await dispatcher?.stop()
           await app.close()
           await db.close()
+          if (jobsDb !== db) await jobsDb.close()
           await embedded?.stop()
         })()
         return stopping
@@ -82,6 +101,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     }
   } catch (err) {
     await database?.close().catch(() => {})
+    if (direct !== database) await direct?.close().catch(() => {})
     await embedded?.stop().catch(() => {})
     throw err
   }

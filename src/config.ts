@@ -12,6 +12,12 @@ const schema = z.object({
     .string()
     .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
     .optional(),
+  // A direct (session) connection for what a transaction pooler cannot carry: migrations, the
+  // job worker's LISTEN and its advisory locks (docs/operations.md "pgbouncer"). Unset = DATABASE_URL.
+  LANELIST_DIRECT_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// or postgresql:// URL')
+    .optional(),
   LANELIST_DATA_DIR: z.string().min(1).default('./.lanelist'),
   LANELIST_EMBEDDED_PG_PORT: z.coerce.number().int().min(1024).max(65535).default(54329),
   LANELIST_ADMIN_KEY: z
@@ -20,6 +26,8 @@ const schema = z.object({
     .optional(),
   LANELIST_DEMO: boolFlag.default(true),
   LANELIST_DEMO_CUSTOMERS: z.coerce.number().int().min(0).max(1_000_000).default(300),
+  // Named prepared statements for the lane's statements; 0 behind PgBouncer < 1.21 in transaction mode.
+  LANELIST_DB_PREPARED_STATEMENTS: boolFlag.default(true),
   LANELIST_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   LANELIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LANELIST_WORKER: boolFlag.default(true),
@@ -57,6 +65,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const result = schema.safeParse(cleaned)
   if (!result.success) {
     throw new ConfigError(result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`))
+  }
+  if (result.data.LANELIST_DIRECT_DATABASE_URL && !result.data.DATABASE_URL) {
+    throw new ConfigError(['LANELIST_DIRECT_DATABASE_URL: only meaningful with DATABASE_URL (the embedded database needs no pooler)'])
   }
   return Object.freeze(result.data)
 }

@@ -22,6 +22,7 @@ export function loggerOptions(level: string): FastifyServerOptions['logger'] {
         '*.key',
         '*.password',
         'DATABASE_URL',
+        'LANELIST_DIRECT_DATABASE_URL',
         'LANELIST_ADMIN_KEY',
       ],
       censor: '[redacted]',

@@ -3,6 +3,16 @@ import type { CompiledQuery, Kysely, QueryResult, RawBuilder, Transaction } from
 import type { DB } from '../../db/schema.ts'
 
 const names = new Map<string, string>()
+let prepare = true
+
+/**
+ * Named statements live on the server connection that parsed them. A transaction pooler that
+ * does not track them (PgBouncer before 1.21, or without max_prepared_statements) hands the
+ * next transaction another connection: boot turns them off there (LANELIST_DB_PREPARED_STATEMENTS=0).
+ */
+export function usePreparedStatements(on: boolean): void {
+  prepare = on
+}
 
 /**
  * Runs one of the lane's two statements as a named prepared statement, so PostgreSQL plans
@@ -14,6 +24,7 @@ const names = new Map<string, string>()
  */
 export async function executePrepared<R>(db: Kysely<DB> | Transaction<DB>, query: RawBuilder<R>): Promise<QueryResult<R>> {
   const compiled = query.compile(db)
+  if (!prepare) return db.executeQuery<R>(compiled as CompiledQuery<R>)
   let name = names.get(compiled.sql)
   if (!name) {
     name = `lanelist_${createHash('sha1').update(compiled.sql).digest('hex').slice(0, 16)}`
