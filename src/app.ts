@@ -35,6 +35,7 @@ import metrics from './plugins/metrics.ts'
 import overload from './plugins/overload.ts'
 import problem, { frameworkErrors } from './plugins/problem.ts'
 import rateLimit from './plugins/rate-limit.ts'
+import { installProgramSettings } from './program-settings.ts'
 
 export interface AppDeps {
   config: Config
@@ -50,6 +51,7 @@ export const API_VERSION = '1.0.0'
 /** Builds the Fastify instance without listening: server.ts listens, tests inject. */
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config, database } = deps
+  installProgramSettings(config)
   const logger = loggerOptions(config.LANELIST_LOG_LEVEL) as Record<string, unknown>
   const app = Fastify({
     logger: deps.logStream ? { ...logger, stream: deps.logStream } : logger,

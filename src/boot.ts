@@ -14,6 +14,7 @@ import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
+import { installProgramSettings } from './program-settings.ts'
 
 /**
  * The direct pool's connections: graphile-worker's LISTEN client, its two job slots, the
@@ -39,6 +40,8 @@ export async function startService(config: Config, log: Logger = createLogger(co
   let embedded: EmbeddedDatabase | undefined
   let database: DatabaseHandle | undefined
   let direct: DatabaseHandle | undefined
+  // Before the demo load, which writes lists and vouchers by the program's rules.
+  installProgramSettings(config)
   try {
     let url = config.DATABASE_URL
     if (!url) {

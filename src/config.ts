@@ -48,6 +48,38 @@ const schema = z.object({
   LANELIST_WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
   LANELIST_WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(50).default(16),
   LANELIST_WEBHOOK_POLL_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  // The loyalty program's settings (issue 7; docs/lists.md, README.md "Configuration").
+  LANELIST_SEGMENT_NATIONAL_LOYAL_MIN_SHARE: z.coerce.number().gt(0).max(1).default(0.8),
+  LANELIST_SEGMENT_STORE_LOYAL_MAX_SHARE: z.coerce.number().min(0).lt(1).default(0.2),
+  LANELIST_SEGMENT_WINDOW_DAYS: z.coerce.number().int().min(7).max(3660).default(182),
+  LANELIST_SEGMENT_USAGE_LOW_QUANTILE: z.coerce.number().gt(0).lt(1).default(1 / 3),
+  LANELIST_SEGMENT_USAGE_HIGH_QUANTILE: z.coerce.number().gt(0).lt(1).default(2 / 3),
+  LANELIST_SEGMENT_USAGE_MIN_BUYERS: z.coerce.number().int().min(1).max(1_000_000).default(20),
+  LANELIST_SEGMENT_USAGE_LOW_MAX_UNITS: z.coerce.number().int().min(0).max(100_000).default(2),
+  LANELIST_SEGMENT_USAGE_MEDIUM_MAX_UNITS: z.coerce.number().int().min(1).max(100_000).default(6),
+  LANELIST_ELIGIBILITY_WEEKLY_SPEND_CENTS: z.coerce.number().int().min(0).max(100_000_000).default(2500),
+  LANELIST_ELIGIBILITY_WEEKS: z.coerce.number().int().min(1).max(104).default(8),
+  LANELIST_OFFER_CAP_A_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(3500),
+  LANELIST_OFFER_CAP_B_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(2000),
+  LANELIST_OFFER_CAP_C_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(1000),
+  LANELIST_OFFER_CAP_D_CENTS: z.coerce.number().int().min(0).max(1_000_000).default(500),
+  LANELIST_HOLDOUT_SHARE: z.coerce.number().min(0).lt(1).default(0.05),
+  LANELIST_VOUCHER_RATE_BP: z.coerce.number().int().min(0).max(10_000).default(100),
+  LANELIST_VOUCHER_PERIOD_MONTHS: z.coerce
+    .number()
+    .refine((n) => [1, 2, 3, 4, 6, 12].includes(n), 'must be 1, 2, 3, 4, 6 or 12 (a period divides the year)')
+    .default(3),
+  LANELIST_LIST_VALID_DAYS: z.coerce.number().int().min(1).max(365).default(14),
+}).superRefine((c, ctx) => {
+  if (!(c.LANELIST_SEGMENT_STORE_LOYAL_MAX_SHARE < c.LANELIST_SEGMENT_NATIONAL_LOYAL_MIN_SHARE)) {
+    ctx.addIssue({ code: 'custom', path: ['LANELIST_SEGMENT_STORE_LOYAL_MAX_SHARE'], message: 'must be below LANELIST_SEGMENT_NATIONAL_LOYAL_MIN_SHARE' })
+  }
+  if (!(c.LANELIST_SEGMENT_USAGE_LOW_QUANTILE < c.LANELIST_SEGMENT_USAGE_HIGH_QUANTILE)) {
+    ctx.addIssue({ code: 'custom', path: ['LANELIST_SEGMENT_USAGE_LOW_QUANTILE'], message: 'must be below LANELIST_SEGMENT_USAGE_HIGH_QUANTILE' })
+  }
+  if (!(c.LANELIST_SEGMENT_USAGE_LOW_MAX_UNITS < c.LANELIST_SEGMENT_USAGE_MEDIUM_MAX_UNITS)) {
+    ctx.addIssue({ code: 'custom', path: ['LANELIST_SEGMENT_USAGE_LOW_MAX_UNITS'], message: 'must be below LANELIST_SEGMENT_USAGE_MEDIUM_MAX_UNITS' })
+  }
 })
 
 export type Config = Readonly<z.infer<typeof schema>>

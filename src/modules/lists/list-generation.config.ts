@@ -33,8 +33,27 @@ export type ListGenerationOverrides = Partial<Omit<ListGenerationConfig, 'tierCa
   tierCapCents?: Partial<ListGenerationConfig['tierCapCents']>
 }
 
+// The deployment's settings (src/program-settings.ts) over the built-in defaults, per process.
+let installed: ListGenerationOverrides = {}
+
+/** Makes `o` the process's defaults (validated first); {} restores the built-in ones. */
+export function installListGenerationDefaults(o: ListGenerationOverrides): void {
+  check(merged(DEFAULT_LIST_GENERATION_CONFIG, o))
+  installed = o
+}
+
+const merged = (base: ListGenerationConfig, o: ListGenerationOverrides): ListGenerationConfig => ({
+  ...base,
+  ...Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)),
+  tierCapCents: { ...base.tierCapCents, ...o.tierCapCents },
+})
+
+/** The process's defaults with a run's own overrides on top. */
 export function listGenerationConfig(o: ListGenerationOverrides = {}): ListGenerationConfig {
-  const cfg = { ...DEFAULT_LIST_GENERATION_CONFIG, ...o, tierCapCents: { ...DEFAULT_LIST_GENERATION_CONFIG.tierCapCents, ...o.tierCapCents } }
+  return check(merged(merged(DEFAULT_LIST_GENERATION_CONFIG, installed), o))
+}
+
+function check(cfg: ListGenerationConfig): ListGenerationConfig {
   if (!(cfg.holdoutShare >= 0 && cfg.holdoutShare < 1)) throw new RangeError('holdoutShare must be in [0, 1)')
   if (cfg.maxItems < 1 || cfg.chunkSize < 1 || cfg.validDays < 1) throw new RangeError('maxItems, chunkSize and validDays must be positive')
   return cfg

@@ -10,7 +10,7 @@ export const generationParams = z.object({ generationId: digits('list generation
 export const customerParams = z.object({ customerId: digits('customer').describe('Customer id') })
 
 export const startGenerationBody = z.object({
-  asOf: isoDay.describe('First day of the lists (YYYY-MM-DD); lists are valid 14 days from it'),
+  asOf: isoDay.describe('First day of the lists (YYYY-MM-DD); lists are valid LANELIST_LIST_VALID_DAYS days (14 by default) from it'),
   customerIds: z.array(digits('customer')).min(1).max(100_000).optional().describe('Only these customers; default every customer'),
   force: z.boolean().optional().describe('Also regenerate customers whose list is still current'),
 })

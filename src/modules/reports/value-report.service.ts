@@ -2,7 +2,7 @@
 // rollup), and the early-warning and negative-value customers (indexed reads of the profiles).
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { DEFAULT_SEGMENT_CONFIG } from '../segments/segment.config.ts'
+import { segmentConfig } from '../segments/segment.config.ts'
 import { findState } from './offer-rollup.repository.ts'
 import { reportConfig, type ReportConfig } from './report.config.ts'
 import { toCsv } from './report-csv.ts'
@@ -21,7 +21,7 @@ export async function getValueReport(db: Kysely<DB>, q: { limit: number; days?: 
   const state = await findState(db)
   const rollup = await repo.findValueRollup(db)
   const refresh = await findPopulationRefresh(db)
-  const lc = DEFAULT_SEGMENT_CONFIG.lifecycle
+  const lc = segmentConfig().lifecycle
   const warnings = await repo.findEarlyWarnings(db, { days, gapMultiple: lc.decliningGapMultiple, minDays: lc.decliningMinDays, limit: q.limit })
   const negative = await repo.findNegativeValue(db, q.limit)
   const customers = rollup?.customers ?? 0

@@ -113,9 +113,23 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   return out as T
 }
 
-/** Defaults with the given overrides; refuses settings that would make the rules meaningless. */
+// The deployment's settings (environment, src/program-settings.ts) over the built-in defaults:
+// one program per process, so every caller (lane accrual, runs, reports) sees the same rules
+// without each module passing them along.
+let installed: SegmentConfigOverrides | undefined
+
+/** Makes `overrides` the process's defaults (validated first); undefined restores the built-in ones. */
+export function installSegmentDefaults(overrides: SegmentConfigOverrides | undefined): void {
+  check(merge(DEFAULT_SEGMENT_CONFIG, overrides))
+  installed = overrides
+}
+
+/** The process's defaults with the given overrides; refuses settings that would make the rules meaningless. */
 export function segmentConfig(overrides?: SegmentConfigOverrides): SegmentConfig {
-  const c = merge(DEFAULT_SEGMENT_CONFIG, overrides)
+  return check(merge(merge(DEFAULT_SEGMENT_CONFIG, installed), overrides))
+}
+
+function check(c: SegmentConfig): SegmentConfig {
   const problems: string[] = []
   if (!(c.brandGroup.storeLoyalMaxShare < c.brandGroup.nationalLoyalMinShare)) problems.push('brandGroup: storeLoyalMaxShare must be below nationalLoyalMinShare')
   if (!(c.usage.lowQuantile > 0 && c.usage.lowQuantile < c.usage.highQuantile && c.usage.highQuantile < 1)) problems.push('usage: need 0 < lowQuantile < highQuantile < 1')

@@ -23,8 +23,23 @@ export const DEFAULT_VOUCHER_CONFIG: VoucherConfig = Object.freeze({
   validDays: 365,
 })
 
+// The deployment's settings (src/program-settings.ts) over the built-in defaults, per process:
+// the lane's accrual and the list's voucher issue must use the same rate and period.
+let installed: Partial<VoucherConfig> = {}
+
+/** Makes `overrides` the process's defaults (validated first); {} restores the built-in ones. */
+export function installVoucherDefaults(overrides: Partial<VoucherConfig>): void {
+  check({ ...DEFAULT_VOUCHER_CONFIG, ...defined(overrides) })
+  installed = overrides
+}
+
+const defined = (o: Partial<VoucherConfig>) => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+
 export function voucherConfig(overrides: Partial<VoucherConfig> = {}): VoucherConfig {
-  const c = { ...DEFAULT_VOUCHER_CONFIG, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) }
+  return check({ ...DEFAULT_VOUCHER_CONFIG, ...defined(installed), ...defined(overrides) })
+}
+
+function check(c: VoucherConfig): VoucherConfig {
   const problems: string[] = []
   if (!Number.isInteger(c.rateBasisPoints) || c.rateBasisPoints < 0 || c.rateBasisPoints > 10_000) problems.push('rateBasisPoints must be a whole number from 0 to 10000')
   if (![1, 2, 3, 4, 6, 12].includes(c.periodMonths)) problems.push('periodMonths must divide 12')
