@@ -140,15 +140,24 @@ export class TransactionRowEncoder {
   }
 }
 
-/** Contiguous bucket ranges of about `batchRows` good rows each (a single bucket may exceed it). */
+/**
+ * Contiguous bucket ranges of about `batchRows` good rows each (a single bucket may exceed it).
+ * The first batches are smaller (a quarter, then a half): nothing is written until the first
+ * one is prepared, so a small one gets PostgreSQL working sooner, and the pipeline (one batch
+ * prepared while the one before is written) is full from then on.
+ */
 export function bucketBatches(bucketRows: Uint32Array, batchRows: number): { from: number; to: number; rows: number }[] {
   const batches: { from: number; to: number; rows: number }[] = []
   let from = 0
   let rows = 0
+  let target = Math.max(1, Math.floor(batchRows / 4))
   for (let b = 0; b < bucketRows.length; b++) {
     rows += bucketRows[b]!
-    if (rows >= batchRows || b === bucketRows.length - 1) {
-      if (rows > 0) batches.push({ from, to: b, rows })
+    if (rows >= target || b === bucketRows.length - 1) {
+      if (rows > 0) {
+        batches.push({ from, to: b, rows })
+        target = Math.min(batchRows, target * 2)
+      }
       from = b + 1
       rows = 0
     }
