@@ -185,8 +185,11 @@ try {
       const importFile = () => timed(() => importTransactions(database.pool, createReadStream(file), { onProgress, batchRows: BATCH_ROWS }))
       await client.query('checkpoint')
       const meter = cpuMeter(postmaster)
+      const nodeBefore = process.cpuUsage()
       const [summary, importSeconds] = await importFile()
       cpu.import = meter()
+      const nodeUsage = process.cpuUsage(nodeBefore)
+      const importNodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6
       process.stderr.write('\n')
       if (summary.imported !== ROWS) throw new Error(`imported ${summary.imported} of ${ROWS} rows: ${JSON.stringify(summary.errors.slice(0, 3))}`)
       const copyAfter = await plainCopy()
@@ -231,7 +234,7 @@ try {
         ratio: round(importSeconds / copySeconds),
         target: '<= 3',
         ...(cpu.import !== undefined && copyCpu !== undefined
-          ? { cpuSeconds: { import: round(cpu.import), plainCopy: round(copyCpu), ratio: round(cpu.import / copyCpu) } }
+          ? { cpuSeconds: { import: round(cpu.import), importNode: round(importNodeCpu), plainCopy: round(copyCpu), ratio: round(cpu.import / copyCpu) } }
           : {}),
         saleLineCopyFloor: { seconds: round(floorSeconds), ratioToCopy: round(floorSeconds / copySeconds) },
         ...(again ? { again } : {}),
