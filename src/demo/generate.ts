@@ -965,6 +965,37 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
       })
     }
   }
+  // Manufacturers' deals, as a chain receives them every cycle: the leading national brand of
+  // each of the busiest other categories pays for a saving on its own products, for everyone
+  // with a card. The list generator attaches them to the items it predicts, up to the value
+  // the customer's tier may carry, so the best customers' lists reach the $30-40 DOMAIN.md
+  // describes while lighter tiers get less.
+  const taken = new Set([pain, 'Pet/Cat food', 'Baby/Diapers', 'Dairy/Cheese', ...trials.map(([c]) => c)])
+  const deals = [...byCategory]
+    .filter(([c, v]) => v.national > 0 && !taken.has(c) && !c.startsWith('Produce/') && !c.startsWith('Meat/'))
+    .sort((a, b) => b[1].popularity - a[1].popularity || a[0].localeCompare(b[0]))
+    .slice(0, 24)
+  for (const [category] of deals) {
+    const brand = leader(category)
+    if (!brand) continue
+    const prices = products.filter((p) => brand.gtins.includes(p.gtin)).map((p) => p.regularPriceCents)
+    const mean = prices.reduce((a, b) => a + b, 0) / prices.length
+    // About 30% of the brand's usual price, in quarters of a dollar: what a coupon says.
+    const cents = Math.max(75, Math.min(300, Math.round((mean * 0.3) / 25) * 25))
+    const leaf = category.split('/').pop()!.toLowerCase()
+    const face = cents >= 100 ? `$${(cents / 100).toFixed(2)}` : `${cents}c`
+    offers.push({
+      name: `${brand.brand} ${leaf}: ${face} off`,
+      description: `${face} off each ${brand.brand} ${leaf} item, up to two, from ${brand.manufacturer}.`,
+      scope: { gtins: brand.gtins },
+      reward: { type: 'amount_off', amountCents: cents },
+      targeting: { everyone: true },
+      ...fourWeeks,
+      limits: { unitsPerRedemption: 2, redemptionsPerCustomer: 2 },
+      budget: { maxDiscountCents: 1_000_000 },
+      fundedBy: { manufacturer: brand.manufacturer },
+    })
+  }
   return offers
 }
 

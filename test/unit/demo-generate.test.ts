@@ -248,7 +248,7 @@ t.test('lazy: 20,000 customers stream through without piling up', async (t) => {
 t.test('demo offers fit the API shape and the catalog', async (t) => {
   const products = demoCatalog()
   const offers = demoOffers(products, '2025-07-01')
-  t.ok(offers.length >= 4 && offers.length <= 24, `${offers.length} offers`)
+  t.ok(offers.length >= 4 && offers.length <= 56, `${offers.length} offers`)
   const gtins = new Set(products.map((p) => p.gtin))
   const categories = new Set(products.map((p) => p.category))
   for (const o of offers) {
@@ -267,6 +267,13 @@ t.test('demo offers fit the API shape and the catalog', async (t) => {
   // Store-brand trials beyond pain relief: heavy national-brand buyers get the bigger saving.
   const trials = offers.filter((o) => 'segments' in o.targeting && 'category' in o.scope && o.scope.brandType === 'store')
   t.ok(trials.length >= 6, `${trials.length} trials`)
+  // Manufacturers' deals for everyone on leading national brands: what fills a best customer's list.
+  const deals = offers.filter((o) => 'everyone' in o.targeting && typeof o.fundedBy === 'object' && o.reward.type === 'amount_off')
+  t.ok(deals.length >= 10, `${deals.length} manufacturer deals`)
+  t.equal(new Set(deals.map((o) => o.name)).size, deals.length, 'deal names are distinct')
+  for (const d of deals) {
+    t.ok(d.reward.type === 'amount_off' && d.reward.amountCents >= 75 && d.reward.amountCents <= 300 && d.reward.amountCents % 25 === 0, `${d.name}: face value`)
+  }
   const perks = demoPerks(products, '2025-07-01')
   t.ok(perks.length >= 4, `${perks.length} perks`)
   t.ok(perks.every((p) => p.kind === 'perk' && p.reward.content.length > 0))

@@ -157,6 +157,25 @@ t.test('segment offer without a predicted product: store-brand trial timed to th
   t.equal(noCycle.items.length, 1)
 })
 
+t.test("a manufacturer's deal for everyone invites buyers of the category to its brand", async (t) => {
+  const cereal = predicted('Pantry/Cereal', { expectedDate: '2026-11-27' })
+  const deal = offer({ name: 'Sunrise cereal: $1.25 off', scope: { gtins: ['00000000000017'] }, reward: { type: 'amount_off', amountCents: 125 } })
+  const dealCand: CandidateOffer = { offer: deal, reference: { productId: 77, priceCents: 450, categories: ['Pantry/Cereal'], label: 'Sunrise cereal' } }
+  const a = run({ predictions: [cereal], offers: [dealCand] })
+  const item = a.items.find((i) => i.offerId === deal.id)!
+  t.ok(item, 'placed beside the predicted items')
+  t.equal(item.productId, 77)
+  t.equal(item.expectedDate, '2026-11-27', 'timed to the cereal cycle')
+  t.equal(item.offerValueCents, 125)
+  t.match(a.decisions[0], { given: true, reason: /Timed to when you usually buy cereal/ })
+  t.equal(run({ holdout: true, predictions: [cereal], offers: [dealCand] }).decisions[0]!.given, true, 'not targeted: the holdout gets it too')
+
+  const optedOut = run({ p: profile({ optOut: true, valueTier: null, segments: [] }), predictions: [cereal], offers: [dealCand] })
+  t.match(optedOut.decisions[0], { given: false, reason: /do not expect you to buy Sunrise cereal/ }, 'no profiling for an opted-out customer')
+  const noCycle = run({ predictions: [predicted('Dairy/Milk')], offers: [dealCand] })
+  t.equal(noCycle.decisions[0]!.given, false, 'nobody gets a deal for a category they do not buy')
+})
+
 t.test('a list keeps to maxItems', async (t) => {
   const many = Array.from({ length: 30 }, () => predicted('Bakery/Bread'))
   const a = allocateList({ profile: profile(), holdout: false, predictions: many, offers: [], budgets: new Map(), config: { ...CFG, maxItems: 15 } })

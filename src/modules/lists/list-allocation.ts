@@ -133,16 +133,19 @@ interface Placement {
 }
 
 /**
- * Where a targeted offer goes when no predicted product is in its scope (issue 7: offers go to
- * segment targets too, timed to the customer's cycle): beside the items, timed by the customer's
+ * Where an offer goes when no predicted product is in its scope (issue 7: offers go to segment
+ * targets too, timed to the customer's cycle): beside the items, timed by the customer's
  * earliest expected purchase in the category it targets (the matched segment cells, else the
- * categories its scope covers). Offers for everyone only ride on predicted items.
+ * categories its scope covers). A manufacturer's deal for everyone on a brand the customer does
+ * not buy goes there too, as the invitation to try it that the manufacturer pays for; for an
+ * opted-out customer, who is not profiled, offers only ride on the predicted items.
  */
 function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput): Placement | 'not_predicted' | 'no_product' | null {
   const t = offer.targeting
-  if ('everyone' in t) return null
-  const cells = t.segments?.length
-    ? input.profile.segments.filter((s) => t.segments!.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage)).map((s) => s.category)
+  if ('everyone' in t && input.profile.optOut) return null
+  const wanted = 'everyone' in t ? undefined : t.segments
+  const cells = wanted?.length
+    ? input.profile.segments.filter((s) => wanted.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage)).map((s) => s.category)
     : []
   const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
   const categories = cells.length ? cells : scopeCategories
