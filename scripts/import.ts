@@ -2,7 +2,7 @@
 // POST /v1/imports/*, from the command line, into DATABASE_URL or the embedded database.
 // FILE may be gzip-compressed (.gz) or - for stdin. Progress goes to stderr, the summary
 // JSON to stdout.
-import { createReadStream } from 'node:fs'
+import { createReadStream, existsSync, statSync } from 'node:fs'
 import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
 import { createGunzip } from 'node:zlib'
@@ -13,48 +13,39 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { AppError } from '../src/lib/errors.ts'
 import { importProducts, importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
+import { progressText } from '../src/modules/imports/progress-text.ts'
 
 const usage = 'usage: npm run import -- products|transactions FILE.csv[.gz] [--batch-rows N]   (FILE - reads stdin)'
 
-function input(file: string): Readable {
-  const raw: Readable = file === '-' ? process.stdin : createReadStream(file)
-  if (!file.endsWith('.gz')) return raw
+/** The file as a stream, and how much of it has been read (0..1; undefined for stdin). */
+function input(file: string): { stream: Readable; read: () => number | undefined } {
+  if (file === '-') return { stream: process.stdin, read: () => undefined }
+  const raw = createReadStream(file)
+  // A missing file is reported by the stream, as before: no bar then.
+  const size = existsSync(file) ? statSync(file).size : 0
+  const read = () => (size > 0 ? raw.bytesRead / size : undefined)
+  if (!file.endsWith('.gz')) return { stream: raw, read }
   const gunzip = createGunzip()
   raw.on('error', (err) => gunzip.destroy(err))
-  return raw.pipe(gunzip)
+  return { stream: raw.pipe(gunzip), read }
 }
 
 /** One self-rewriting line on a terminal; a line every few seconds in a log file. */
-function progressReporter(out: NodeJS.WriteStream): { update(p: ImportProgress): void; done(): void } {
+function progressReporter(out: NodeJS.WriteStream, text: (p: ImportProgress) => string): { update(p: ImportProgress): void; done(): void } {
   let last = 0
-  let writingSince: number | undefined
   let shown = false
   return {
     update(p) {
       const now = Date.now()
       if (!out.isTTY && now - last < 5_000) return
       last = now
-      let text: string
-      if (p.phase === 'reading') {
-        text = `reading: ${p.rows.toLocaleString('en')} rows, ${rate(p.rows, p.seconds)} rows/s, ${p.rejected.toLocaleString('en')} rejected`
-      } else {
-        writingSince ??= p.seconds
-        const written = p.imported + p.duplicates
-        text =
-          `writing: ${written.toLocaleString('en')} rows (${p.imported.toLocaleString('en')} new, ` +
-          `${p.duplicates.toLocaleString('en')} already there), ${p.seconds.toFixed(1)} s`
-      }
-      out.write(out.isTTY ? `\r\x1b[K${text}` : `${text}\n`)
+      out.write(out.isTTY ? `\r\x1b[K${text(p)}` : `${text(p)}\n`)
       shown = true
     },
     done() {
       if (shown && out.isTTY) out.write('\n')
     },
   }
-}
-
-function rate(rows: number, seconds: number): string {
-  return seconds > 0 ? Math.round(rows / seconds).toLocaleString('en') : '-'
 }
 
 async function main(): Promise<void> {
@@ -72,10 +63,11 @@ async function main(): Promise<void> {
   const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 2, applicationName: 'lanelist import' })
   try {
     await prepareDatabase(database.pool)
-    const progress = progressReporter(process.stderr)
+    const source = input(file)
+    const progress = progressReporter(process.stderr, (p) => progressText(p, kind, source.read()))
     const run = kind === 'products' ? importProducts : importTransactions
     try {
-      const summary = await run(database.db, input(file), {
+      const summary = await run(database.db, source.stream, {
         onProgress: (p) => progress.update(p),
         actor: `cli:${process.env.USER ?? 'operator'}`,
         batchRows,
