@@ -101,6 +101,9 @@ export async function importTransactions(
             if (next) await commitLazily(trx)
             return writeBatch(trx, batch, actor, opts)
           })
+          // After the commit, not in the batch: its lock (one summariser at a time) would be held
+          // through the batch, queueing a concurrent import behind it.
+          if (lines > 0) await repo.summarizeNewLines(conn)
           errors.addAll(batch.held.first, batch.held.total)
           totals.customersCreated += batch.customersCreated
           totals.productsCreated += batch.productsCreated
