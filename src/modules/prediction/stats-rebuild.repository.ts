@@ -30,25 +30,38 @@ export interface RebuildOptions {
   through?: string
 }
 
-// Sale id -> day, dense ids in a typed array, sparse ones (a few customers) in a Map.
-class SaleDays {
-  private readonly dense: Int32Array | undefined
-  private readonly sparse = new Map<number, number>()
+// Sale id -> day and customer, dense ids in typed arrays, sparse ones (a few customers) in a Map.
+// The lines are read without their customer_id: the sale knows it, and every column a line
+// brings costs PostgreSQL an output call and Node a field to decode, ten million times.
+class SaleIndex {
+  private readonly days: Int32Array | undefined
+  private readonly customers: Int32Array | undefined
+  private readonly sparse = new Map<number, [day: number, customer: number]>()
   constructor(
     private readonly min: number,
     max: number,
     count: number,
   ) {
     const span = max - min + 1
-    this.dense = count > 0 && span <= 4 * count + 1024 ? new Int32Array(span).fill(NO_DAY) : undefined
+    const dense = count > 0 && span <= 4 * count + 1024
+    this.days = dense ? new Int32Array(span).fill(NO_DAY) : undefined
+    this.customers = dense ? new Int32Array(span) : undefined
   }
-  set(id: number, day: number): void {
-    if (this.dense !== undefined) this.dense[id - this.min] = day
-    else this.sparse.set(id, day)
+  set(id: number, day: number, customer: number): void {
+    if (this.days !== undefined) {
+      this.days[id - this.min] = day
+      this.customers![id - this.min] = customer
+    } else this.sparse.set(id, [day, customer])
   }
-  get(id: number): number {
-    if (this.dense !== undefined) return id >= this.min && id - this.min < this.dense.length ? this.dense[id - this.min]! : NO_DAY
-    return this.sparse.get(id) ?? NO_DAY
+  /** The sale's day, VOIDED, or NO_DAY for a sale not read. */
+  day(id: number): number {
+    if (this.days !== undefined) return id >= this.min && id - this.min < this.days.length ? this.days[id - this.min]! : NO_DAY
+    return this.sparse.get(id)?.[0] ?? NO_DAY
+  }
+  /** The customer of a sale whose day() is not NO_DAY. */
+  customer(id: number): number {
+    if (this.customers !== undefined) return this.customers[id - this.min]!
+    return this.sparse.get(id)![1]
   }
 }
 const NO_DAY = -2147483648
@@ -84,20 +97,22 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
       await clear(trx, ids)
       return 0
     }
-    const saleDays = new SaleDays(r.min, r.max, r.n)
+    const sales = new SaleIndex(r.min, r.max, r.n)
     const marks = new Map<number, Watermark>()
     // A few customers' lines are found by their sale ids (sale_line has BRIN indexes only, and
     // lane sales interleave customers, so the customer_id BRIN narrows little); see linesByIds.
     const saleIds: number[] | undefined = ids !== undefined && r.n <= LINES_BY_SALE_IDS ? [] : undefined
     await copyOutIntegers(
       trx,
-      `select id::int8, customer_id::int8, (day - date '1970-01-01')::int4, (status = 'voided')::int4 from sale ${saleWhere ? `where ${saleWhere}` : ''}`,
+      // Ids are read as int4 (the typed arrays hold int32): an id past 2^31 fails the cast
+      // in PostgreSQL instead of wrapping silently here.
+      `select id::int4, customer_id::int4, (day - date '1970-01-01')::int4, (status = 'voided')::int4 from sale ${saleWhere ? `where ${saleWhere}` : ''}`,
       4,
       (f) => {
         const id = f[0]!
         const customer = f[1]!
         const voided = f[3] === 1
-        saleDays.set(id, voided ? VOIDED : f[2]!)
+        sales.set(id, voided ? VOIDED : f[2]!, customer)
         if (!voided) saleIds?.push(id)
         let m = marks.get(customer)
         if (m === undefined) marks.set(customer, (m = { throughSaleId: id, salesCounted: 0, reversals: {} }))
@@ -115,26 +130,27 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     let n = 0
     await copyOutIntegers(
       trx,
-      `select customer_id::int8, sale_id::int8, product_id::int8, quantity::int4, returned_quantity::int4, line_no::int4
+      `select sale_id::int4, product_id::int4, quantity, nullif(returned_quantity, 0), case when returned_quantity > 0 then line_no end
          from sale_line where product_id is not null ${lineFilter(onlyIds, saleIds)}`,
-      6,
+      5,
       (f) => {
-        const d = saleDays.get(f[1]!)
+        const sale = f[0]!
+        const d = sales.day(sale)
         // A line of a sale the first read did not see (committed in between, or after `through`).
         if (d === NO_DAY || d === VOIDED) return
-        const c = f[0]!
-        const returned = f[4]!
+        const c = sales.customer(sale)
+        const returned = f[3] === NULL_INT ? 0 : f[3]!
         if (returned > 0) {
           const m = marks.get(c)
           if (m !== undefined) {
-            const perLine = (m.reversals[String(f[1])] ??= {}) as Record<string, number>
-            perLine[String(f[5])] = returned
+            const perLine = (m.reversals[String(sale)] ??= {}) as Record<string, number>
+            perLine[String(f[4])] = returned
           }
         }
-        const q = f[3]! - returned
-        if (q <= 0 || f[2] === NULL_INT) return
+        const q = f[2]! - returned
+        if (q <= 0) return
         customer.push(n, c)
-        product.push(n, f[2]!)
+        product.push(n, f[1]!)
         day.push(n, d)
         quantity.push(n, q)
         n++
