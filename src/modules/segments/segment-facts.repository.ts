@@ -83,6 +83,11 @@ export async function aggregateCustomerFacts(
          from category_usage_cutoff u where u.category in (select category from cats where cats.customer_id = c.id)) as usage_cuts,
       (select json_build_array(a_min_cents, b_min_cents, c_min_cents) from value_tier_cutoff) as tier_cuts`
     : sql``
+  // A chunk bounds both sides by the range, so sale_line's customer_id BRIN (0016) reads only
+  // the blocks holding the chunk's lines instead of the planner hashing the whole table once per
+  // chunk. One customer's lines are found from their sales by the sale_id btree (0018): lane
+  // sales interleave customers, so the BRIN would read most of the table for one of them.
+  const lineRange = lo === hi ? sql`` : sql`and sl.customer_id between ${lo} and ${hi}`
   const { rows } = await sql<RawFactsRow>`
     with c as (
       select id, created_at, personalisation_opt_out as opt_out, household
@@ -102,10 +107,7 @@ export async function aggregateCustomerFacts(
       from sale s
       join sale_line sl on sl.sale_id = s.id
       left join product p on p.id = sl.product_id
-      -- A chunk bounds both sides by the range, so sale_line's customer_id BRIN (0016) reads
-      -- only the blocks holding the chunk's lines instead of the planner hashing the whole table
-      -- once per chunk; one customer's few sales are cheaper by the sale_id BRIN alone.
-      where s.customer_id between ${lo} and ${hi} and sl.customer_id between ${lo} and ${hi}
+      where s.customer_id between ${lo} and ${hi} ${lineRange}
         and s.status = 'recorded'
         and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
       group by 1, 2
