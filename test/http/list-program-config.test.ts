@@ -4,6 +4,7 @@ import t from 'tap'
 import { ConfigError, loadConfig } from '../../src/config.ts'
 import { listGenerationConfig } from '../../src/modules/lists/list-generation.config.ts'
 import { isHeldOut } from '../../src/modules/lists/list-generation.service.ts'
+import { regenerateCustomerList } from '../../src/modules/lists/list-run.service.ts'
 import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
 import { segmentConfig } from '../../src/modules/segments/segment.config.ts'
 import { accrueVoucher } from '../../src/modules/vouchers/voucher.service.ts'
@@ -92,9 +93,18 @@ t.test('non-default settings change segments, eligibility, caps, holdout, validi
   }
 
   const sale = await db.selectFrom('sale').select(['id']).where('customer_id', '=', pop.small).orderBy('id').executeTakeFirstOrThrow()
-  const accrued = await db.transaction().execute((trx) => accrueVoucher(trx, { customerId: pop.small, saleId: sale.id, spendCents: 1000 }))
-  t.same(accrued, { accrued: true, units: 1000 * 250 }, 'accrued at 2.5%')
+  const accrued = await db.transaction().execute((trx) => accrueVoucher(trx, { customerId: pop.small, saleId: sale.id, spendCents: 10_000 }))
+  t.same(accrued, { accrued: true, units: 10_000 * 250 }, 'accrued at 2.5%')
   t.equal(voucherConfig().periodMonths, 1)
+  // A monthly period: November's voucher is issued on the first list of December and printed on
+  // every list while it is redeemable; a customer with nothing accrued gets none.
+  const december = await regenerateCustomerList(db, pop.small, { asOf: '2026-12-01', trigger: 'manual' })
+  t.same(december?.vouchers.map((v) => [v.valueCents, v.periodEnd]), [[250, '2026-11-30']])
+  const again = await regenerateCustomerList(db, pop.small, { asOf: '2026-12-02', trigger: 'manual' })
+  t.same(again?.vouchers.map((v) => v.valueCents), [250], 'still printed, not issued twice')
+  t.equal((await db.selectFrom('voucher').select('id').where('customer_id', '=', pop.small).execute()).length, 1)
+  const other = await regenerateCustomerList(db, pop.regular[0]!, { asOf: '2026-12-01', trigger: 'manual' })
+  t.same(other?.vouchers, [])
 
   t.test('an app built with the defaults restores them', async (t) => {
     await buildTestApp(t)

@@ -12,7 +12,7 @@ import type { TimeMode } from '../prediction/prediction.types.ts'
 import { describeReason } from '../prediction/reasons.ts'
 import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
-import { attachVouchersToLists, issueDueVouchers } from '../vouchers/voucher.service.ts'
+import { settleAndAttachVouchers } from '../vouchers/voucher.service.ts'
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
@@ -238,12 +238,10 @@ export async function writeChunk(
     })
   }
   // The chunk's writes are set-based, a few statements whatever its size (one customer after a
-  // lane sale, or a run's chunk): supersede, lists with items and decisions, vouchers.
-  await repo.supersedeCurrentLists(trx, lists.map((l) => l.customerId))
+  // lane sale, or a run's chunk): lists superseded and written with items and decisions, vouchers.
   result.lists = await repo.insertLists(trx, lists)
   result.listsCreated = result.lists.size
-  for (const l of lists) await issueDueVouchers(trx, l.customerId, ctx.asOf)
-  await attachVouchersToLists(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf)
+  await settleAndAttachVouchers(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf)
   // In the chunk's transaction: a list.created event exists iff its list committed.
   await recordListsCreated(trx, result.lists.values())
   return result

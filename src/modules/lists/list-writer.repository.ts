@@ -113,12 +113,6 @@ export async function findCustomersWithRunList(db: Db, generationId: number, cus
   return new Set(rows.map((r) => r.customer_id))
 }
 
-/** Marks the customers' current lists superseded, one statement for a whole chunk. */
-export async function supersedeCurrentLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
-  if (!customerIds.length) return
-  await sql`update list set status = 'superseded' where customer_id = any(${customerIds}::bigint[]) and status = 'current'`.execute(trx)
-}
-
 export interface NewList {
   customerId: number
   barcode: string
@@ -151,9 +145,9 @@ export async function lockCustomerLists(trx: Transaction<DB>, customerIds: numbe
 }
 
 /**
- * Inserts a chunk's lists with their items and offer decisions in one statement (at most one
- * list per customer: rows find their list by customer id); the caller superseded the current
- * lists first in the same transaction. Returns customer id -> list id.
+ * Supersedes the customers' current lists and inserts the chunk's lists with their items and
+ * offer decisions, in one statement (at most one list per customer: rows find their list by
+ * customer id). Returns customer id -> list id.
  */
 export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promise<Map<number, number>> {
   if (!lists.length) return new Map()
@@ -163,11 +157,18 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promi
   const decisions = lists.flatMap((x) => x.decisions.map((d) => ({ ...d, customerId: x.customerId })))
   const d = <T>(f: (x: (typeof decisions)[number]) => T) => decisions.map(f)
   const { rows } = await sql<{ id: number; customer_id: number }>`
-    with ins as (
+    with sup as (
+      update list set status = 'superseded' where customer_id = any(${l((x) => x.customerId)}::bigint[]) and status = 'current'
+      returning id
+    ),
+    ins as (
       insert into list (customer_id, barcode, generation_id, cycle_start, valid_from, valid_until, trigger, holdout, total_coupon_cents, perks)
       select * from unnest(${l((x) => x.customerId)}::bigint[], ${l((x) => x.barcode)}::text[], ${l((x) => x.generationId)}::bigint[],
         ${l((x) => x.cycleStart)}::date[], ${l((x) => x.validFrom)}::date[], ${l((x) => x.validUntil)}::date[], ${l((x) => x.trigger)}::text[],
         ${l((x) => x.holdout)}::bool[], ${l((x) => x.totalCouponCents)}::bigint[], ${l((x) => JSON.stringify(x.perks))}::jsonb[])
+      -- Reading sup runs the update to the end before the first new row: the old current list's
+      -- index entry is then deleted by this transaction, which the one-current-list index accepts.
+      where (select count(*) from sup) >= 0
       returning id, customer_id
     ),
     items as (

@@ -127,6 +127,22 @@ export async function issueState(db: Db, customerId: number, through: string) {
   return rows[0]!
 }
 
+/**
+ * issueState for a batch of customers in one read, with whether each already has a voucher
+ * redeemable on `day` (a list then prints it): most customers have nothing to issue or print.
+ */
+export async function issueStates(db: Db, customerIds: number[], through: string, day: string) {
+  const { rows } = await sql<{ customer_id: number; issued_through: string | null; any_entry: boolean; any_redeemable: boolean }>`
+    select u.id as customer_id,
+      (select issued_through from voucher_account where customer_id = u.id) as issued_through,
+      exists (select 1 from voucher_entry where customer_id = u.id and day <= ${through}::date) as any_entry,
+      exists (select 1 from voucher v where v.customer_id = u.id and v.redeemed_by is null and v.issued_on <= ${day}::date
+                and (v.expires_on is null or v.expires_on >= ${day}::date)) as any_redeemable
+    from unnest(${customerIds}::bigint[]) as u(id)
+  `.execute(db)
+  return rows
+}
+
 /** Prints every redeemable voucher of each list's customer on that list: one statement for a chunk. */
 export async function attachToLists(trx: Db, lists: { listId: number; customerId: number }[], day: string) {
   if (!lists.length) return

@@ -195,6 +195,25 @@ export async function attachVouchersToLists(trx: Db, lists: { listId: number; cu
   await repo.attachToLists(trx, lists, day)
 }
 
+/**
+ * What a batch of new lists needs: every due voucher issued (issueDueVouchers, for the customers
+ * one read says may have something due) and every redeemable voucher printed on the list. Most
+ * customers have neither, so a chunk or a single regeneration costs one read.
+ */
+export async function settleAndAttachVouchers(trx: Db, lists: { listId: number; customerId: number }[], asOf: string, overrides?: Partial<VoucherConfig>): Promise<void> {
+  if (!lists.length) return
+  const cfg = voucherConfig(overrides)
+  const last = lastCompletePeriod(asOf, cfg.periodMonths)
+  const states = await repo.issueStates(trx, lists.map((l) => l.customerId), last.end, asOf)
+  const printable = new Set<number>()
+  for (const s of states) {
+    const due = s.any_entry && !(s.issued_through && s.issued_through >= last.end)
+    if (due && (await issueDueVouchers(trx, s.customer_id, asOf, overrides)).length) printable.add(s.customer_id)
+    if (s.any_redeemable) printable.add(s.customer_id)
+  }
+  await repo.attachToLists(trx, lists.filter((l) => printable.has(l.customerId)), asOf)
+}
+
 export async function findListVouchers(db: Db, listId: number): Promise<Voucher[]> {
   return (await repo.findListVouchers(db, listId)).map(toVoucher)
 }
