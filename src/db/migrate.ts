@@ -69,9 +69,10 @@ export async function pendingMigrations(pool: Queryable, dir = MIGRATIONS_DIR): 
  * lock (an ALTER TABLE waiting on a long transaction blocks every later query on that table), so
  * the wait is kept well under the lane deadline and the migration is retried instead.
  */
-export const MIGRATION_LOCK_TIMEOUT_MS = 1_000
+export const MIGRATION_LOCK_TIMEOUT_MS = 500
 const LOCK_ATTEMPTS = 20
 const RETRY_PAUSE_MS = 1_000
+const LOCK_POLL_MS = 100
 /** A file with this line runs outside a transaction (CREATE INDEX CONCURRENTLY); one statement only. */
 const NO_TRANSACTION = /^-- lanelist:no-transaction\s*$/m
 
@@ -104,11 +105,19 @@ export async function migrate(pool: pg.Pool, opts: { dir?: string; log?: (msg: s
 }
 
 async function applyNext(client: pg.PoolClient, opts: { dir?: string; log?: (msg: string) => void }): Promise<Migration | 'done' | 'elsewhere'> {
-  for (let attempt = 1; ; attempt++) {
+  for (let attempt = 1; ; ) {
     let m: Migration | undefined
     await client.query('begin')
     try {
-      await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK])
+      // Polled between short transactions, never waited for inside one: a transaction left
+      // waiting keeps a snapshot, which another instance's CREATE INDEX CONCURRENTLY waits for
+      // while it holds this lock (a deadlock PostgreSQL would break by failing one of them).
+      const { rows } = await client.query<{ ok: boolean }>('select pg_try_advisory_xact_lock($1) as ok', [MIGRATION_LOCK])
+      if (!rows[0]!.ok) {
+        await client.query('rollback')
+        await new Promise((r) => setTimeout(r, LOCK_POLL_MS))
+        continue
+      }
       await client.query(ensureTable)
       m = (await pendingMigrations(client, opts.dir))[0]
       if (!m || runsOutsideTransaction(m)) {
@@ -128,6 +137,7 @@ async function applyNext(client: pg.PoolClient, opts: { dir?: string; log?: (msg
       if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE && attempt < LOCK_ATTEMPTS) {
         opts.log?.(`migration ${m.file} waited ${MIGRATION_LOCK_TIMEOUT_MS} ms for a lock; rolled back, trying again (${attempt}/${LOCK_ATTEMPTS})`)
         await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS))
+        attempt++
         continue
       }
       throw new MigrationError(`migration ${m.file} failed and was rolled back: ${describePgError(err, m.sql)}`)
