@@ -25,6 +25,16 @@ export async function createProductStaging(db: Db): Promise<void> {
     ) on commit drop`.execute(db)
 }
 
+/**
+ * One product batch at a time across the whole database. Matching reads the catalog statement
+ * by statement: a concurrent import committing the same new product between two of them left a
+ * staged row with neither GTIN nor chain id (a 500). Catalog imports are rare and short, so
+ * waiting is cheap; transaction-scoped, so it also holds through a transaction pooler.
+ */
+export async function lockProductBatches(db: Db): Promise<void> {
+  await sql`select pg_advisory_xact_lock(hashtext('lanelist.import.products'))`.execute(db)
+}
+
 export const PRODUCT_STAGE_COPY = `copy import_product_stage (${PRODUCT_STAGE_COLUMNS.join(', ')}) from stdin`
 
 /**

@@ -74,6 +74,7 @@ export async function importProducts(
 
 async function writeBatch(conn: Kysely<DB>, lines: string[], actor: string, opts: ProductImportOptions) {
   return conn.transaction().execute(async (trx) => {
+    await repo.lockProductBatches(trx)
     await repo.createProductStaging(trx)
     await copyIn(trx, repo.PRODUCT_STAGE_COPY, lines)
     await repo.matchStagedProducts(trx)
