@@ -1,5 +1,5 @@
 // Soak: the redemption benchmark's load held for a long time (issue 9). Run:
-//   npm run bench:soak -- [--minutes 30] [--customers 3000] [--connections 16] [--pool 10] [--rate 0]
+//   npm run bench:soak -- [--minutes 30] [--customers 3000] [--connections 16] [--pool 10] [--rate 0] [--split]
 // Starts an embedded PostgreSQL (or uses DATABASE_URL, an empty database), loads the demo
 // population through the services, starts the service in its own process WITH its job worker
 // (every sale's list regeneration runs, as in a store), and drives POST /v1/redemptions with
@@ -7,6 +7,8 @@
 // prints throughput, latency, errors, the service's resident memory and V8 heap (from
 // /metrics), pending jobs and the database size. The reference is the first minute of the same
 // run: the last lines give each later minute's ratio to it, which is what "flat" means here.
+// --split runs the deployment docs/operations.md recommends: the lanes' instance with
+// LANELIST_WORKER=0 and a second instance running the job worker (its RSS is printed too).
 import { fork } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
@@ -26,6 +28,7 @@ const { values: opt } = parseArgs({
     connections: { type: 'string', default: '16' },
     pool: { type: 'string', default: '10' },
     rate: { type: 'string', default: '0' },
+    split: { type: 'boolean', default: false },
   },
 })
 const MINUTES = Number(opt.minutes)
@@ -33,6 +36,7 @@ const CUSTOMERS = Number(opt.customers)
 const CONNECTIONS = Number(opt.connections)
 const POOL = Number(opt.pool)
 const RATE = Number(opt.rate)
+const SPLIT = opt.split
 const ADMIN_KEY = 'soak-admin-key-0123456789abcdef'
 const LINES = 30
 
@@ -66,6 +70,7 @@ interface Minute {
   heap: number
   jobs: number
   dbMb: number
+  workerRss: number
 }
 
 async function main(): Promise<void> {
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
   }
   const handle = connectDatabase(url, { max: 4 })
   let service: ReturnType<typeof fork> | undefined
+  let workerService: ReturnType<typeof fork> | undefined
   try {
     await prepareDatabase(handle.pool)
     say(`loading the demo population: ${CUSTOMERS} customers`)
@@ -92,11 +98,23 @@ async function main(): Promise<void> {
     const keys = JSON.parse(readFileSync(`${dataDir}/demo-keys.json`, 'utf8')) as { backoffice: string; pos: Record<string, string> }
 
     const port = await freePort()
-    service = fork('src/server.ts', [], {
-      execArgv: ['--import', 'tsx'],
-      env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn', LANELIST_DB_POOL_MAX: String(POOL) },
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    })
+    const start = (port: number, worker: boolean) =>
+      fork('src/server.ts', [], {
+        execArgv: ['--import', 'tsx'],
+        env: {
+          ...process.env,
+          DATABASE_URL: url,
+          PORT: String(port),
+          HOST: '127.0.0.1',
+          LANELIST_ADMIN_KEY: ADMIN_KEY,
+          LANELIST_LOG_LEVEL: 'warn',
+          LANELIST_DB_POOL_MAX: String(POOL),
+          LANELIST_WORKER: worker ? '1' : '0',
+        },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      })
+    service = start(port, !SPLIT)
+    if (SPLIT) workerService = start(await freePort(), true)
     const base = `http://127.0.0.1:${port}`
     for (let i = 0; ; i++) {
       if (await fetch(`${base}/health/ready`).then((r) => r.ok, () => false)) break
@@ -160,7 +178,7 @@ async function main(): Promise<void> {
       })
 
     say(`soak: ${CONNECTIONS} lanes, ${LINES}-line baskets, ${MINUTES} minutes${RATE ? `, ${RATE} requests/s` : ', as fast as the service answers'}`)
-    process.stdout.write('minute  req/s   p50 ms  p99 ms  max ms  errors  RSS MB  heap MB  jobs  db MB\n')
+    process.stdout.write(`minute  req/s   p50 ms  p99 ms  max ms  errors  RSS MB  heap MB  jobs  db MB${SPLIT ? '  worker RSS MB' : ''}\n`)
     const minutes: Minute[] = []
     for (let m = 1; m <= MINUTES; m++) {
       const r = await drive(60)
@@ -178,10 +196,11 @@ async function main(): Promise<void> {
         heap: await heapMb(base),
         jobs: rows[0]!.jobs,
         dbMb: rows[0]!.db / 2 ** 20,
+        workerRss: workerService ? rssMb(workerService.pid ?? -1) : NaN,
       }
       minutes.push(row)
       process.stdout.write(
-        `${String(m).padStart(6)}  ${row.rps.toFixed(0).padStart(5)}  ${String(row.p50).padStart(7)}  ${String(row.p99).padStart(6)}  ${String(row.max).padStart(6)}  ${String(row.errors).padStart(6)}  ${row.rss.toFixed(0).padStart(6)}  ${row.heap.toFixed(0).padStart(7)}  ${String(row.jobs).padStart(4)}  ${row.dbMb.toFixed(0).padStart(5)}\n`,
+        `${String(m).padStart(6)}  ${row.rps.toFixed(0).padStart(5)}  ${String(row.p50).padStart(7)}  ${String(row.p99).padStart(6)}  ${String(row.max).padStart(6)}  ${String(row.errors).padStart(6)}  ${row.rss.toFixed(0).padStart(6)}  ${row.heap.toFixed(0).padStart(7)}  ${String(row.jobs).padStart(4)}  ${row.dbMb.toFixed(0).padStart(5)}${SPLIT ? row.workerRss.toFixed(0).padStart(15) : ''}\n`,
       )
     }
 
@@ -191,7 +210,7 @@ async function main(): Promise<void> {
     const totalErrors = minutes.reduce((a, m) => a + m.errors, 0)
     const lines = [
       '',
-      `soak: ${minutes.length} minutes, ${CONNECTIONS} lanes, ${LINES}-line baskets, ${CUSTOMERS} customers, pool ${POOL}, worker on`,
+      `soak: ${minutes.length} minutes, ${CONNECTIONS} lanes, ${LINES}-line baskets, ${CUSTOMERS} customers, pool ${POOL}, ${SPLIT ? 'lanes on an instance with LANELIST_WORKER=0, the worker in a second instance' : 'worker on'}`,
       `  reference (minute 1)   ${first.rps.toFixed(0)} req/s, p99 ${first.p99} ms, RSS ${first.rss.toFixed(0)} MB, heap ${first.heap.toFixed(0)} MB`,
       `  last ${tail.length} minute(s)       ${avg(tail, (m) => m.rps).toFixed(0)} req/s, p99 ${avg(tail, (m) => m.p99).toFixed(0)} ms, RSS ${avg(tail, (m) => m.rss).toFixed(0)} MB, heap ${avg(tail, (m) => m.heap).toFixed(0)} MB`,
       `  ratio last/first       throughput ${(avg(tail, (m) => m.rps) / first.rps).toFixed(2)}, p99 ${(avg(tail, (m) => m.p99) / first.p99).toFixed(2)}, RSS ${(avg(tail, (m) => m.rss) / first.rss).toFixed(2)}, heap ${(avg(tail, (m) => m.heap) / first.heap).toFixed(2)}`,
@@ -199,8 +218,11 @@ async function main(): Promise<void> {
     ]
     process.stdout.write(`${lines.join('\n')}\n`)
   } finally {
-    service?.kill('SIGTERM')
-    if (service) await new Promise((r) => service!.once('exit', r))
+    for (const p of [service, workerService]) {
+      if (!p || p.exitCode !== null || p.signalCode !== null) continue
+      p.kill('SIGTERM')
+      await new Promise((r) => p.once('exit', r))
+    }
     await handle.close()
     await stopDb()
   }
