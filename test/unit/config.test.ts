@@ -27,3 +27,12 @@ t.test('every bad variable is named, all at once', async (t) => {
     t.match((err as Error).message, /invalid configuration/)
   }
 })
+
+t.test('a direct database URL (behind a transaction pooler) needs DATABASE_URL and a postgres URL', async (t) => {
+  const c = loadConfig({ DATABASE_URL: 'postgres://a@pooler:6432/l', LANELIST_DIRECT_DATABASE_URL: 'postgres://a@db:5432/l', LANELIST_DB_PREPARED_STATEMENTS: '0' })
+  t.equal(c.LANELIST_DIRECT_DATABASE_URL, 'postgres://a@db:5432/l')
+  t.equal(c.LANELIST_DB_PREPARED_STATEMENTS, false)
+  t.equal(loadConfig({}).LANELIST_DB_PREPARED_STATEMENTS, true, 'prepared statements on by default')
+  t.throws(() => loadConfig({ LANELIST_DIRECT_DATABASE_URL: 'postgres://a@db:5432/l' }), /LANELIST_DIRECT_DATABASE_URL: only meaningful with DATABASE_URL/)
+  t.throws(() => loadConfig({ DATABASE_URL: 'postgres://a@p/l', LANELIST_DIRECT_DATABASE_URL: 'mysql://x' }), /LANELIST_DIRECT_DATABASE_URL/)
+})
