@@ -78,8 +78,12 @@ export async function refreshAllProfiles(
   opts: { config?: SegmentConfigOverrides; onChunk?: (done: number) => void } = {},
 ): Promise<RefreshAllResult> {
   const cfg = segmentConfig(opts.config)
-  const cuts = await repo.computeUsageCuts(db, asOf, cfg)
-  await db.transaction().execute((trx) => repo.replaceUsageCuts(trx, asOf, cuts))
+  const cuts = await db.transaction().execute(async (trx) => {
+    await repo.useSortMemory(trx)
+    const computed = await repo.computeUsageCuts(trx, asOf, cfg)
+    await repo.replaceUsageCuts(trx, asOf, computed)
+    return computed
+  })
   const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
   // Tiers from the previous ranking until this run's ranking replaces them at the end.
   const previousTierCuts = await repo.findTierCuts(db)
@@ -89,6 +93,7 @@ export async function refreshAllProfiles(
     const range = await repo.nextCustomerRange(db, after, cfg.chunkSize)
     if (!range) break
     await db.transaction().execute(async (trx) => {
+      await repo.useSortMemory(trx)
       const facts = await aggregateCustomerFacts(trx, range, asOf, cfg)
       const computedAt = new Date()
       const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
