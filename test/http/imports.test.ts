@@ -384,6 +384,23 @@ t.test('held-back transactions and their reports do not depend on the batch size
   t.same(await history(ctx.database.db), [{ customer: '3', transaction: '14', day: '2024-01-07', lines: 'Dx1' }])
 })
 
+t.test('a process holding the summarising lock does not stall an import', async (t) => {
+  // As an anti-wraparound autovacuum of sale_line would (it summarises the ranges itself).
+  const database = await testDatabase(t)
+  const holder = await database.pool.connect()
+  await holder.query('begin')
+  await holder.query('lock table sale_line in share update exclusive mode')
+  try {
+    const summary = await importTransactions(database.db, Readable.from([fileOf(3000, 5)]))
+    t.match(summary, { imported: 3000, rejected: 0 })
+  } finally {
+    await holder.query('rollback')
+    holder.release()
+  }
+  const left = await sql<{ n: number }>`select brin_summarize_new_values('sale_line_sale_brin'::regclass) n`.execute(database.db)
+  t.ok(left.rows[0]!.n > 0, 'the ranges were left to the lock holder')
+})
+
 t.test('two imports of the same file at once write each sale once', async (t) => {
   const ctx = await buildTestApp(t)
   const clean = await buildTestApp(t)

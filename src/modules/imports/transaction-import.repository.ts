@@ -88,10 +88,27 @@ export async function insertSales(db: Db, sales: NewSale[]): Promise<{ id: numbe
  * imported lines, finding one sale's lines (a return, a void, the service desk's page) took
  * half a second instead of under a millisecond. PostgreSQL's autosummarize only queues 256
  * requests and drops the rest, so an import cannot leave this to autovacuum.
+ *
+ * Best effort: summarising takes a lock that one process holds at a time. A concurrent import
+ * holds it briefly, and an autovacuum is cancelled for us after deadlock_timeout; one that is
+ * not (anti-wraparound) summarises every range itself, so after SUMMARY_LOCK_WAIT the import
+ * goes on without. Returns whether it summarised.
  */
-export async function summarizeNewLines(db: Db): Promise<void> {
-  await sql`select brin_summarize_new_values('sale_line_sale_brin'::regclass), brin_summarize_new_values('sale_line_customer_brin'::regclass)`.execute(db)
+export async function summarizeNewLines(db: Kysely<DB>): Promise<boolean> {
+  try {
+    await db.transaction().execute(async (trx) => {
+      await sql`select set_config('lock_timeout', ${SUMMARY_LOCK_WAIT}, true)`.execute(trx)
+      await sql`select brin_summarize_new_values('sale_line_sale_brin'::regclass), brin_summarize_new_values('sale_line_customer_brin'::regclass)`.execute(trx)
+    })
+    return true
+  } catch (err) {
+    if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE) return false
+    throw err
+  }
 }
+
+const SUMMARY_LOCK_WAIT = '2s'
+const LOCK_NOT_AVAILABLE = '55P03'
 
 /** Columns in the order lineCopyText() writes them. */
 export const SALE_LINE_COPY = 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin'
