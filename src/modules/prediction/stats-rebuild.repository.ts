@@ -9,6 +9,7 @@ import { BinaryRowWriter, copyInBinary, copyOutIntegers, NULL_INT } from './bina
 import { categoryOrUndefined } from './prediction-stats.repository.ts'
 import type { PredictionConfig } from './prediction.types.ts'
 import { ByteWriter } from './stats-codec.ts'
+import { gather, orderLines } from './line-order.ts'
 import { EncodingFolder, type FoldedRow } from './stats-fold.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -158,15 +159,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     )
 
     tm('lines')
-    // Lines grouped by customer, then product, then day: three stable counting sorts, least
-    // significant key first, over dense ranks of each key.
-    const customerRank = denseRanks(customer.data, n)
-    let order = countingSort(denseRanks(day.data, n), n, undefined)
-    order = countingSort(denseRanks(product.data, n), n, order)
-    order = countingSort(customerRank, n, order)
-    const starts = new Int32Array(customerRank.range + 1)
-    for (let i = 0; i < n; i++) starts[customerRank.rank[i]! + 1]!++
-    for (let r = 0; r < customerRank.range; r++) starts[r + 1]! += starts[r]!
+    const { order, starts, customers, customerOf } = orderLines(customer.data, product.data, day.data, n)
     const sorted = {
       product: gather(product.data, order),
       day: gather(day.data, order),
@@ -184,12 +177,12 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     const out = new BinaryRowWriter()
     const bytes = new ByteWriter()
     function* rows(): Generator<Buffer> {
-      for (let r = 0; r < customerRank.range; r++) {
+      for (let r = 0; r < customers; r++) {
         bytes.at = 0
         const row = folder.fold(bytes, sorted, starts[r]!, starts[r + 1]!)
         if (row === undefined) continue
         written++
-        const c = customerRank.valueOf(r)
+        const c = customerOf(r)
         const mark = opts.through === undefined ? marks.get(c) : undefined
         writeStatsRow(out, c, timeMode, row, bytes.buf.subarray(0, bytes.at), mark)
         const chunk = out.take()
@@ -225,62 +218,8 @@ const isoDay = (d: string): string => {
   return d
 }
 
-interface Ranks {
-  /** Per line, the rank of its value: 0 for the smallest value, ascending. */
-  rank: Int32Array
-  range: number
-  valueOf(rank: number): number
-}
-
-// Ranks that keep the values' order: the offset from the smallest value when the values are
-// dense enough (ids, days), else the position among the distinct values.
-function denseRanks(values: Int32Array, n: number): Ranks {
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < n; i++) {
-    const v = values[i]!
-    if (v < min) min = v
-    if (v > max) max = v
-  }
-  const rank = new Int32Array(n)
-  if (n === 0) return { rank, range: 0, valueOf: () => NaN }
-  if (max - min < Math.max(4 * n, 1 << 16)) {
-    for (let i = 0; i < n; i++) rank[i] = values[i]! - min
-    return { rank, range: max - min + 1, valueOf: (r) => r + min }
-  }
-  const distinct = values.slice(0, n).sort()
-  let u = 0
-  for (let i = 0; i < n; i++) if (i === 0 || distinct[i] !== distinct[u - 1]) distinct[u++] = distinct[i]!
-  const of = new Map<number, number>()
-  for (let r = 0; r < u; r++) of.set(distinct[r]!, r)
-  for (let i = 0; i < n; i++) rank[i] = of.get(values[i]!)!
-  return { rank, range: u, valueOf: (r) => distinct[r]! }
-}
-
-// The line order sorted stably by rank: `order` (all lines in index order when undefined) rearranged.
-function countingSort(ranks: Ranks, n: number, order: Int32Array | undefined): Int32Array {
-  const at = new Int32Array(ranks.range + 1)
-  const rank = ranks.rank
-  for (let i = 0; i < n; i++) at[rank[i]! + 1]!++
-  for (let r = 0; r < ranks.range; r++) at[r + 1]! += at[r]!
-  const out = new Int32Array(n)
-  if (order === undefined) for (let i = 0; i < n; i++) out[at[rank[i]!]!++] = i
-  else
-    for (let k = 0; k < n; k++) {
-      const i = order[k]!
-      out[at[rank[i]!]!++] = i
-    }
-  return out
-}
-
 function distinct(values: Int32Array, n: number): number[] {
   return [...new Set(values.subarray(0, n))]
-}
-
-function gather(column: Int32Array, order: Int32Array): Int32Array {
-  const out = new Int32Array(order.length)
-  for (let i = 0; i < order.length; i++) out[i] = column[order[i]!]!
-  return out
 }
 
 async function clear(trx: Transaction<DB>, ids: readonly number[] | undefined): Promise<void> {
