@@ -65,35 +65,47 @@ t.test('ranked items with plain-words reasons, population fallback, model cache 
   t.ok(id > 0)
 })
 
-// sale_line has BRIN indexes only: a few customers' lines are read by sale id, more by customer
-// id (stats-rebuild.repository.ts, 100 sales). Both reads must store what the full rebuild does,
-// voids and returns included, with other customers' sales interleaved in the same blocks.
+// A few customers' lines are read by sale id, more by customer id (stats-rebuild.repository.ts,
+// LINES_BY_SALE_IDS = 5,000 sales). Both reads must store what the full rebuild does, voids and
+// returns included, with other customers' sales interleaved in the same blocks as lanes write them.
 t.test('a rebuild of some customers stores what the full rebuild stores, by sale id or by customer', async (t) => {
   const { db } = await testDatabase(t)
   const products = await Promise.all(['a', 'b', 'c'].map((n) => insertProduct(db, { category: 'Pantry/Misc', name: `Product ${n}` })))
   const heavy = await insertCustomer(db)
   const light = await insertCustomer(db)
   const other = await insertCustomer(db)
-  const sales: number[] = []
-  for (let k = 0; k < 120; k++) {
-    sales.push(await insertSale(db, heavy, addDays(START, k), [{ product: products[k % 3]!, quantity: 1 + (k % 2) }, { product: products[(k + 1) % 3]! }]))
-    if (k % 10 === 0) sales.push(await insertSale(db, light, addDays(START, k), [{ product: products[0]! }, { product: products[2]!, quantity: 3 }]))
-    await insertSale(db, other, addDays(START, k), [{ product: products[1]! }])
+  // Sales in id order as lanes interleave them: the heavy customer every time, the light one
+  // every 500th, the other every 3rd; two lines each over the three products.
+  const customers: number[] = []
+  const days: string[] = []
+  for (let k = 0; k < 5_100; k++) {
+    for (const [c, every] of [[heavy, 1], [light, 500], [other, 3]] as const) {
+      if (k % every !== 0) continue
+      customers.push(c)
+      days.push(addDays(START, Math.floor(k / 20)))
+    }
   }
-  await insertSale(db, heavy, addDays(START, 50), [{ product: products[2]! }], { status: 'voided' })
-  await insertSale(db, light, addDays(START, 55), [{ product: products[1]! }], { status: 'voided' })
-  // Returns: part of a line of each.
-  const heavyReturned = await sql`update sale_line set returned_quantity = 1 where sale_id = any(${[sales[2]!, sales[sales.length - 1]!]}::bigint[]) and line_no = 1 and quantity = 2`.execute(db)
-  t.equal(Number(heavyReturned.numAffectedRows), 2)
-  await sql`update sale_line set returned_quantity = 2 where sale_id = ${sales[1]!} and line_no = 2`.execute(db)
+  await sql`insert into sale (customer_id, source, external_id, occurred_at, day)
+    select c, 'import', 'T' || n, d::timestamptz, d from unnest(${customers}::bigint[], ${days}::date[]) with ordinality as u (c, d, n) order by n`.execute(db)
+  const productIds = products.map((p) => p.id)
+  await sql`insert into sale_line (sale_id, line_no, customer_id, product_id, quantity)
+    select s.id, k, s.customer_id, (${productIds}::bigint[])[1 + (s.id + k) % 3], case when k = 1 then 1 + s.id % 2 else 1 end
+    from sale s, generate_series(1, 2) k order by s.id, k`.execute(db)
+  // Odd sale ids have a first line of 2, so a return of 1 leaves 1.
+  const saleOf = async (c: number, nth: number) =>
+    (await sql<{ id: number }>`select id::int from sale where customer_id = ${c} and id % 2 = 1 order by id offset ${nth} limit 1`.execute(db)).rows[0]!.id
+  const [heavyVoided, heavyReturned, lightVoided, lightReturned] = [await saleOf(heavy, 50), await saleOf(heavy, 7), await saleOf(light, 3), await saleOf(light, 1)]
+  await sql`update sale set status = 'voided' where id in (${heavyVoided}, ${lightVoided})`.execute(db)
+  const returned = await sql`update sale_line set returned_quantity = 1 where sale_id in (${heavyReturned}, ${lightReturned}) and line_no = 1 and quantity = 2`.execute(db)
+  t.equal(Number(returned.numAffectedRows), 2, 'one line of each returned in part')
   const counts = await sql<{ c: number; n: number }>`select customer_id::int as c, count(*)::int as n from sale where customer_id in (${heavy}, ${light}) group by 1`.execute(db)
-  t.ok(counts.rows.find((r) => r.c === heavy)!.n > 100, 'the heavy customer is read by customer id')
-  t.ok(counts.rows.find((r) => r.c === light)!.n <= 100, 'the light customer is read by sale id')
+  t.ok(counts.rows.find((r) => r.c === heavy)!.n > 5_000, 'the heavy customer is read by customer id')
+  t.ok(counts.rows.find((r) => r.c === light)!.n <= 5_000, 'the light customer is read by sale id')
 
   const rows = async () =>
     (
-      await sql<{ customer_id: number }>`select customer_id::int, time_mode, trips, first_day, last_day, encode(stats, 'hex') as stats, through_sale_id, sales_counted, reversals
-        from customer_stats order by customer_id`.execute(db)
+      await sql<{ customer_id: number; reversals: Record<string, unknown> }>`select customer_id::int, time_mode, trips, first_day, last_day, encode(stats, 'hex') as stats,
+        through_sale_id, sales_counted, reversals from customer_stats order by customer_id`.execute(db)
     ).rows
   await rebuildStats(db)
   const full = await rows()
@@ -103,10 +115,10 @@ t.test('a rebuild of some customers stores what the full rebuild stores, by sale
   await rebuildStats(db, { customerIds: [heavy] })
   await rebuildStats(db, { customerIds: [other, light] })
   t.same(await rows(), full, 'rows equal to the full rebuild')
-  const reversals = (c: number) => (full.find((r) => r.customer_id === c) as unknown as { reversals: Record<string, unknown> }).reversals
-  t.same(reversals(light)[String(sales[1])], { 2: 2 }, "the light customer's return is reflected")
-  t.same(reversals(heavy)[String(sales[2])], { 1: 1 }, "the heavy customer's return is reflected")
-  t.equal(Object.values(reversals(heavy)).filter((v) => v === 'v').length, 1, 'the void is reflected')
+  const reversals = (c: number) => full.find((r) => r.customer_id === c)!.reversals
+  for (const [c, voided, ret] of [[light, lightVoided, lightReturned], [heavy, heavyVoided, heavyReturned]] as const) {
+    t.same(reversals(c), { [voided]: 'v', [ret]: { 1: 1 } }, 'the void and the return are reflected')
+  }
 })
 
 // A second Kysely instance on the same database, so the per-process cache starts empty.

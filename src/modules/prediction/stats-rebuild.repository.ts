@@ -100,8 +100,7 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
     }
     const sales = new SaleIndex(r.min, r.max, r.n)
     const marks = new Map<number, Watermark>()
-    // A few customers' lines are found by their sale ids (sale_line has BRIN indexes only, and
-    // lane sales interleave customers, so the customer_id BRIN narrows little); see linesByIds.
+    // A few customers' lines are found by their sale ids; see LINES_BY_SALE_IDS.
     const saleIds: number[] | undefined = ids !== undefined && r.n <= LINES_BY_SALE_IDS ? [] : undefined
     await copyOutIntegers(
       trx,
@@ -201,12 +200,13 @@ export async function rebuildStatsBulk(db: Db, opts: RebuildOptions): Promise<nu
   return (db as Transaction<DB>).isTransaction ? run(db as Transaction<DB>) : (db as Kysely<DB>).transaction().execute(run)
 }
 
-// The lines of a few sales are read by sale id (the sale_id BRIN), of more by customer id.
-// A BRIN scan checks every block range against every searched id, so its cost grows with
-// ranges x ids, while the customer_id BRIN reads at worst the whole table: measured on 1M
-// interleaved lane lines, 11 sale ids 4 ms, 500 ids 590 ms, the customer filter 65 ms
-// (.5 us per range and id either way), so the crossover is around 100 ids at any table size.
-const LINES_BY_SALE_IDS = 100
+// The lines of up to LINES_BY_SALE_IDS sales are read by sale id (the sale_id btree, 0018), of
+// more by customer id. Lane sales interleave customers, so the customer_id BRIN (0016) narrows
+// little and reads most of the table: 65 ms per million lines; the btree costs about 9 us per
+// sale whatever the table's size (measured on 1M interleaved lines: 11 sales 0.1 ms, 5,097
+// sales 48 ms, 20,051 sales 158 ms). So 5,000 sales break even at a million lines and win more
+// above.
+const LINES_BY_SALE_IDS = 5_000
 
 function lineFilter(onlyIds: string, saleIds: number[] | undefined): string {
   if (saleIds !== undefined) return saleIds.length === 0 ? 'and false' : `and sale_id = any('{${saleIds.join(',')}}'::bigint[])`
