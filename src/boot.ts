@@ -27,8 +27,12 @@ export interface Service {
   database: DatabaseHandle
   url: string
   demo: DemoSummary | null
-  /** Stops accepting, finishes in-flight requests, closes the pool, stops the embedded database. */
-  stop(): Promise<void>
+  /**
+   * Stops accepting, finishes in-flight requests and jobs, closes the pools, stops the embedded
+   * database. After `graceMs` the embedded database is stopped whatever is still running, so a
+   * slow shutdown never leaves an orphaned PostgreSQL holding the data folder.
+   */
+  stop(opts?: { graceMs?: number }): Promise<void>
 }
 
 export function createLogger(config: Config): Logger {
@@ -89,15 +93,27 @@ export async function startService(config: Config, log: Logger = createLogger(co
       database: db,
       url: address,
       demo,
-      stop() {
+      stop(opts = {}) {
         stopping ??= (async () => {
-          // The worker first: a running job finishes its chunk while the pool is still open.
-          await worker?.stop()
-          await dispatcher?.stop()
-          await app.close()
-          await db.close()
-          if (jobsDb !== db) await jobsDb.close()
-          await embedded?.stop()
+          const graceful = (async () => {
+            // The worker first: a running job finishes its chunk while the pool is still open.
+            await worker?.stop()
+            await dispatcher?.stop()
+            await app.close()
+            await db.close()
+            if (jobsDb !== db) await jobsDb.close()
+          })()
+          let timer: NodeJS.Timeout | undefined
+          const late = new Promise<'late'>((resolve) => {
+            if (opts.graceMs !== undefined) timer = setTimeout(() => resolve('late'), opts.graceMs).unref()
+          })
+          try {
+            if ((await Promise.race([graceful, late])) === 'late') log.warn({ graceMs: opts.graceMs }, 'graceful shutdown took too long; stopping the database anyway')
+          } finally {
+            clearTimeout(timer)
+            // A fast shutdown: PostgreSQL ends what is still connected and writes nothing half.
+            await embedded?.stop()
+          }
         })()
         return stopping
       },

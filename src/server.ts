@@ -31,10 +31,13 @@ try {
     )
   }
 
-  closeWithGrace({ delay: config.LANELIST_SHUTDOWN_GRACE_MS }, async ({ signal, err }) => {
+  // close-with-grace exits the process when its delay is over; the service's own grace ends
+  // first, leaving time to stop the embedded PostgreSQL rather than orphan it.
+  const graceMs = config.LANELIST_SHUTDOWN_GRACE_MS
+  closeWithGrace({ delay: graceMs + 15_000 }, async ({ signal, err }) => {
     if (err) log.error({ err }, 'shutting down after an uncaught error')
     else log.info({ signal }, 'shutting down')
-    await service.stop()
+    await service.stop({ graceMs })
     log.info('stopped')
   })
 } catch (err) {

@@ -1,6 +1,9 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import pino from 'pino'
 import t from 'tap'
+import { startService } from '../../src/boot.ts'
+import { loadConfig } from '../../src/config.ts'
 import { freePort } from '../helpers/test-server.ts'
 import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 
@@ -63,6 +66,20 @@ t.test('embedded default: starts, is ready, keeps data across a graceful restart
   t.teardown(() => stopProcess(second, 'SIGKILL'))
   t.same(await keyNames(second.url), ['survives restart'])
   t.equal(await stopProcess(second), 0)
+})
+
+t.test('a shutdown that outlasts its grace still stops the embedded PostgreSQL', async (t) => {
+  const dataDir = tempDataDir()
+  const service = await startService(loadConfig({ ...(await env(dataDir)), PORT: '0', HOST: '127.0.0.1', LANELIST_WORKER: '0' }), pino({ level: 'silent' }))
+  // A connection never given back: closing the pool would wait for it forever.
+  const held = await service.database.pool.connect()
+  held.on('error', () => {})
+  t.ok(postmasterPid(dataDir), 'PostgreSQL runs')
+  const started = Date.now()
+  await service.stop({ graceMs: 500 })
+  t.ok(Date.now() - started < 30_000, `stopped in ${Date.now() - started} ms`)
+  t.notOk(postmasterPid(dataDir), 'the embedded PostgreSQL was stopped, not orphaned')
+  t.notOk(existsSync(path.join(dataDir, 'lanelist.pid')), 'the data folder was released')
 })
 
 t.test('after kill -9 the orphaned PostgreSQL is found and replaced; committed data survives', async (t) => {
