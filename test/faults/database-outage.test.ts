@@ -96,10 +96,9 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
   // The deadline is 1.8 s; the extra second is scheduling slack for a saturated CI machine
   // (2.7 s seen at load average 21 on 2 cores). The figure is printed either way.
   t.ok(slowestRestart < POS_TIMEOUT_MS + 1_000, `through the restart the slowest lane answer took ${slowestRestart.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
-  // Known gap (docs/operations.md): the deadline covers the route handler, not the API-key
-  // lookup before it; a key whose cache entry expires during a partition waits for the
-  // connection to be reset. Bounded here so a real hang still fails the test.
-  t.ok(slowest < 3 * POS_TIMEOUT_MS, `through the partition the slowest lane answer took ${slowest.toFixed(0)} ms (bound ${3 * POS_TIMEOUT_MS} ms)`)
+  // Before the deadline had its own timer (plugins/deadline.ts) the first call of each lane into
+  // the partition waited for the heal: 4.1 s. Same slack as the restart.
+  t.ok(slowest < POS_TIMEOUT_MS + 1_000, `through the partition the slowest lane answer took ${slowest.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
 
   for (const outage of [1, 3]) {
     const red = readiness.filter((r) => r.phase === outage && r.status === 503)
