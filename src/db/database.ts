@@ -49,6 +49,9 @@ export function connectDatabase(url: string, opts: { max?: number; applicationNa
       if (closed) return
       closed = true
       await db.destroy()
+      // Kysely ends the pool only if it ever used it: a caller that only ran raw pool queries
+      // (the migrations) would keep an idle connection, and the process, alive for idleTimeoutMillis.
+      if (!pool.ended) await pool.end()
     },
   }
 }
