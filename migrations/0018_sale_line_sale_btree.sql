@@ -1,3 +1,4 @@
+-- lanelist:no-transaction
 -- One customer's history by sale id (issue 7: a list regenerates after every lane sale, within
 -- 20 ms). sale_line's BRIN indexes (0016) find one customer's lines only while they sit together,
 -- as a customer-by-customer import writes them; lane sales interleave every customer, so there a
@@ -7,4 +8,7 @@
 -- from the customer's sales, 3 ms, whatever the table's size. It is the step docs/architecture.md
 -- named: a btree on sale_id alone, appended at the right edge (sale ids come from one sequence), at
 -- about 1.2-1.5 s of PostgreSQL CPU per million imported lines (0016's measurements).
-create index sale_line_sale_idx on sale_line (sale_id);
+--
+-- Built concurrently (docs/operations.md "Upgrades while lanes redeem"): a plain build would stop
+-- the lanes' writes to sale_line for the whole build, minutes on a chain's history.
+create index concurrently if not exists sale_line_sale_idx on sale_line (sale_id);

@@ -316,11 +316,10 @@ t.test('5,000 rows through the route', async (t) => {
     select (select count(*)::int from sale_line) lines, (select count(*)::int from sale) sales`.execute(ctx.database.db)
   t.same(counts.rows[0], { lines: 5000, sales: body.salesCreated })
   // Every block range of the new lines is summarised: an unsummarised one is read whole by
-  // every lookup of a sale's lines (returns, voids, the service desk) until autovacuum comes.
-  const left = await sql<{ sale: number; customer: number }>`
-    select brin_summarize_new_values('sale_line_sale_brin'::regclass) sale,
-      brin_summarize_new_values('sale_line_customer_brin'::regclass) customer`.execute(ctx.database.db)
-  t.same(left.rows[0], { sale: 0, customer: 0 }, 'no range left unsummarised')
+  // every chunk of a whole-population read (a list run's profile refresh) until vacuum comes.
+  const left = await sql<{ customer: number }>`
+    select brin_summarize_new_values('sale_line_customer_brin'::regclass) customer`.execute(ctx.database.db)
+  t.same(left.rows[0], { customer: 0 }, 'no range left unsummarised')
   t.match((await post(ctx, ADMIN_KEY, 'transactions', csv)).json(), { imported: 0, duplicates: 5000 })
 })
 
@@ -397,7 +396,7 @@ t.test('a process holding the summarising lock does not stall an import', async 
     await holder.query('rollback')
     holder.release()
   }
-  const left = await sql<{ n: number }>`select brin_summarize_new_values('sale_line_sale_brin'::regclass) n`.execute(database.db)
+  const left = await sql<{ n: number }>`select brin_summarize_new_values('sale_line_customer_brin'::regclass) n`.execute(database.db)
   t.ok(left.rows[0]!.n > 0, 'the ranges were left to the lock holder')
 })
 

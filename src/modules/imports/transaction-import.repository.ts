@@ -83,12 +83,10 @@ export async function insertSales(db: Db, sales: NewSale[]): Promise<{ id: numbe
 }
 
 /**
- * Summarises the block ranges of sale_line that have none yet, in both BRIN indexes (0016).
- * Until a range is summarised every scan of the index reads it whole: after a million imported
- * lines, before the sale_id btree (0018), one sale's lines took half a second instead of under
- * a millisecond, and the customer_id BRIN still serves the whole-population reads in customer
- * chunks. PostgreSQL's autosummarize only queues 256 requests and drops the rest, so an import
- * cannot leave this to autovacuum.
+ * Summarises the block ranges of sale_line that have none yet in the customer_id BRIN (0016),
+ * which serves the whole-population reads in customer chunks: until a range is summarised every
+ * such read takes it whole. Autosummarize is off (0024: its 256-request queue overflowed on every
+ * large import), so an import does it after each batch and vacuum does it for the lanes' ranges.
  *
  * Best effort: summarising takes a lock that one process holds at a time. A concurrent import
  * holds it briefly, and an autovacuum is cancelled for us after deadlock_timeout; one that is
@@ -99,7 +97,7 @@ export async function summarizeNewLines(db: Kysely<DB>): Promise<boolean> {
   try {
     await db.transaction().execute(async (trx) => {
       await sql`select set_config('lock_timeout', ${SUMMARY_LOCK_WAIT}, true)`.execute(trx)
-      await sql`select brin_summarize_new_values('sale_line_sale_brin'::regclass), brin_summarize_new_values('sale_line_customer_brin'::regclass)`.execute(trx)
+      await sql`select brin_summarize_new_values('sale_line_customer_brin'::regclass)`.execute(trx)
     })
     return true
   } catch (err) {
