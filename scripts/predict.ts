@@ -73,7 +73,7 @@ export async function runPredict(opts: {
     try {
       await prepareDatabase(handle.pool)
       lap('start database')
-      const summary = await importTransactions(handle.db, createReadStream(opts.transactions))
+      const summary = await importTransactions(handle.db, createReadStream(opts.transactions), { statsJobs: false })
       if (summary.rejected > 0) log(`import rejected ${summary.rejected} rows: ${JSON.stringify(summary.errors.slice(0, 3))}`)
       lap(`import (${summary.rows} rows)`)
       const asOf = opts.asOf === undefined ? undefined : asOfDate(opts.asOf)

@@ -12,6 +12,7 @@ import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
+import { predictionTasks } from './modules/prediction/prediction-tasks.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
 import { installProgramSettings } from './program-settings.ts'
@@ -75,7 +76,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
     if (config.LANELIST_WORKER) await ensureRollupScheduled(jobsDb.db)
     const worker = config.LANELIST_WORKER
-      ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db) } })
+      ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db), ...predictionTasks(jobsDb.db) } })
       : undefined
     // Webhook deliveries from the outbox; every instance may run one (docs/webhooks.md).
     const dispatcher = config.LANELIST_WORKER

@@ -48,7 +48,7 @@ export async function loadDemoIfEmpty(
   await upsertProducts(db, products, ACTOR)
   for (const offer of [...demoOffers(demo.products, today), ...demoPerks(demo.products, today)]) await createOffer(db, createOfferBody.parse(offer), ACTOR)
   const cards = await insertCustomers(db, demo)
-  const history = await importTransactions(db, Readable.from(historyCsv(demo)))
+  const history = await importTransactions(db, Readable.from(historyCsv(demo)), { statsJobs: false })
   // Prediction statistics for the loaded history; the model is fitted on the first list request.
   await rebuildStats(db)
   const keysFile = opts.dataDir ? await writeDemoKeys(db, demo, opts.dataDir) : null

@@ -83,7 +83,14 @@ export interface ImportOptions<B> {
   actor?: string
 }
 
-export type TransactionImportOptions = ImportOptions<TransactionBatch>
+export interface TransactionImportOptions extends ImportOptions<TransactionBatch> {
+  /**
+   * Queue a rebuild of each batch's customers' prediction statistics for the worker, in the
+   * batch's transaction (default true). Off for callers that rebuild everything right after
+   * (the demo loader, the evaluation CLI) or handle batches in onBatchImported.
+   */
+  statsJobs?: boolean
+}
 export type ProductImportOptions = ImportOptions<ProductBatch>
 
 export const DEFAULT_BATCH_ROWS = 100_000

@@ -5,6 +5,7 @@ import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
 import { newCardNumber } from '../../lib/codes.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
+import { enqueueJob } from '../jobs/job.repository.ts'
 import { openCsvWithColumns, RowErrors } from './csv-input.ts'
 import { asDatabase, copyIn, PlannerStats } from './import-db.ts'
 import {
@@ -246,6 +247,11 @@ async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: str
     entity: 'sale',
     detail: { salesCreated: created.length, lines, duplicates: duplicatesOf(batch, lines), skippedErased: batch.skipped },
   })
+  // The batch's customers' prediction statistics are rebuilt after it, by the worker, so the
+  // import does not wait for them; the job commits with the batch, so it cannot be lost.
+  if (opts.statsJobs !== false && !opts.onBatchImported && created.length > 0) {
+    await enqueueJob(trx, 'rebuild_customer_stats', { customerIds: [...new Set(created.map((s) => s.customerId))] })
+  }
   if (opts.onBatchImported && created.length > 0) {
     await opts.onBatchImported(trx, {
       kind: 'transactions',

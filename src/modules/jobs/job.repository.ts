@@ -1,7 +1,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 
-export type TaskName = 'regenerate_list' | 'list_generation_run'
+export type TaskName = 'regenerate_list' | 'list_generation_run' | 'rebuild_customer_stats'
 
 /**
  * Enqueues a graphile-worker job in the caller's transaction: it exists if and only if the

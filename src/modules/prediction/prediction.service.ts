@@ -127,6 +127,26 @@ export async function rebuildStats(
   return { customers, seconds: (performance.now() - started) / 1000 }
 }
 
+/**
+ * Rebuilds these customers' statistics from their history, a few hundred per transaction, each
+ * customer under the lock its incremental refresh takes (refreshCustomerStats), so a lane sale's
+ * refresh and this rebuild never interleave. The job an import queues per batch (below).
+ */
+export async function rebuildCustomersStats(db: Kysely<DB>, customerIds: number[], chunk = 250): Promise<number> {
+  const ids = [...new Set(customerIds)].sort((a, b) => a - b)
+  let customers = 0
+  for (let i = 0; i < ids.length; i += chunk) {
+    const part = ids.slice(i, i + chunk)
+    customers += await db.transaction().execute(async (trx) => {
+      // In id order: two rebuilds over the same customers take their locks in the same order.
+      for (const id of part) await statsRepo.lockCustomerStats(trx, id)
+      const timeMode = (await statsRepo.storedTimeMode(trx)) ?? 'calendar'
+      return rebuildStatsBulk(trx, { config: defaultConfig(timeMode), customerIds: part })
+    })
+  }
+  return customers
+}
+
 /** For importTransactions' onBatchImported: the batch's customers rebuilt inside the batch's transaction. */
 export async function statsOnBatchImported(trx: Transaction<DB>, batch: TransactionBatch): Promise<void> {
   await rebuildStatsBulk(trx, { config: defaultConfig('calendar'), customerIds: batch.customerIds })
