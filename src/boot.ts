@@ -12,7 +12,7 @@ import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
-import { predictionTasks } from './modules/prediction/prediction-tasks.ts'
+import { predictionTasks, scheduleRefit } from './modules/prediction/prediction-tasks.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
 import { installProgramSettings } from './program-settings.ts'
@@ -75,8 +75,11 @@ export async function startService(config: Config, log: Logger = createLogger(co
     // retried from its job (a job a crashed worker held is unlocked when its lock expires).
     // The reports rollup (reports/report-tasks.ts) reschedules itself; start keeps one waiting.
     if (config.LANELIST_WORKER) await ensureRollupScheduled(jobsDb.db)
+    // The prediction model's refit (prediction/prediction-tasks.ts) reschedules itself too; at
+    // start it runs soon and refits only a model older than the refit period.
+    if (config.LANELIST_WORKER && config.LANELIST_MODEL_REFIT_HOURS > 0) await scheduleRefit(jobsDb.db, new Date(Date.now() + 60_000), 'preserve_run_at')
     const worker = config.LANELIST_WORKER
-      ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db), ...predictionTasks(jobsDb.db) } })
+      ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db), ...predictionTasks(jobsDb.db, { refitEveryHours: config.LANELIST_MODEL_REFIT_HOURS }) } })
       : undefined
     // Webhook deliveries from the outbox; every instance may run one (docs/webhooks.md).
     const dispatcher = config.LANELIST_WORKER

@@ -31,6 +31,7 @@ const schema = z.object({
   LANELIST_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   LANELIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LANELIST_WORKER: boolFlag.default(true),
+  LANELIST_MODEL_REFIT_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(24),
   LANELIST_KEY_CACHE_SECONDS: z.coerce.number().int().min(0).max(3600).default(10),
   // Below the POS's own timeout (about 2 s), so the lane gets a 503 it can act on, not silence.
   LANELIST_LANE_DEADLINE_MS: z.coerce.number().int().min(100).max(60_000).default(1_800),

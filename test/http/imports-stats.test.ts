@@ -29,7 +29,7 @@ const jobs = async (ctx: TestApp) =>
   (await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where task_identifier = 'rebuild_customer_stats'`.execute(ctx.database.db)).rows[0]!.n
 
 const runJobs = (ctx: TestApp) =>
-  runOnce({ pgPool: ctx.database.pool, taskList: predictionTasks(ctx.database.db), concurrency: 1, noHandleSignals: true, logger: new Logger(() => () => {}) })
+  runOnce({ pgPool: ctx.database.pool, taskList: predictionTasks(ctx.database.db, { refitEveryHours: 24, reschedule: false }), concurrency: 1, noHandleSignals: true, logger: new Logger(() => () => {}) })
 
 t.test('an import queues its customers\' statistics with each batch; the worker builds them', async (t) => {
   const ctx = await buildTestApp(t)

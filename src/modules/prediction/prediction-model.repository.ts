@@ -19,6 +19,23 @@ export async function insertModel(
   return r.id
 }
 
+/** When the newest model of that time mode was fitted; undefined if none was. */
+export async function latestModelFittedAt(db: Db, timeMode: TimeMode): Promise<Date | undefined> {
+  const r = await db.selectFrom('prediction_model').select('fitted_at').where('time_mode', '=', timeMode).orderBy('id', 'desc').limit(1).executeTakeFirst()
+  return r ? new Date(r.fitted_at as unknown as string | Date) : undefined
+}
+
+/** Deletes all but the newest `keep` models of that time mode (every fit stores one). */
+export async function pruneModels(db: Db, timeMode: TimeMode, keep: number): Promise<number> {
+  const r = await sql<{ n: number }>`
+    with gone as (
+      delete from prediction_model where time_mode = ${timeMode}
+        and id < (select min(id) from (select id from prediction_model where time_mode = ${timeMode} order by id desc limit ${keep}) k)
+      returning 1)
+    select count(*)::int as n from gone`.execute(db)
+  return r.rows[0]?.n ?? 0
+}
+
 export async function latestModelId(db: Db, timeMode: TimeMode): Promise<number | undefined> {
   const r = await db
     .selectFrom('prediction_model')

@@ -200,6 +200,21 @@ export async function fitModel(db: Kysely<DB>, asOf?: string, opts: FitOptions =
   return { id, seconds: (performance.now() - started) / 1000 }
 }
 
+/**
+ * Fits a new model when the newest one is older than `maxAgeMs` (the daily refit job): the
+ * population's picks and the neighbours move with what the chain sells and who shops. Keeps
+ * the newest few models. Nothing to fit from (no statistics yet) is not an error.
+ */
+export async function refitModelIfStale(db: Kysely<DB>, maxAgeMs: number, keep = 3): Promise<'fitted' | 'fresh' | 'no_history'> {
+  const timeMode = (await statsRepo.storedTimeMode(db)) ?? 'calendar'
+  if ((await statsRepo.countCustomerStats(db)) === 0) return 'no_history'
+  const fittedAt = await modelRepo.latestModelFittedAt(db, timeMode)
+  if (fittedAt !== undefined && Date.now() - fittedAt.getTime() < maxAgeMs) return 'fresh'
+  await fitModel(db, undefined, { timeMode })
+  await modelRepo.pruneModels(db, timeMode, keep)
+  return 'fitted'
+}
+
 interface CachedModel {
   id: number
   model: PredictionModel
