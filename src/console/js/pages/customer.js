@@ -214,7 +214,7 @@ function listSection(list) {
       caption: 'Items, most important first',
       columns: [
         { label: '#', value: (i) => i.rank, num: true },
-        { label: 'Item', value: (i) => i.product?.name ?? i.category, header: false },
+        { label: 'Item', value: (i) => i.product?.name ?? (i.category ? `Any ${i.category.split('/').pop().toLowerCase()}` : 'Something they often buy'), header: false },
         { label: 'Expected', value: (i) => day(i.expectedDate) },
         { label: 'Why it is on the list', value: (i) => i.reason },
         { label: 'Offer', value: (i) => (i.offer ? `${i.offer.name}: ${rewardWords(i.offer.reward)} (saves about ${money(i.offer.valueCents)})` : '') },
