@@ -35,6 +35,7 @@ import metrics from './plugins/metrics.ts'
 import overload from './plugins/overload.ts'
 import problem, { frameworkErrors } from './plugins/problem.ts'
 import rateLimit from './plugins/rate-limit.ts'
+import unicode from './plugins/unicode.ts'
 import { installProgramSettings } from './program-settings.ts'
 
 export interface AppDeps {
@@ -72,6 +73,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(problem)
   await app.register(deadline, { laneMs: config.LANELIST_LANE_DEADLINE_MS })
   await app.register(requestLog)
+  await app.register(unicode)
   // Before auth: a request refused for overload costs no key lookup.
   await app.register(overload, {
     pool: database.pool,

@@ -409,3 +409,24 @@ t.test('the offer routes are documented in the OpenAPI document', async (t) => {
     t.same(op?.security, [{ bearer: [] }])
   }
 })
+
+t.test('a lone UTF-16 surrogate is a 400 naming the field, and nothing changes', async (t) => {
+  const { post, patch, get, create } = await setup(t)
+  // JSON can spell "\ud800", which is no character: PostgreSQL refuses it in json.
+  const raw = (body: string) => body.replace('LONE', '\\ud800')
+  const bad = await post(JSON.parse(raw(JSON.stringify(offerBody({ name: 'LONE' })))))
+  t.equal(bad.statusCode, 400, bad.body)
+  t.same(paths(bad), ['name'])
+  t.equal((await get('/v1/offers')).json().items.length, 0, 'nothing created')
+
+  const offer = await create()
+  const targeting = { segments: [{ category: 'LONE', brandGroup: 'switcher', usage: 'low' }] }
+  const res = await patch(offer.id, JSON.parse(raw(JSON.stringify({ targeting }))))
+  t.equal(res.statusCode, 400, res.body)
+  t.same(paths(res), ['targeting.segments.0.category'])
+  t.match(res.json(), { type: /validation/, errors: [{ message: /not valid Unicode/ }] })
+  t.same((await get(`/v1/offers/${offer.id}`)).json().targeting, offerBody().targeting, 'the offer is unchanged')
+
+  const emoji = await create({ name: 'Basket deal 🛒' })
+  t.equal(emoji.name, 'Basket deal 🛒', 'a paired surrogate (an emoji) is fine')
+})

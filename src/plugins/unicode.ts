@@ -1,0 +1,44 @@
+// JSON may spell a lone UTF-16 surrogate ("\ud800"), which is no character at all: PostgreSQL
+// refuses it in json (a 500 the OpenAPI fuzzer found) and silently turns it into U+FFFD in text.
+// Every JSON body is checked once here, before the route's schema, and such a string is a 400
+// naming the field, like any other bad value.
+import fp from 'fastify-plugin'
+import type { FastifyInstance } from 'fastify'
+import { invalid, type FieldError } from '../lib/errors.ts'
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+
+/** Deeper than any schema of the API: the route's schema refuses such a body anyway. */
+const MAX_DEPTH = 32
+
+/**
+ * Paths (zod's dotted form) of the strings, keys included, that hold a lone surrogate. Walks
+ * with its own stack, never recursion: a body nested 100,000 deep must not overflow it.
+ */
+export function loneSurrogates(body: unknown): FieldError[] {
+  const out: FieldError[] = []
+  const stack: { value: unknown; path: string[] }[] = [{ value: body, path: [] }]
+  while (stack.length && out.length < 20) {
+    const { value, path } = stack.pop()!
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) out.push({ path: path.join('.') || 'body', message: 'is not valid Unicode text (an unpaired surrogate)' })
+    } else if (value !== null && typeof value === 'object' && path.length < MAX_DEPTH) {
+      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value)
+      for (let i = entries.length - 1; i >= 0; i--) {
+        const [k, v] = entries[i]!
+        if (!Array.isArray(value) && LONE_SURROGATE.test(k)) out.push({ path: [...path, k].join('.'), message: 'is not a valid Unicode name (an unpaired surrogate)' })
+        stack.push({ value: v, path: [...path, k] })
+      }
+    }
+  }
+  return out
+}
+
+export default fp(async function unicode(app: FastifyInstance) {
+  app.addHook('preValidation', async (request) => {
+    // Only JSON can spell one: raw UTF-8 has no lone surrogates (a decoder replaces them).
+    if (request.body === null || typeof request.body !== 'object') return
+    const bad = loneSurrogates(request.body)
+    if (bad.length) throw invalid(bad)
+  })
+})
