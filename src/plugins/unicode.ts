@@ -34,11 +34,19 @@ export function loneSurrogates(body: unknown): FieldError[] {
   return out
 }
 
+function isPlainJson(value: unknown): boolean {
+  if (value === null || typeof value !== 'object') return false
+  const proto = Object.getPrototypeOf(value)
+  return Array.isArray(value) || proto === Object.prototype || proto === null
+}
+
 export default fp(async function unicode(app: FastifyInstance) {
   app.addHook('preValidation', async (request) => {
-    // Only JSON can spell one: raw UTF-8 has no lone surrogates (a decoder replaces them).
-    if (request.body === null || typeof request.body !== 'object') return
-    const bad = loneSurrogates(request.body)
+    // Only JSON can spell one: raw UTF-8 has no lone surrogates (a decoder replaces them). A
+    // CSV import's body is a stream, whose object graph must never be walked.
+    const body = request.body
+    if (!/json/i.test(request.headers['content-type'] ?? '') || !isPlainJson(body)) return
+    const bad = loneSurrogates(body)
     if (bad.length) throw invalid(bad)
   })
 })
