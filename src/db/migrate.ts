@@ -134,8 +134,10 @@ async function applyNext(client: pg.PoolClient, opts: { dir?: string; log?: (msg
     } catch (err) {
       await client.query('rollback').catch(() => {})
       if (!m || err instanceof MigrationError) throw err
-      if ((err as { code?: string }).code === LOCK_NOT_AVAILABLE && attempt < LOCK_ATTEMPTS) {
-        opts.log?.(`migration ${m.file} waited ${MIGRATION_LOCK_TIMEOUT_MS} ms for a lock; rolled back, trying again (${attempt}/${LOCK_ATTEMPTS})`)
+      const code = (err as { code?: string }).code
+      if ((code === LOCK_NOT_AVAILABLE || code === DEADLOCK_DETECTED) && attempt < LOCK_ATTEMPTS) {
+        const why = code === DEADLOCK_DETECTED ? 'was chosen as a deadlock victim' : `waited ${MIGRATION_LOCK_TIMEOUT_MS} ms for a lock`
+        opts.log?.(`migration ${m.file} ${why}; rolled back, trying again (${attempt}/${LOCK_ATTEMPTS})`)
         await new Promise((r) => setTimeout(r, RETRY_PAUSE_MS))
         attempt++
         continue
@@ -146,6 +148,10 @@ async function applyNext(client: pg.PoolClient, opts: { dir?: string; log?: (msg
 }
 
 const LOCK_NOT_AVAILABLE = '55P03'
+// An ALTER queued for its exclusive lock can close a cycle with a lane's transaction that
+// already holds one table and asks for the altered one; PostgreSQL breaks it by failing one
+// side. Lanes retry theirs; the migration, rolled back whole, can simply run again.
+const DEADLOCK_DETECTED = '40P01'
 
 async function applyOutsideTransaction(client: pg.PoolClient, m: Migration, dir?: string): Promise<Migration | 'elsewhere'> {
   await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])

@@ -57,3 +57,31 @@ t.test('concurrent starts of several instances apply each migration once', async
   const total = runs.reduce((n, r) => n + r.length, 0)
   t.equal(total, (await readMigrations()).length)
 })
+
+t.test('a migration chosen as a deadlock victim is rolled back and run again', async (t) => {
+  const { pool } = await testDatabase(t, { migrated: false, max: 4 })
+  await pool.query('create table first_t (id int); create table second_t (id int)')
+  // The migration turns its own lock_timeout off so that only deadlock detection can end its
+  // wait, and the other session detects later, so PostgreSQL fails the migration's side.
+  const dir = dirWith({
+    '0001_two_tables.sql': '-- locks first_t, then waits for second_t\nset local lock_timeout = 0;\nalter table first_t add column a int;\nalter table second_t add column a int;',
+  })
+  const other = await pool.connect()
+  t.teardown(() => other.release())
+  await other.query(`begin; set local deadlock_timeout = '10s'; lock table second_t in access share mode`)
+  const logged: string[] = []
+  const migrating = migrate(pool, { dir, log: (m) => logged.push(m) })
+  // Wait until the migration holds first_t and queues for second_t, then close the cycle.
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await pool.query(`select count(*)::int as n from pg_locks where relation = 'second_t'::regclass and not granted`)
+    if (rows[0].n > 0) break
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  const closing = other.query('select count(*) from first_t').then(() => other.query('commit'))
+  const applied = await migrating
+  await closing
+  t.same(applied.map((m) => m.version), [1], 'applied on the second attempt')
+  t.match(logged.join('\n'), /0001_two_tables.sql was chosen as a deadlock victim; rolled back, trying again \(1\/20\)/)
+  const cols = await pool.query(`select table_name from information_schema.columns where column_name = 'a' order by 1`)
+  t.same(cols.rows.map((r) => r.table_name), ['first_t', 'second_t'])
+})
