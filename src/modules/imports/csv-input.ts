@@ -89,7 +89,7 @@ export async function openCsv(input: Readable, errors: RowErrors): Promise<CsvIn
 }
 
 /** A corrupt compressed body is the client's mistake, not ours: answer 400, not 500. */
-function asInputError(err: unknown): unknown {
+export function asInputError(err: unknown): unknown {
   const code = (err as { code?: string })?.code
   if (typeof code === 'string' && code.startsWith('Z_')) {
     return invalid([{ path: 'body', message: `the compressed body cannot be read: ${(err as Error).message}` }])

@@ -1,5 +1,6 @@
 import { fromCopyText } from './csv-input.ts'
 import type { RowError } from './import.types.ts'
+import { BUCKETS } from './transaction-rows.ts'
 
 /** A sale as the file describes it. */
 export interface SaleDraft {
@@ -90,9 +91,9 @@ export class BatchDraft {
   // A transaction's rows usually follow each other in a file: the last sale is checked first.
   private last: { key: string; sale: SaleDraft } | undefined
 
-  /** Rows of buckets from..to out of `text` (whole lines, each ending in a line break). */
-  add(text: string, from: number, to: number): void {
-    text = keepBuckets(text, from, to)
+  /** Rows of buckets from..to out of `text` (whole lines, each ending in a line break); all of them by default. */
+  add(text: string, from = 0, to = BUCKETS - 1): void {
+    if (from > 0 || to < BUCKETS - 1) text = keepBuckets(text, from, to)
     const t = this.texts.push(text) - 1
     for (let pos = 0; pos < text.length; ) {
       const end = text.indexOf('\n', pos)

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { sql, type Transaction } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
 import type { DB } from '../../db/schema.ts'
@@ -20,6 +20,8 @@ import { BatchDraft, productKeyOf, resolveRef, type ProductMap, type SaleDraft }
 import * as repo from './transaction-import.repository.ts'
 import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } from './transaction-rows.ts'
 import { TransactionSpool } from './transaction-spool.ts'
+import { GroupedBatches } from './grouped-batches.ts'
+import { scanInput } from './input-scan.ts'
 
 const CARD_ATTEMPTS = 8
 const MAX_REMEMBERED_PRODUCTS = 200_000
@@ -29,18 +31,25 @@ const MAX_REMEMBERED_PRODUCTS = 200_000
  * product_id (or gtin), quantity, optional store_id and unit_price_cents. Unknown customers
  * and products are created. Idempotent on (customer, transaction id).
  *
- * Two phases. Reading: every row is checked and the good ones spooled by customer to files in
- * the temp folder (about the size of the file; memory stays bounded). A bad row is reported by
- * line, and the other rows of its transaction are held back (and reported) so that a corrected
- * file can import the sale whole later; a partial sale would count as imported and block that.
- * Writing: batches of whole customer buckets. Each batch's customers (with cards) and products
- * are created first, then one transaction inserts its new sales and COPYs all their lines
- * straight into sale_line. A sale is therefore never committed without all of its lines, so an
- * import that dies half-way and is run again ends exactly where one clean run would have.
+ * First the input is copied to a temp file and checked for whether each transaction's rows
+ * follow each other (input-scan.ts): a POS export in transaction order, or a file sorted by
+ * customer, as the data sets are. Then every row is checked; a bad row is reported by line, and
+ * the other rows of its transaction are held back (and reported) so that a corrected file can
+ * import the sale whole later; a partial sale would count as imported and block that.
  *
- * Every commit but the last is asynchronous (synchronous_commit off): a crash may lose the
- * last few batches, which a re-import writes again (see above), and the last commit, durable,
- * makes everything before it durable too, so the summary is never returned ahead of the data.
+ * A grouped file is written as it is read, in batches that end where a transaction does: one
+ * batch is parsed and prepared while the one before is written, so Node's parsing and
+ * PostgreSQL's writing overlap. Any other file is read whole first, its good rows spooled by
+ * customer to files in the temp folder (memory stays bounded), and written in batches of whole
+ * customer buckets. Either way, each batch's customers (with cards) and products are created
+ * first, then one transaction inserts its new sales and COPYs all their lines straight into
+ * sale_line. A sale is therefore never committed without all of its lines, so an import that
+ * dies half-way and is run again ends exactly where one clean run would have.
+ *
+ * Batch commits are asynchronous (synchronous_commit off): a crash may lose the last few
+ * batches, which a re-import writes again (see above), and a durable commit at the end
+ * (flushCommits) makes everything before it durable too, so the summary is never returned
+ * ahead of the data.
  * Lane writes never do this.
  */
 export async function importTransactions(
@@ -55,52 +64,85 @@ export async function importTransactions(
   const actor = opts.actor ?? 'system'
 
   const errors = new RowErrors()
-  const csv = await openCsvWithColumns(input, errors, TRANSACTION_REQUIRED_COLUMNS)
-
-  const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
-  const progress = (phase: ImportProgress['phase'], rows: number) =>
-    opts.onProgress?.({ phase, rows, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
-
-  const spool = await TransactionSpool.create()
+  const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'reading', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
+  const spool = scanned.grouped ? undefined : await TransactionSpool.create()
   try {
-    const encoder = new TransactionRowEncoder(csv.columns, new Set(await repo.listStoreIds(db)), errors, spool)
-    let reported = 0
-    for await (const records of csv.records) {
-      encoder.encode(records)
-      spool.endChunk()
-      if (encoder.rows - reported >= 50_000) {
-        reported = encoder.rows
-        progress('reading', reported)
+    const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
+    const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
+    const progress = (phase: ImportProgress['phase'], rows: number) =>
+      opts.onProgress?.({ phase, rows, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
+    const storeIds = new Set(await repo.listStoreIds(db))
+
+    let nextBatch: () => Promise<BatchSource | undefined>
+    let encoder: TransactionRowEncoder
+    if (!spool) {
+      // Grouped: batches are cut as the file is read, so reading overlaps writing.
+      const cutter = new GroupedBatches(batchRows)
+      encoder = new TransactionRowEncoder(csv.columns, storeIds, errors, cutter)
+      const records = csv.records[Symbol.asyncIterator]()
+      let ended = false
+      nextBatch = async () => {
+        while (cutter.ready.length === 0 && !ended) {
+          const chunk = await records.next()
+          if (chunk.done) {
+            ended = true
+            cutter.finish()
+          } else {
+            encoder.encode(chunk.value)
+            cutter.endChunk()
+          }
+        }
+        const texts = cutter.ready.shift()
+        return texts && { texts }
+      }
+    } else {
+      // Rows of a sale may be anywhere: spool them all by customer, then write bucket ranges.
+      encoder = new TransactionRowEncoder(csv.columns, storeIds, errors, spool)
+      let reported = 0
+      for await (const records of csv.records) {
+        encoder.encode(records)
+        spool.endChunk()
+        if (encoder.rows - reported >= 50_000) {
+          reported = encoder.rows
+          progress('reading', reported)
+        }
+      }
+      spool.finish()
+      progress('reading', encoder.rows)
+      const batches = bucketBatches(encoder.bucketRows, batchRows)
+      let i = 0
+      nextBatch = async () => {
+        const range = batches[i++]
+        return range && { texts: spool.texts(range.from, range.to), range }
       }
     }
-    spool.finish()
-    progress('reading', encoder.rows)
+    // The rows of the whole file, for the progress bar while writing.
+    const fileRows = () => (spool ? encoder.rows : Math.max(scanned.lines, encoder.rows))
 
-    const batches = bucketBatches(encoder.bucketRows, batchRows)
     const stats = await PlannerStats.load(db)
     const known: ProductMap = new Map()
-    // A batch is prepared (read back, grouped, its customers and products created) on another
+    // A batch is prepared (read, grouped, its customers and products created) on another
     // connection while the one before is written: Node and two PostgreSQL backends then work
     // at once, instead of each waiting for the other.
-    const prepare = (i: number): Promise<PreparedBatch> | undefined => {
-      const range = batches[i]
-      if (!range) return undefined
-      const preparing = prepareBatch(db, spool.texts(range.from, range.to), range, known, actor).then(async (batch) => {
+    const prepare = (): Promise<PreparedBatch | undefined> => {
+      const preparing = nextBatch().then(async (source) => {
+        if (!source) return undefined
+        const batch = await prepareBatch(db, source.texts, source.range, known, actor)
         await stats.grew(db, { customer: batch.customersCreated, product: batch.productsCreated })
         return batch
       })
       preparing.catch(() => {}) // awaited below; a failed batch may leave it unawaited
       return preparing
     }
-    let next = prepare(0)
+    let next: Promise<PreparedBatch | undefined> | undefined = prepare()
     try {
       await db.connection().execute(async (conn) => {
-        for (let i = 0; next; i++) {
-          const batch = await next
-          next = prepare(i + 1)
+        for (let batch = await next; batch; batch = await next) {
+          next = prepare()
+          const current = batch
           const lines = await conn.transaction().execute(async (trx) => {
-            if (next) await commitLazily(trx)
-            return writeBatch(trx, batch, actor, opts)
+            await commitLazily(trx)
+            return writeBatch(trx, current, actor, opts)
           })
           // After the commit, not in the batch: its lock (one summariser at a time) would be held
           // through the batch, queueing a concurrent import behind it.
@@ -113,8 +155,9 @@ export async function importTransactions(
           totals.duplicates += duplicatesOf(batch, lines)
           totals.skipped += batch.skipped
           totals.erasedCustomers += batch.erasedCustomers
-          progress('writing', encoder.rows)
+          progress('writing', fileRows())
         }
+        await flushCommits(conn)
       })
     } finally {
       await next?.catch(() => {})
@@ -136,8 +179,15 @@ export async function importTransactions(
       productsCreated: totals.productsCreated,
     }
   } finally {
-    await spool.remove()
+    await spool?.remove()
+    await scanned.remove()
   }
+}
+
+/** A batch's rows as spooled text; a range when the text may hold other buckets too. */
+interface BatchSource {
+  texts: AsyncIterable<string> | Iterable<string>
+  range?: { from: number; to: number }
 }
 
 interface PreparedBatch {
@@ -162,13 +212,13 @@ interface PreparedBatch {
  */
 async function prepareBatch(
   db: Database,
-  texts: AsyncIterable<string>,
-  buckets: { from: number; to: number },
+  texts: AsyncIterable<string> | Iterable<string>,
+  buckets: { from: number; to: number } | undefined,
   known: ProductMap,
   actor: string,
 ): Promise<PreparedBatch> {
   const draft = new BatchDraft()
-  for await (const text of texts) draft.add(text, buckets.from, buckets.to)
+  for await (const text of texts) draft.add(text, buckets?.from, buckets?.to)
   let sales = draft.writable()
 
   const customers = await db.transaction().execute(async (trx) => {
@@ -270,9 +320,20 @@ function duplicatesOf(batch: PreparedBatch, lines: number): number {
   return batch.draft.goodRows - batch.held.total - batch.skipped - lines
 }
 
-/** See importTransactions: the import's last commit makes this one durable. */
+/** See importTransactions: flushCommits() at the end makes this one durable. */
 async function commitLazily(trx: Transaction<DB>): Promise<void> {
   await sql`set local synchronous_commit = off`.execute(trx)
+}
+
+/**
+ * A durable commit flushes the WAL up to it, so every asynchronous commit before it becomes
+ * durable too. It needs a transaction id to have a commit record: whether a batch is the last is
+ * known only once the next one has been read, too late to commit that batch durably itself.
+ */
+async function flushCommits(db: Kysely<DB>): Promise<void> {
+  await db.transaction().execute(async (trx) => {
+    await sql`select pg_current_xact_id()`.execute(trx)
+  })
 }
 
 /** Card numbers are random, so one may already be taken: redraw for those until all have one. */
