@@ -25,6 +25,17 @@ import { scanInput } from './input-scan.ts'
 
 const CARD_ATTEMPTS = 8
 const MAX_REMEMBERED_PRODUCTS = 200_000
+const MAX_REMEMBERED_CUSTOMERS = 200_000
+/** In Known.customers: the chain id of an erased customer, whose rows are skipped. */
+const ERASED = 0
+
+/** Products and customers found or created by earlier batches of this import, by the file's key. */
+interface Known {
+  products: ProductMap
+  customers: Map<string, number>
+  /** Erased customers whose skipped rows were counted already. */
+  erasedCounted: Set<string>
+}
 
 /**
  * Purchase history from a CSV stream: customer_id, transaction_id, day (or occurred_at),
@@ -120,7 +131,7 @@ export async function importTransactions(
     const fileRows = () => (spool ? encoder.rows : Math.max(scanned.lines, encoder.rows))
 
     const stats = await PlannerStats.load(db)
-    const known: ProductMap = new Map()
+    const known: Known = { products: new Map(), customers: new Map(), erasedCounted: new Set() }
     // A batch is prepared (read, grouped, its customers and products created) on another
     // connection while the one before is written: Node and two PostgreSQL backends then work
     // at once, instead of each waiting for the other.
@@ -214,41 +225,48 @@ async function prepareBatch(
   db: Database,
   texts: AsyncIterable<string> | Iterable<string>,
   buckets: { from: number; to: number } | undefined,
-  known: ProductMap,
+  known: Known,
   actor: string,
 ): Promise<PreparedBatch> {
   const draft = new BatchDraft()
   for await (const text of texts) draft.add(text, buckets?.from, buckets?.to)
   let sales = draft.writable()
 
-  const customers = await db.transaction().execute(async (trx) => {
+  // A customer of a file in transaction order recurs in every batch: look each up once.
+  if (known.customers.size > MAX_REMEMBERED_CUSTOMERS) known.customers.clear()
+  const unknown = [...new Set(sales.map((s) => s.customer))].filter((c) => !known.customers.has(c))
+  const customers = !unknown.length ? { ids: new Map<string, number>(), created: [], erased: new Set<string>() } : await db.transaction().execute(async (trx) => {
     await commitLazily(trx)
-    const resolved = await repo.resolveCustomers(trx, [...new Set(sales.map((s) => s.customer))])
+    const resolved = await repo.resolveCustomers(trx, unknown)
     await issueCards(trx, resolved.created)
     if (resolved.created.length) {
       await insertAudit(trx, { actor, action: 'import.transactions.customers', entity: 'customer', detail: { created: resolved.created.length } })
     }
     return resolved
   })
+  for (const [external, id] of customers.ids) known.customers.set(external, id)
+  for (const external of customers.erased) known.customers.set(external, ERASED)
   // Someone who asked to be forgotten is not re-created from an old file: their sales are skipped.
   let skipped = 0
-  const skippedCustomers = new Set<string>()
-  if (customers.erased.size) {
-    sales = sales.filter((sale) => {
-      if (!customers.erased.has(sale.customer)) return true
-      skipped += sale.rows.length
-      skippedCustomers.add(sale.customer)
-      return false
-    })
-  }
-  for (const sale of sales) sale.customerId = customers.ids.get(sale.customer)!
+  let erasedCustomers = 0
+  sales = sales.filter((sale) => {
+    if (known.customers.get(sale.customer) !== ERASED) return true
+    skipped += sale.rows.length
+    // Counted once per import, though a customer's rows may come in several batches.
+    if (!known.erasedCounted.has(sale.customer)) {
+      known.erasedCounted.add(sale.customer)
+      erasedCustomers++
+    }
+    return false
+  })
+  for (const sale of sales) sale.customerId = known.customers.get(sale.customer)!
   // One global order, so two imports racing over the same sales wait for each other on the
   // unique index instead of deadlocking; it also keeps a customer's sales together.
   sales.sort((a, b) => a.customerId - b.customerId || (a.transaction < b.transaction ? -1 : a.transaction > b.transaction ? 1 : 0))
 
   // Most products recur from batch to batch; what the map remembers is bounded by starting over.
-  if (known.size > MAX_REMEMBERED_PRODUCTS) known.clear()
-  const missing = draft.unresolvedProducts(sales, known)
+  if (known.products.size > MAX_REMEMBERED_PRODUCTS) known.products.clear()
+  const missing = draft.unresolvedProducts(sales, known.products)
   const products = await db.transaction().execute(async (trx) => {
     await commitLazily(trx)
     const resolved = await repo.resolveProducts(trx, missing.map(productKeyOf))
@@ -259,14 +277,14 @@ async function prepareBatch(
   })
   for (const product of missing) {
     const found = products.products.get(product.key)
-    if (found) known.set(product.key, found)
+    if (found) known.products.set(product.key, found)
     resolveRef(product, found)
   }
   return {
     draft,
     held: draft.held(MAX_REPORTED_ERRORS),
     skipped,
-    erasedCustomers: skippedCustomers.size,
+    erasedCustomers,
     sales,
     created: [],
     customersCreated: customers.created.length,

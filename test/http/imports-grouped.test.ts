@@ -1,0 +1,164 @@
+import { Readable } from 'node:stream'
+import { sql } from 'kysely'
+import t from 'tap'
+import type { Database } from '../../src/db/database.ts'
+import { importTransactions } from '../../src/modules/imports/import.service.ts'
+import { testDatabase } from '../helpers/database.ts'
+
+// A file whose transactions' rows follow each other is written while it is read, in batches
+// cut between transactions (input-scan.ts, grouped-batches.ts); any other file is spooled by
+// customer first. Both must end in the same database, whatever the batch size.
+
+interface Row {
+  customer: number
+  transaction: number
+  line: string
+}
+
+/** Baskets of up to 6 lines for 40 customers, in transaction order. */
+function baskets(count: number): Row[] {
+  let seed = 7
+  const rand = (n: number) => {
+    seed = (Math.imul(seed, 1_664_525) + 1_013_904_223) >>> 0
+    return Math.floor((seed / 2 ** 32) * n)
+  }
+  const rows: Row[] = []
+  for (let tx = 1; tx <= count; tx++) {
+    const customer = 1 + rand(40)
+    const day = `2024-${String(1 + rand(12)).padStart(2, '0')}-${String(1 + rand(28)).padStart(2, '0')}`
+    for (let i = 0, n = 1 + rand(6); i < n; i++) rows.push({ customer, transaction: tx, line: `${customer},${tx},${day},${1 + rand(90)},${1 + rand(3)}` })
+  }
+  return rows
+}
+
+const csv = (rows: Row[]) => `customer_id,transaction_id,day,product_id,quantity\n${rows.map((r) => r.line).join('\n')}\n`
+const byCustomer = (rows: Row[]) => [...rows].sort((a, b) => a.customer - b.customer || a.transaction - b.transaction)
+/** Rows in a fixed scrambled order: the transactions' rows apart. */
+const scrambled = (rows: Row[]) => rows.map((r, i) => ({ r, k: (i * 7919) % rows.length })).sort((a, b) => a.k - b.k).map((x) => x.r)
+
+/** Every imported sale with its lines, in file order, or sorted (`byProduct`) to compare files in other orders. */
+async function history(db: Database, byProduct = false) {
+  const { rows } = await sql<{ customer: string; transaction: string; day: string; total: string; lines: string }>`
+    select c.external_id as customer, s.external_id as transaction, s.day, s.total_before_cents::text as total,
+      string_agg(p.external_id || 'x' || l.quantity, ' ' order by ${byProduct ? sql`p.external_id, l.quantity` : sql`l.line_no`}) as lines
+    from sale s join customer c on c.id = s.customer_id
+    join sale_line l on l.sale_id = s.id left join product p on p.id = l.product_id
+    where s.source = 'import'
+    group by 1, 2, 3, 4 order by 1, 2`.execute(db)
+  return rows
+}
+
+const counts = (db: Database) =>
+  sql<{ customers: number; cards: number; products: number; lines: number; jobs: number }>`
+    select (select count(*)::int from customer) customers, (select count(*)::int from card) cards,
+      (select count(*)::int from product) products, (select count(*)::int from sale_line) lines,
+      (select count(*)::int from graphile_worker.jobs where task_identifier = 'rebuild_customer_stats') jobs`
+    .execute(db)
+    .then((r) => r.rows[0]!)
+
+const rows = baskets(400)
+
+t.test('a file in transaction order or in customer order ends as the spooled file does', async (t) => {
+  const spooled = await testDatabase(t)
+  const reference = await importTransactions(spooled.db, Readable.from([csv(scrambled(rows))]), { batchRows: 100 })
+  t.equal(reference.imported, rows.length)
+  const expected = await history(spooled.db, true)
+  t.equal(expected.length, 400)
+  let inFileOrder: Awaited<ReturnType<typeof history>> | undefined
+
+  for (const [name, ordered] of [['transaction order', rows], ['customer order', byCustomer(rows)]] as const) {
+    const db = await testDatabase(t)
+    const batches: number[][] = []
+    const summary = await importTransactions(db.db, Readable.from([csv(ordered)]), { batchRows: 97, statsJobs: true })
+    t.match(summary, { rows: rows.length, imported: rows.length, duplicates: 0, rejected: 0, salesCreated: 400, customersCreated: 40, productsCreated: reference.productsCreated }, name)
+    t.same(await history(db.db, true), expected, `${name}: every sale whole, with all its lines`)
+    // Sorting by customer keeps each transaction's rows in their order: so must the lines.
+    inFileOrder ??= await history(db.db)
+    t.same(await history(db.db), inFileOrder, `${name}: lines numbered in file order`)
+    const c = await counts(db.db)
+    t.match(c, { customers: 40, cards: 40, lines: rows.length }, `${name}: each customer created once, with one card`)
+    t.ok(c.jobs > 1, `${name}: a statistics job per batch (${c.jobs})`)
+
+    const again = await importTransactions(db.db, Readable.from([csv(ordered)]), { batchRows: 50, onBatchImported: async (_, b) => void batches.push(b.saleIds) })
+    t.match(again, { imported: 0, duplicates: rows.length, salesCreated: 0 }, `${name}: a re-import adds nothing`)
+    t.same(batches, [], 'and calls no batch hook')
+  }
+})
+
+t.test('a file in transaction order is written as read: a customer comes back in later batches', async (t) => {
+  const db = await testDatabase(t)
+  const seen = new Map<number, number>()
+  await importTransactions(db.db, Readable.from([csv(rows)]), {
+    batchRows: 200,
+    onBatchImported: async (_, batch) => {
+      for (const id of batch.customerIds) seen.set(id, (seen.get(id) ?? 0) + 1)
+    },
+  })
+  t.ok([...seen.values()].some((n) => n > 1), 'spooled by customer, each customer would be in one batch only')
+})
+
+t.test('bad rows in a grouped file hold back their transaction and are reported by line', async (t) => {
+  const db = await testDatabase(t)
+  const file = [
+    'customer_id,transaction_id,day,product_id,quantity',
+    '1,10,2024-01-05,A,1',
+    '1,10,2024-01-05,B,-2',
+    '1,11,2024-02-30,A,1',
+    '2,12,2024-01-06,A,x',
+    '2,12,2024-01-06,C,4',
+    ',13,2024-01-06,A,1',
+    '3,14,2024-01-07,D,1',
+    '3,15,2024-01-07,D,2',
+  ].join('\n')
+  const summary = await importTransactions(db.db, Readable.from([file]), { batchRows: 1 })
+  t.match(summary, { rows: 8, imported: 2, rejected: 6 })
+  t.same(
+    summary.errors.map((e) => [e.line, e.message]),
+    [
+      [2, 'not imported: line 3 of the same transaction was rejected'],
+      [3, 'quantity must not be negative (got -2)'],
+      [4, 'day must be a date YYYY-MM-DD or a day number (days since 2000-01-01); got "2024-02-30"'],
+      [5, 'quantity must be a whole number (got "x")'],
+      [6, 'not imported: line 5 of the same transaction was rejected'],
+      [7, 'customer_id is missing'],
+    ],
+  )
+  t.same((await history(db.db)).map((s) => [s.customer, s.transaction, s.lines]), [['3', '14', 'Dx1'], ['3', '15', 'Dx2']])
+})
+
+t.test('a grouped import that fails half-way and is run again ends where one clean run ends', async (t) => {
+  const clean = await testDatabase(t)
+  await importTransactions(clean.db, Readable.from([csv(rows)]), { batchRows: 120 })
+  const db = await testDatabase(t)
+  let batches = 0
+  const failing = importTransactions(db.db, Readable.from([csv(rows)]), {
+    batchRows: 120,
+    onBatchImported: async (trx, batch) => {
+      const { rows: n } = await sql<{ n: number }>`select count(*)::int n from sale_line where sale_id = any(${batch.saleIds})`.execute(trx)
+      t.equal(n[0]!.n, batch.lines, 'the hook sees the batch it is told about')
+      if (++batches === 3) throw new Error('simulated crash')
+    },
+  })
+  await t.rejects(failing, /simulated crash/)
+  const partial = (await history(db.db)).length
+  t.ok(partial > 0 && partial < 400, `batches before the failure are committed (${partial} sales)`)
+  const rerun = await importTransactions(db.db, Readable.from([csv(rows)]), { batchRows: 120 })
+  t.equal(rerun.imported + rerun.duplicates, rows.length)
+  t.ok(rerun.duplicates > 0)
+  t.same(await history(db.db), await history(clean.db))
+})
+
+t.test('two grouped imports of the same file at once write each sale once', async (t) => {
+  const clean = await testDatabase(t)
+  await importTransactions(clean.db, Readable.from([csv(rows)]))
+  const db = await testDatabase(t)
+  const [a, b] = await Promise.all([
+    importTransactions(db.db, Readable.from([csv(rows)]), { batchRows: 80 }),
+    importTransactions(db.db, Readable.from([csv(byCustomer(rows))]), { batchRows: 130 }),
+  ])
+  t.equal(a.imported + b.imported, rows.length)
+  t.equal(a.duplicates + b.duplicates, rows.length)
+  t.same(await history(db.db), await history(clean.db))
+  const [got, want] = [await counts(db.db), await counts(clean.db)]
+  t.same([got.customers, got.cards, got.lines], [want.customers, want.cards, want.lines], 'one card per customer, no line twice')
+})
