@@ -73,7 +73,9 @@ export async function runPredict(opts: {
     try {
       await prepareDatabase(handle.pool)
       lap('start database')
-      const summary = await importTransactions(handle.db, createReadStream(opts.transactions), { statsJobs: false })
+      // Spooled by customer, as when the evaluation's figures were measured: rankings depend on the
+      // ids the import assigns (see streamGrouped).
+      const summary = await importTransactions(handle.db, createReadStream(opts.transactions), { statsJobs: false, streamGrouped: false })
       if (summary.rejected > 0) log(`import rejected ${summary.rejected} rows: ${JSON.stringify(summary.errors.slice(0, 3))}`)
       lap(`import (${summary.rows} rows)`)
       const asOf = opts.asOf === undefined ? undefined : asOfDate(opts.asOf)

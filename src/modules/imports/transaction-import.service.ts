@@ -76,7 +76,7 @@ export async function importTransactions(
 
   const errors = new RowErrors()
   const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'reading', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
-  const spool = scanned.grouped ? undefined : await TransactionSpool.create()
+  const spool = scanned.grouped && opts.streamGrouped !== false ? undefined : await TransactionSpool.create()
   try {
     const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
     const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
