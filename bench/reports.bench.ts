@@ -3,9 +3,9 @@
 // For each size: a fresh database in an embedded PostgreSQL (or DATABASE_URL's server), the
 // demo generator's population with a year of history COPYed in (src/demo/bulk-load.ts), every
 // profile refreshed (refreshAllProfiles, as a list run does), offers, a run's lists with a 5% holdout and decisions, and redemptions on a fifth of the last
-// four weeks' sales. Then the rollup (timed), and each report through app.inject, next to a
-// primary-key read measured the same way in the same run: GET /v1/products/{gtin}. The ratio
-// is what to compare across machines. Figures: docs/reports.md.
+// four weeks' sales. Then the rollup (timed), each report and each console page's API calls
+// through app.inject, next to a primary-key read measured the same way in the same run:
+// GET /v1/products/{gtin}. The ratio is what to compare across machines. Figures: docs/reports.md.
 import { rmSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
@@ -17,6 +17,7 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { readMigrations } from '../src/db/migrate.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
+import { CARD_PREFIX, withCheckDigit } from '../src/lib/codes.ts'
 import { generateDemo } from '../src/demo/generate.ts'
 import { REASONS } from '../src/modules/lists/list-allocation.ts'
 import { runRollup } from '../src/modules/reports/rollup.service.ts'
@@ -61,10 +62,16 @@ async function loadProgram(pool: pg.Pool, today: string): Promise<void> {
            $1::date, $2::date, case when c.rn % 2 = 0 then c.maker end
       from (select category, max(manufacturer) as maker, row_number() over (order by count(*) desc) as rn
               from product group by category order by count(*) desc limit 40) c`, [addDays(today, -60), addDays(today, 30)])
+  // Every customer a card and a list with scannable codes, so the service desk's lookups run
+  // against full-size unique indexes. Derived from the id, as the demo's are random.
+  const ids = (await pool.query<{ id: string | number }>('select id from customer order by id')).rows.map((r) => String(r.id))
+  const card = (id: string) => withCheckDigit(CARD_PREFIX + id.padStart(10, '0'))
+  const barcode = (id: string) => `LL${withCheckDigit(id.padStart(12, '0'))}`
+  await pool.query(`insert into card (number, customer_id) select * from unnest($1::text[], $2::bigint[])`, [ids.map(card), ids])
   await pool.query(`
     insert into list (customer_id, barcode, cycle_start, valid_from, valid_until, status, trigger, holdout)
-    select id, 'LB' || lpad(id::text, 12, '0'), $1::date, $1::date, $1::date + 13, 'current', 'run', (hashint4(id::int) % 20 = 0)
-      from customer`, [cycle])
+    select id, code, $1::date, $1::date, $1::date + 13, 'current', 'run', (hashint4(id::int) % 20 = 0)
+      from unnest($2::bigint[], $3::text[]) as c (id, code)`, [cycle, ids, ids.map(barcode)])
   // Six offers in play per customer; held-out lists withhold the targeted ones.
   await pool.query(`
     with picks as (
@@ -208,14 +215,38 @@ async function benchSize(adminUrl: string, customers: number): Promise<void> {
     ] as const) {
       rows.push([label, await time(REQUESTS, get(url, accept))])
     }
+    // The service desk's and the other console pages' calls, as the browser makes them
+    // (src/console/js/pages): a page's time is all of its calls, awaited as the page does.
+    const sample = (await database.pool.query<{ id: string; card: string; barcode: string; list_id: string }>(`
+      select c.id, k.number as card, l.barcode, l.id as list_id
+        from customer c join card k on k.customer_id = c.id join list l on l.customer_id = c.id and l.status = 'current'
+       order by hashint4(c.id::int) limit $1`, [REQUESTS + 3])).rows
+    let next = 0
+    const someone = () => sample[next++ % sample.length]!
+    const pages: [string, () => Promise<void>][] = [
+      ['console: desk, find by card', async () => get(`/v1/customers/lookup?card=${someone().card}`)()],
+      ['console: desk, find by list barcode', async () => get(`/v1/lists/lookup?barcode=${someone().barcode}`)()],
+      ['console: customer page (customer, then profile, sales, list)', async () => {
+        const c = someone()
+        await get(`/v1/customers/${c.id}`)()
+        await Promise.all([get(`/v1/customers/${c.id}/profile`)(), get(`/v1/customers/${c.id}/sales?limit=10`)(), get(`/v1/customers/${c.id}/lists/current`)()])
+      }],
+      ['console: print a list', async () => get(`/v1/lists/${someone().list_id}/print`, 'text/html')()],
+      ['console: offers page', get('/v1/offers?limit=200')],
+      ['console: list runs page', get('/v1/list-generations?limit=20')],
+      ['console: ops page (readiness, status)', async () => {
+        await Promise.all([get('/health/ready')(), get('/v1/ops/status')()])
+      }],
+    ]
+    for (const [label, fn] of pages) rows.push([label, await time(REQUESTS, fn)])
     const raw = await time(REQUESTS, async () => {
       await database.pool.query('select * from customer where id = $1', [1 + Math.floor(Math.random() * customers)])
     })
     await app.close()
     console.log(`\n${customers} customers (${REQUESTS} requests each, in-process app.inject; SQL primary-key read ${raw.median.toFixed(2)} ms)`)
-    console.log('report'.padEnd(52), 'median ms'.padStart(10), 'p95 ms'.padStart(10), 'x reference'.padStart(12))
+    console.log('report'.padEnd(62), 'median ms'.padStart(10), 'p95 ms'.padStart(10), 'x reference'.padStart(12))
     for (const [label, t] of rows) {
-      console.log(label.padEnd(52), t.median.toFixed(2).padStart(10), t.p95.toFixed(2).padStart(10), (t.median / reference.median).toFixed(1).padStart(12))
+      console.log(label.padEnd(62), t.median.toFixed(2).padStart(10), t.p95.toFixed(2).padStart(10), (t.median / reference.median).toFixed(1).padStart(12))
     }
     console.log(`rollup: first pass ${(firstMs / 1000).toFixed(1)} s (lift of one finished cycle, snapshot, value), idle pass ${againMs.toFixed(0)} ms`)
   } finally {
