@@ -12,6 +12,7 @@
 import { fork } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import pg from 'pg'
 import pino from 'pino'
@@ -181,7 +182,7 @@ async function main(): Promise<void> {
       })
 
     say(`soak: ${CONNECTIONS} lanes, ${LINES}-line baskets, ${MINUTES} minutes${RATE ? `, ${RATE} requests/s` : ', as fast as the service answers'}`)
-    process.stdout.write(`minute  req/s   p50 ms  p99 ms  max ms  errors  RSS MB  heap MB  jobs  db MB${SPLIT ? '  worker RSS MB' : ''}\n`)
+    process.stdout.write(`minute  req/s   p50 ms  p99 ms  max ms  errors  RSS MB  heap MB  jobs  db MB${SPLIT ? '  worker RSS MB' : ''}  load\n`)
     const minutes: Minute[] = []
     for (let m = 1; m <= MINUTES; m++) {
       const r = await drive(60)
@@ -203,7 +204,7 @@ async function main(): Promise<void> {
       }
       minutes.push(row)
       process.stdout.write(
-        `${String(m).padStart(6)}  ${row.rps.toFixed(0).padStart(5)}  ${String(row.p50).padStart(7)}  ${String(row.p99).padStart(6)}  ${String(row.max).padStart(6)}  ${String(row.errors).padStart(6)}  ${row.rss.toFixed(0).padStart(6)}  ${row.heap.toFixed(0).padStart(7)}  ${String(row.jobs).padStart(4)}  ${row.dbMb.toFixed(0).padStart(5)}${SPLIT ? row.workerRss.toFixed(0).padStart(15) : ''}\n`,
+        `${String(m).padStart(6)}  ${row.rps.toFixed(0).padStart(5)}  ${String(row.p50).padStart(7)}  ${String(row.p99).padStart(6)}  ${String(row.max).padStart(6)}  ${String(row.errors).padStart(6)}  ${row.rss.toFixed(0).padStart(6)}  ${row.heap.toFixed(0).padStart(7)}  ${String(row.jobs).padStart(4)}  ${row.dbMb.toFixed(0).padStart(5)}${SPLIT ? row.workerRss.toFixed(0).padStart(15) : ''}  ${loadavg()[0]!.toFixed(1).padStart(4)}\n`,
       )
     }
 
