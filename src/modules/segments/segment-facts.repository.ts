@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
 import type { CategoryFacts, CustomerFacts, TierCuts, UsageCut } from './segment.types.ts'
@@ -54,27 +54,86 @@ export function scanDays(cfg: SegmentConfig): number {
   )
 }
 
-export async function aggregateCustomerFacts(
-  db: Db,
-  range: { lo: number; hi: number },
-  asOf: string,
-  cfg: SegmentConfig,
-  opts: { withCuts?: boolean } = {},
-): Promise<FactsRow[]> {
-  const { lo, hi } = range
+/**
+ * The per-(customer, category) sums of the lines in `where` (a condition on sale s and sale_line
+ * sl): one aggregation carries every line-based sum; customer totals are sums of these rows, and
+ * trip days come from sale alone (a tenth of the rows).
+ */
+function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknown>) {
   const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
   const seg = since(cfg.segmentWindowDays)
   const val = since(cfg.value.windowDays)
   const life = since(cfg.lifeStage.recentDays)
   const recent = since(cfg.trend.recentDays)
   const previous = since(2 * cfg.trend.recentDays)
-  const gap = since(cfg.lifecycle.gapWindowDays)
   const elig = since(cfg.eligibility.windowDays)
-  // One aggregation of the range's lines per (customer, category) carries every line-based sum;
-  // customer totals are sums of those rows, and trip days come from sale alone (a tenth of the
-  // rows). Nothing is materialised, so a chunk is one pass over its lines.
   const units = sql`(sl.quantity - sl.returned_quantity)::bigint`
   const spend = sql`(sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
+  return sql`
+      select s.customer_id, coalesce(p.category, '') as category,
+        coalesce(sum(${units}) filter (where s.day > ${seg}), 0) as units,
+        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0) as national_units,
+        coalesce(sum(${spend}) filter (where s.day > ${seg}), 0) as spend,
+        coalesce(sum(${spend}) filter (where s.day > ${val}), 0) as value_spend,
+        coalesce(sum(${units}) filter (where s.day > ${life}), 0) as recent_units,
+        coalesce(sum(${spend}) filter (where s.day > ${recent}), 0) as recent,
+        coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0) as previous,
+        coalesce(sum(${spend}) filter (where s.day > ${elig}), 0) as eligibility
+      from sale s
+      join sale_line sl on sl.sale_id = s.id
+      left join product p on p.id = sl.product_id
+      where ${where}
+        and s.status = 'recorded'
+        and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
+      group by 1, 2`
+}
+
+/** The population refresh's table of sums (stageCategoryFacts): temporary and dropped at commit, so each refresh has its own. */
+const STAGE_TABLE = 'refresh_category_facts'
+
+/**
+ * The population refresh's first pass: every customer's per-category sums in one aggregation over
+ * the history (a hash aggregate of one join, instead of one range scan per chunk), kept in a
+ * temporary table of the caller's transaction that the chunks (aggregateCustomerFacts with
+ * `staged`) and the usage cut-offs (usageCutsFromStage) read.
+ */
+export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
+  const db = trx
+  await sql`create temporary table ${sql.table(STAGE_TABLE)} on commit drop as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
+  await sql`create index on ${sql.table(STAGE_TABLE)} (customer_id)`.execute(db)
+  await sql`analyze ${sql.table(STAGE_TABLE)}`.execute(db)
+}
+
+/**
+ * Usage quantiles per category from the staged sums, the same as segment.repository's
+ * computeUsageCuts reads from the lines: buyers are customers not opted out nor erased with
+ * units in the segment window; lines without a known product (category '') belong to no segment.
+ */
+export async function usageCutsFromStage(db: Db, cfg: SegmentConfig): Promise<(UsageCut & { category: string; buyers: number })[]> {
+  const measure = cfg.usage.measure === 'units' ? sql`f.units` : sql`f.spend`
+  const { rows } = await sql<{ category: string; buyers: number; low_max: number; medium_max: number }>`
+    select f.category, count(*)::int as buyers,
+      percentile_cont(${cfg.usage.lowQuantile}::float8) within group (order by ${measure}) as low_max,
+      percentile_cont(${cfg.usage.highQuantile}::float8) within group (order by ${measure}) as medium_max
+    from ${sql.table(STAGE_TABLE)} f
+    join customer c on c.id = f.customer_id
+    where f.category <> '' and f.units > 0 and not c.personalisation_opt_out and c.erased_at is null
+    group by f.category
+  `.execute(db)
+  return rows.map((r) => ({ category: r.category, buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }))
+}
+
+export async function aggregateCustomerFacts(
+  db: Db,
+  range: { lo: number; hi: number },
+  asOf: string,
+  cfg: SegmentConfig,
+  opts: { withCuts?: boolean; staged?: boolean } = {},
+): Promise<FactsRow[]> {
+  const { lo, hi } = range
+  const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
+  const val = since(cfg.value.windowDays)
+  const gap = since(cfg.lifecycle.gapWindowDays)
   // A single refresh reads the stored cut-offs in the same round trip (the regeneration after
   // every lane sale counts round trips); a chunk has them in memory already.
   const cuts = opts.withCuts
@@ -94,24 +153,7 @@ export async function aggregateCustomerFacts(
       from customer
       where id between ${lo} and ${hi} and erased_at is null
     ),
-    cats as (
-      select s.customer_id, coalesce(p.category, '') as category,
-        coalesce(sum(${units}) filter (where s.day > ${seg}), 0) as units,
-        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0) as national_units,
-        coalesce(sum(${spend}) filter (where s.day > ${seg}), 0) as spend,
-        coalesce(sum(${spend}) filter (where s.day > ${val}), 0) as value_spend,
-        coalesce(sum(${units}) filter (where s.day > ${life}), 0) as recent_units,
-        coalesce(sum(${spend}) filter (where s.day > ${recent}), 0) as recent,
-        coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0) as previous,
-        coalesce(sum(${spend}) filter (where s.day > ${elig}), 0) as eligibility
-      from sale s
-      join sale_line sl on sl.sale_id = s.id
-      left join product p on p.id = sl.product_id
-      where s.customer_id between ${lo} and ${hi} ${lineRange}
-        and s.status = 'recorded'
-        and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
-      group by 1, 2
-    ),
+    cats as (${opts.staged ? sql`select * from ${sql.table(STAGE_TABLE)} where customer_id between ${lo} and ${hi}` : categorySums(asOf, cfg, sql`s.customer_id between ${lo} and ${hi} ${lineRange}`)}),
     cat_json as (
       select customer_id,
         json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories,

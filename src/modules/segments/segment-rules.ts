@@ -35,7 +35,7 @@ export function quantile(sortedAsc: number[], q: number): number {
   return sortedAsc[lo]! + (sortedAsc[hi]! - sortedAsc[lo]!) * (pos - lo)
 }
 
-/** Same cut as the SQL in computeUsageCuts, for one category's per-buyer measures. */
+/** Same cut as the SQL in usageCutsFromStage (segment-facts.repository.ts), for one category's per-buyer measures. */
 export function usageCutFromMeasures(measures: number[], cfg: SegmentConfig['usage']): UsageCut & { buyers: number } {
   const sorted = [...measures].sort((a, b) => a - b)
   return { lowMax: quantile(sorted, cfg.lowQuantile), mediumMax: quantile(sorted, cfg.highQuantile), buyers: sorted.length }

@@ -16,41 +16,12 @@ export async function nextCustomerRange(db: Db, afterId: number, size: number): 
 }
 
 /**
- * Usage quantiles per category over every profiled buyer (not opted out, not erased) in the
- * segment window. One pass over the window; the result is one row per category.
- */
-/**
  * Sort and hash memory for the population refresh's aggregations, for this transaction only: at
  * the default 4 MB a chunk's (customer, category) sort of 140,000 lines went to disk (external
  * merge, 8 MB). Bounded by the chunk, whatever the population.
  */
 export async function useSortMemory(trx: Transaction<DB>): Promise<void> {
   await sql`set local work_mem = '64MB'`.execute(trx)
-}
-
-export async function computeUsageCuts(db: Db, asOf: string, cfg: SegmentConfig): Promise<(UsageCut & { category: string; buyers: number })[]> {
-  const measure = cfg.usage.measure === 'units' ? sql`units` : sql`spend`
-  const { rows } = await sql<{ category: string; buyers: number; low_max: number; medium_max: number }>`
-    select category, count(*)::int as buyers,
-      percentile_cont(${cfg.usage.lowQuantile}::float8) within group (order by ${measure}) as low_max,
-      percentile_cont(${cfg.usage.highQuantile}::float8) within group (order by ${measure}) as medium_max
-    from (
-      select s.customer_id, p.category,
-        sum(sl.quantity - sl.returned_quantity) as units,
-        sum((sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)) as spend
-      from sale s
-      join sale_line sl on sl.sale_id = s.id
-      join product p on p.id = sl.product_id
-      join customer c on c.id = s.customer_id
-      where s.status = 'recorded'
-        and s.day > ${asOf}::date - ${cfg.segmentWindowDays}::int and s.day <= ${asOf}::date
-        and not c.personalisation_opt_out and c.erased_at is null
-      group by 1, 2
-      having sum(sl.quantity - sl.returned_quantity) > 0
-    ) per_buyer
-    group by category
-  `.execute(db)
-  return rows.map((r) => ({ category: r.category, buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }))
 }
 
 /** Replaces the whole cut-off table: a category nobody bought in the window loses its cut. */
