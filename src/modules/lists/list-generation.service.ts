@@ -201,22 +201,37 @@ export async function writeChunk(
 ): Promise<ChunkResult> {
   const result: ChunkResult = { listsCreated: 0, notEligible: 0, current: 0, lists: new Map() }
   if (!ctx.customersLocked) await repo.lockCustomerLists(trx, customerIds)
-  const profiles = profilesIn ?? (await findProfiles(trx, customerIds))
   const currents = new Map((await repo.findCurrentLists(trx, customerIds)).map((l) => [l.customer_id, l]))
+  const isCurrent = (customerId: number) => {
+    const cur = currents.get(customerId)
+    return cur !== undefined && cur.valid_until >= ctx.asOf
+  }
+  // Who gets a list is decided on the profiles' eligibility alone; only their whole profiles (with
+  // some 14 segment cells each) are read: in a run most of a chunk is below the spend threshold.
+  const eligible = profilesIn ? new Map([...profilesIn].map(([id, p]) => [id, p.eligible])) : await repo.findEligible(trx, customerIds)
+  const writing: number[] = []
+  for (const customerId of customerIds) {
+    const isEligible = eligible.get(customerId)
+    if (isEligible === undefined || (ctx.requireEligible && !isEligible)) {
+      result.notEligible++
+    } else if (isCurrent(customerId) && ctx.skipCurrent && !ctx.force) {
+      result.current++
+    } else {
+      writing.push(customerId)
+    }
+  }
+  const profiles = profilesIn ?? (await findProfiles(trx, writing))
   const validUntil = addDays(ctx.asOf, ctx.config.validDays - 1)
   const lists: repo.NewList[] = []
-  for (const customerId of customerIds) {
+  for (const customerId of writing) {
     const profile = profiles.get(customerId)
-    if (!profile || (ctx.requireEligible && !profile.eligible)) {
+    if (!profile) {
+      // Erased between the two reads.
       result.notEligible++
       continue
     }
     const cur = currents.get(customerId)
-    const stillCurrent = cur !== undefined && cur.valid_until >= ctx.asOf
-    if (stillCurrent && ctx.skipCurrent && !ctx.force) {
-      result.current++
-      continue
-    }
+    const stillCurrent = cur !== undefined && isCurrent(customerId)
     // A regeneration inside a fortnight keeps the list's cycle and holdout; a run starts a new one.
     const sameCycle = stillCurrent && ctx.trigger !== 'run'
     const holdout = sameCycle ? cur.holdout : isHeldOut(ctx.holdoutKey, customerId, ctx.config.holdoutShare)
