@@ -285,6 +285,43 @@ function isBackend(pid: number): boolean {
   }
 }
 
+// ------------------------------------------------------------------ waits
+/**
+ * What the lanes' PostgreSQL backends are doing, sampled every 20 ms from pg_stat_activity:
+ * the share of busy-backend samples on CPU and in each wait (Lock/tuple and
+ * Lock/transactionid: queued on a row another lane holds, the budgeted offers' above all).
+ */
+function sampleWaits(url: string): { stop: () => Promise<string> } {
+  const client = new pg.Client({ connectionString: url })
+  const counts = new Map<string, number>()
+  let total = 0
+  let running = true
+  const loop = (async () => {
+    await client.connect()
+    while (running) {
+      const { rows } = await client.query(`select coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
+                                             from pg_stat_activity
+                                            where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
+                                              and backend_type = 'client backend'
+                                            group by 1`)
+      for (const r of rows) {
+        counts.set(r.w, (counts.get(r.w) ?? 0) + r.n)
+        total += r.n
+      }
+      await new Promise((r) => setTimeout(r, 20))
+    }
+  })()
+  return {
+    stop: async () => {
+      running = false
+      await loop.catch(() => {})
+      await client.end().catch(() => {})
+      if (total === 0) return 'none sampled'
+      return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([w, n]) => `${w} ${((100 * n) / total).toFixed(0)}%`).join(', ')
+    },
+  }
+}
+
 // ------------------------------------------------------------------ main
 async function main(): Promise<void> {
   const log = pino({ level: process.env.BENCH_PG_LOG ? 'debug' : 'warn' })
@@ -383,7 +420,9 @@ async function main(): Promise<void> {
     const scans0 = await scans()
     const before = await dbStats()
     const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(service.pid ?? -1), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
+    const waits = sampleWaits(url)
     const result = await drive(DURATION)
+    const waited = await waits.stop()
     const cpu = {
       all: cpuSeconds(0) - cpu0.all,
       service: cpuSeconds(service.pid ?? -1) - cpu0.service,
@@ -421,6 +460,7 @@ async function main(): Promise<void> {
       `  database    ${after.commits! - before.commits!} commits, ${after.rollbacks! - before.rollbacks!} rollbacks (retried writes and other failures), ${after.deadlocks! - before.deadlocks!} deadlocks`,
       `  CPU         ${(cpu.all / DURATION).toFixed(2)} cores busy on the machine: service ${(cpu.service / DURATION).toFixed(2)}, load generator ${(cpu.bench / DURATION).toFixed(2)}, PostgreSQL ${(cpu.pg / DURATION).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / DURATION).toFixed(2)}`,
       `  CPU per redemption  service ${((cpu.service * 1000) / result.requests.total).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / result.requests.total).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / result.requests.total).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
+      `  waits       ${waited}`,
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'}`,
       `  discounts   ${disc[0].n} lane sales recorded in all, ${(Number(disc[0].cents) / 100).toFixed(2)} dollars of discounts`,
       `TPC-B-like reference (pgbench's script from Node pg, scale ${scale}, ${CONNECTIONS} clients, ${TPCB_SECONDS} s)`,

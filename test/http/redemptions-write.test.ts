@@ -121,7 +121,8 @@ t.test('what lane history refers to is never deleted (the references it no longe
   const c = await f.customerWithList([offer])
   const res = await f.redeem(f.body(c.cardNumber, [item('milk')]))
   t.equal(res.statusCode, 201, res.body)
-  for (const [table, where] of <[string, string][]>[['offer', `id = ${offer}`], ['store', `id = '${f.storeId}'`], ['customer', `id = ${c.id}`], ['redemption', 'true']]) {
+  const tables = <[string, string][]>[['offer', `id = ${offer}`], ['store', `id = '${f.storeId}'`], ['customer', `id = ${c.id}`], ['redemption', 'true'], ['list', `id = ${c.listId}`]]
+  for (const [table, where] of tables) {
     await t.rejects(f.database.pool.query(`delete from ${table} where ${where}`), { code: '23001', message: new RegExp(`${table} rows are never deleted`) }, table)
   }
   t.match(await f.counts(), { redemptions: 1, discounts: 1, usage: 1 }, 'all still there')
