@@ -68,11 +68,6 @@ export async function scanInput(input: Readable, onLines?: (lines: number) => vo
   }
 }
 
-/** Shortlex: a longer id is the larger; ids of one length compare by character. */
-function after(a: string, b: string): boolean {
-  return a.length !== b.length ? a.length > b.length : a > b
-}
-
 /** The byte-level check behind scanInput. Exported for its unit test. */
 export class GroupingCheck {
   lines = 0
@@ -83,8 +78,15 @@ export class GroupingCheck {
   private byCustomer = true
   private failed = false
   private carry: Buffer | undefined
-  private customer: string | undefined
-  private transaction = ''
+  private any = false
+  // The last key's ids, as bytes: most rows repeat the row before, and are compared without a string.
+  private readonly customer = Buffer.alloc(MAX_ID_LENGTH)
+  private readonly transaction = Buffer.alloc(MAX_ID_LENGTH)
+  private customerLength = 0
+  private transactionLength = 0
+  // Where the field the last call to field() found starts and ends.
+  private from = 0
+  private to = 0
 
   get grouped(): boolean {
     return !this.failed && !this.header && (this.byTransaction || this.byCustomer)
@@ -97,17 +99,21 @@ export class GroupingCheck {
       this.carry = undefined
     }
     let pos = 0
+    if (this.header) {
+      const nl = buf.indexOf(LF)
+      if (nl === -1) return this.keep(buf, 0)
+      this.line(buf, 0, nl)
+      pos = nl + 1
+    }
+    // A quote anywhere in the data: the reader's quoting rules are not worth repeating here.
+    if (!this.failed && buf.indexOf(QUOTE, pos) !== -1) this.failed = true
     for (;;) {
       const nl = buf.indexOf(LF, pos)
       if (nl === -1) break
       this.line(buf, pos, nl)
       pos = nl + 1
     }
-    if (pos < buf.length) {
-      // A record longer than the reader takes is malformed there; not worth following here.
-      if (buf.length - pos > MAX_RECORD_CHARS) this.failed = true
-      else this.carry = Buffer.from(buf.subarray(pos))
-    }
+    this.keep(buf, pos)
   }
 
   end(): void {
@@ -116,29 +122,38 @@ export class GroupingCheck {
     if (rest) this.line(rest, 0, rest.length)
   }
 
+  private keep(buf: Buffer, pos: number): void {
+    if (pos >= buf.length) return
+    // A record longer than the reader takes is malformed there; not worth following here.
+    if (buf.length - pos > MAX_RECORD_CHARS) this.failed = true
+    else this.carry = Buffer.from(buf.subarray(pos))
+  }
+
   private line(buf: Buffer, start: number, end: number): void {
     if (end > start && buf[end - 1] === CR) end--
     if (end === start) return
     if (this.header) return this.readHeader(buf, start, end)
     this.lines++
     if (this.failed) return
-    const quote = buf.indexOf(QUOTE, start)
-    if ((quote !== -1 && quote < end) || (buf.indexOf(CR, start) !== -1 && buf.indexOf(CR, start) < end)) {
-      this.failed = true
-      return
-    }
-    const customer = this.field(buf, start, end, this.customerAt)
-    const transaction = this.field(buf, start, end, this.transactionAt)
     // A row without both ids is rejected without a key, so it cannot split a sale.
-    if (customer === undefined || transaction === undefined || this.failed) return
-    if (customer === this.customer && transaction === this.transaction) return
-    if (this.customer !== undefined) {
-      this.byTransaction &&= after(transaction, this.transaction)
-      this.byCustomer &&= customer === this.customer ? after(transaction, this.transaction) : after(customer, this.customer)
-      if (!this.byTransaction && !this.byCustomer) this.failed = true
+    if (!this.field(buf, start, end, this.customerAt)) return
+    const [cFrom, cTo] = [this.from, this.to]
+    if (!this.field(buf, start, end, this.transactionAt)) return
+    const [tFrom, tTo] = [this.from, this.to]
+    const sameCustomer = this.any && same(buf, cFrom, cTo, this.customer, this.customerLength)
+    if (sameCustomer && same(buf, tFrom, tTo, this.transaction, this.transactionLength)) return
+    if (this.any) {
+      const transactionAfter = after(buf, tFrom, tTo, this.transaction, this.transactionLength)
+      this.byTransaction &&= transactionAfter
+      this.byCustomer &&= sameCustomer ? transactionAfter : after(buf, cFrom, cTo, this.customer, this.customerLength)
+      if (!this.byTransaction && !this.byCustomer) {
+        this.failed = true
+        return
+      }
     }
-    this.customer = customer
-    this.transaction = transaction
+    this.any = true
+    this.customerLength = buf.copy(this.customer, 0, cFrom, cTo)
+    this.transactionLength = buf.copy(this.transaction, 0, tFrom, tTo)
   }
 
   private readHeader(buf: Buffer, start: number, end: number): void {
@@ -156,28 +171,47 @@ export class GroupingCheck {
   }
 
   /**
-   * Field `index` of the line, trimmed, as the encoder reads it; undefined when missing, empty or
-   * too long (the row is then rejected). Marks the file failed for an id it cannot vouch for.
+   * Finds field `index` of the line, trimmed as the encoder trims it, into from..to; false when
+   * missing, empty or too long (the row is then rejected). Marks the file failed for an id it
+   * cannot vouch for (a control or non-ASCII character: String.trim() knows more spaces).
    */
-  private field(buf: Buffer, start: number, end: number, index: number): string | undefined {
+  private field(buf: Buffer, start: number, end: number, index: number): boolean {
     let from = start
     for (let i = 0; i < index; i++) {
-      const comma = buf.indexOf(COMMA, from)
-      if (comma === -1 || comma >= end) return undefined
-      from = comma + 1
+      while (from < end && buf[from] !== COMMA) from++
+      if (from >= end) return false
+      from++
     }
-    let to = buf.indexOf(COMMA, from)
-    if (to === -1 || to > end) to = end
+    let to = from
+    while (to < end && buf[to] !== COMMA) to++
     while (from < to && (buf[from] === 32 || buf[from] === 9)) from++
     while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--
-    if (from === to || to - from > MAX_ID_LENGTH) return undefined
+    if (from === to || to - from > MAX_ID_LENGTH) return false
     for (let i = from; i < to; i++) {
       const c = buf[i]!
       if (c < 32 || c > 126) {
         this.failed = true
-        return undefined
+        return false
       }
     }
-    return buf.toString('latin1', from, to)
+    this.from = from
+    this.to = to
+    return true
   }
+}
+
+function same(buf: Buffer, from: number, to: number, key: Buffer, length: number): boolean {
+  if (to - from !== length) return false
+  for (let i = 0; i < length; i++) if (buf[from + i] !== key[i]) return false
+  return true
+}
+
+/** Shortlex: a longer id is the larger; ids of one length compare byte by byte (ASCII). */
+function after(buf: Buffer, from: number, to: number, key: Buffer, length: number): boolean {
+  if (to - from !== length) return to - from > length
+  for (let i = 0; i < length; i++) {
+    const d = buf[from + i]! - key[i]!
+    if (d !== 0) return d > 0
+  }
+  return false
 }

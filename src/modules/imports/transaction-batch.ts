@@ -31,6 +31,17 @@ export interface ProductKey {
   firstLine: number
 }
 
+/** What the import needs of a batch, however its rows were gathered (BatchDraft, RowDraft). */
+export interface Draft {
+  readonly goodRows: number
+  writable(): SaleDraft[]
+  held(limit: number): { total: number; first: RowError[] }
+  total(sale: SaleDraft): string | number
+  firstRow(sale: SaleDraft): { day: string | null; occurredAt: string | null; store: string | null }
+  unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[]
+  lineCopyText(sales: SaleDraft[]): Generator<string>
+}
+
 /** Product keys resolved by earlier batches, with the product id and GTIN. */
 export type ProductMap = Map<string, { id: number; gtin: string | null }>
 
@@ -63,7 +74,7 @@ function keepBuckets(text: string, from: number, to: number): string {
 }
 
 /** A chain id key with a GTIN: which row names it first decides the GTIN of a new product. */
-function firstLineMatters(key: string): boolean {
+export function firstLineMatters(key: string): boolean {
   return key.charCodeAt(0) === 101 /* e */ && key.charCodeAt(key.length - 1) !== 124 /* | */
 }
 
@@ -77,7 +88,7 @@ function firstLineMatters(key: string): boolean {
  * string or an array of fields each, a hundred thousand rows per batch outlived the young
  * generation and garbage collection became the largest cost of the write phase.
  */
-export class BatchDraft {
+export class BatchDraft implements Draft {
   readonly sales = new Map<string, SaleDraft>()
   goodRows = 0
   private readonly products = new Map<string, ProductRef>()
@@ -254,7 +265,7 @@ export class BatchDraft {
   }
 }
 
-const CHUNK_CHARS = 1 << 16
+export const CHUNK_CHARS = 1 << 16
 
 export function resolveRef(product: ProductRef, found: { id: number; gtin: string | null } | undefined): void {
   const key = product.key

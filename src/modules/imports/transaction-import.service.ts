@@ -16,11 +16,11 @@ import {
   type TransactionImportOptions,
   type TransactionImportSummary,
 } from './import.types.ts'
-import { BatchDraft, productKeyOf, resolveRef, type ProductMap, type SaleDraft } from './transaction-batch.ts'
+import { BatchDraft, productKeyOf, resolveRef, type Draft, type ProductMap, type SaleDraft } from './transaction-batch.ts'
 import * as repo from './transaction-import.repository.ts'
 import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } from './transaction-rows.ts'
 import { TransactionSpool } from './transaction-spool.ts'
-import { GroupedBatches } from './grouped-batches.ts'
+import { GroupedBatches, type RowDraft } from './grouped-batches.ts'
 import { scanInput } from './input-scan.ts'
 
 const CARD_ATTEMPTS = 8
@@ -100,11 +100,10 @@ export async function importTransactions(
             cutter.finish()
           } else {
             encoder.encode(chunk.value)
-            cutter.endChunk()
           }
         }
-        const texts = cutter.ready.shift()
-        return texts && { texts }
+        const draft = cutter.ready.shift()
+        return draft && { draft }
       }
     } else {
       // Rows of a sale may be anywhere: spool them all by customer, then write bucket ranges.
@@ -138,7 +137,7 @@ export async function importTransactions(
     const prepare = (): Promise<PreparedBatch | undefined> => {
       const preparing = nextBatch().then(async (source) => {
         if (!source) return undefined
-        const batch = await prepareBatch(db, source.texts, source.range, known, actor)
+        const batch = await prepareBatch(db, 'draft' in source ? source.draft : await readDraft(source.texts, source.range), known, actor)
         await stats.grew(db, { customer: batch.customersCreated, product: batch.productsCreated })
         return batch
       })
@@ -195,14 +194,18 @@ export async function importTransactions(
   }
 }
 
-/** A batch's rows as spooled text; a range when the text may hold other buckets too. */
-interface BatchSource {
-  texts: AsyncIterable<string> | Iterable<string>
-  range?: { from: number; to: number }
+/** A batch: spooled text (with the bucket range it is for) or, for a grouped file, its rows gathered already. */
+type BatchSource = { texts: AsyncIterable<string>; range: { from: number; to: number } } | { draft: RowDraft }
+
+/** A batch of the spool, read back. */
+async function readDraft(texts: AsyncIterable<string>, buckets: { from: number; to: number }): Promise<BatchDraft> {
+  const draft = new BatchDraft()
+  for await (const text of texts) draft.add(text, buckets.from, buckets.to)
+  return draft
 }
 
 interface PreparedBatch {
-  draft: BatchDraft
+  draft: Draft
   held: { total: number; first: RowError[] }
   /** Good rows of erased customers, not imported. */
   skipped: number
@@ -221,15 +224,7 @@ interface PreparedBatch {
  * which is harmless: a customer or product without sales is what a failed batch leaves, and a
  * re-import finds and uses it.
  */
-async function prepareBatch(
-  db: Database,
-  texts: AsyncIterable<string> | Iterable<string>,
-  buckets: { from: number; to: number } | undefined,
-  known: Known,
-  actor: string,
-): Promise<PreparedBatch> {
-  const draft = new BatchDraft()
-  for await (const text of texts) draft.add(text, buckets?.from, buckets?.to)
+async function prepareBatch(db: Database, draft: Draft, known: Known, actor: string): Promise<PreparedBatch> {
   let sales = draft.writable()
 
   // A customer of a file in transaction order recurs in every batch: look each up once.

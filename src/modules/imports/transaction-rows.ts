@@ -34,6 +34,24 @@ export interface SpoolSink {
   add(bucket: number, line: number, row: string): void
 }
 
+/** A good row's checked fields; a product key as in the spool text. */
+export interface CheckedRow {
+  day: string | null
+  occurredAt: string | null
+  store: string | null
+  productKey: string
+  quantity: number
+  /** null: no price given. */
+  unitPrice: number | null
+}
+
+/** Where the rows of a grouped file go: fields as checked, no spool text to parse again. */
+export interface RowSink {
+  row(line: number, customer: string, transaction: string, row: CheckedRow): void
+  /** A rejected row whose customer and transaction are known: it holds that sale back. */
+  marker(line: number, customer: string, transaction: string): void
+}
+
 /** Validates transaction rows and spools the good ones, and markers for the bad ones. */
 export class TransactionRowEncoder {
   /** Good rows per bucket, to cut batches without reading the spool (markers not counted). */
@@ -56,7 +74,7 @@ export class TransactionRowEncoder {
     private readonly columns: string[],
     private readonly knownStores: ReadonlySet<string>,
     private readonly errors: RowErrors,
-    private readonly sink: SpoolSink,
+    private readonly sink: SpoolSink | RowSink,
   ) {
     const index = columnIndex(columns)
     const at = (name: string) => index(name) ?? -1
@@ -91,6 +109,17 @@ export class TransactionRowEncoder {
         this.errors.add(line, fields.length === this.columns.length ? err.message : `expected ${this.columns.length} columns, found ${fields.length}`)
         continue
       }
+      if ('row' in this.sink) {
+        try {
+          const checked = this.check(fields)
+          this.sink.row(line, customer, transaction, checked)
+        } catch (err) {
+          if (!(err instanceof RowProblem)) throw err
+          this.errors.add(line, err.message)
+          this.sink.marker(line, customer, transaction)
+        }
+        continue
+      }
       const bucket = bucketOf(customer)
       const key = `${copyText(customer)}\t${copyText(transaction)}`
       try {
@@ -112,6 +141,12 @@ export class TransactionRowEncoder {
 
   /** The spooled fields after the transaction key; throws RowProblem. */
   private rest(fields: string[]): string {
+    const { day, occurredAt, store, productKey, quantity, unitPrice } = this.check(fields)
+    return `${day ?? ''}\t${occurredAt ?? ''}\t${store === null ? '' : copyText(store)}\t${productKey}\t${quantity}\t${unitPrice ?? '\\N'}`
+  }
+
+  /** A row's fields after the customer and transaction, checked; throws RowProblem. */
+  private check(fields: string[]): CheckedRow {
     if (fields.length !== this.columns.length) throw new RowProblem(`expected ${this.columns.length} columns, found ${fields.length}`)
     const at = this.at
     const day = at.day < 0 ? null : this.days.parse('day', fields[at.day]!)
@@ -136,7 +171,7 @@ export class TransactionRowEncoder {
 
     // The product a row names: by the chain's id first, its GTIN otherwise (see resolveProducts).
     const productKey = productExt !== null ? `e${copyText(productExt)}|${gtin ?? ''}` : `g${gtin}`
-    return `${day ?? ''}\t${occurredAt ?? ''}\t${store === null ? '' : copyText(store)}\t${productKey}\t${quantity}\t${unitPrice ?? '\\N'}`
+    return { day, occurredAt, store, productKey, quantity, unitPrice }
   }
 }
 
