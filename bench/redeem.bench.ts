@@ -418,11 +418,13 @@ async function main(): Promise<void> {
     const scans = () =>
       pool.query(`select schemaname || '.' || relname as t, seq_scan::int as s, seq_tup_read::bigint as r from pg_stat_all_tables`).then((r) => new Map(r.rows.map((x) => [x.t as string, [x.s as number, Number(x.r)]])))
     const scans0 = await scans()
+    const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     const before = await dbStats()
     const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(service.pid ?? -1), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
     const waits = sampleWaits(url)
     const result = await drive(DURATION)
     const waited = await waits.stop()
+    const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
     const cpu = {
       all: cpuSeconds(0) - cpu0.all,
       service: cpuSeconds(service.pid ?? -1) - cpu0.service,
@@ -461,6 +463,7 @@ async function main(): Promise<void> {
       `  CPU         ${(cpu.all / DURATION).toFixed(2)} cores busy on the machine: service ${(cpu.service / DURATION).toFixed(2)}, load generator ${(cpu.bench / DURATION).toFixed(2)}, PostgreSQL ${(cpu.pg / DURATION).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / DURATION).toFixed(2)}`,
       `  CPU per redemption  service ${((cpu.service * 1000) / result.requests.total).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / result.requests.total).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / result.requests.total).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
       `  waits       ${waited}`,
+      `  load        ${load0} before the run, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'}`,
       `  discounts   ${disc[0].n} lane sales recorded in all, ${(Number(disc[0].cents) / 100).toFixed(2)} dollars of discounts`,
       `TPC-B-like reference (pgbench's script from Node pg, scale ${scale}, ${CONNECTIONS} clients, ${TPCB_SECONDS} s)`,
