@@ -156,8 +156,17 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         and not exists (select 1 from seg where seg.customer_id = cs.customer_id and seg.category = cs.category)
     ),
     seg_set as (
+      -- Unchanged cells are left out before the upsert: ON CONFLICT locks the row it meets even
+      -- when its WHERE then skips the update (a lock written to the page and the WAL), and most
+      -- cells of a refresh are unchanged.
       insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
       select * from seg
+      where not exists (
+        select 1 from customer_segment cs
+        where cs.customer_id between ${range.lo} and ${range.hi}
+          and cs.customer_id = seg.customer_id and cs.category = seg.category
+          and (cs.brand_group, cs.usage, cs.units, cs.national_units, cs.spend_cents)
+            = (seg.brand_group, seg.usage, seg.units, seg.national_units, seg.spend_cents))
       on conflict (customer_id, category) do update set
         brand_group = excluded.brand_group, usage = excluded.usage, units = excluded.units,
         national_units = excluded.national_units, spend_cents = excluded.spend_cents
