@@ -13,22 +13,6 @@ export async function insertEvents(db: Db, events: { type: string; payload: Reco
     .execute()
 }
 
-/** One list.created per list, its facts read from the rows the caller just wrote. */
-export async function insertListCreatedEvents(db: Db, listIds: number[]): Promise<void> {
-  if (listIds.length === 0) return
-  await sql`
-    insert into event_outbox (type, payload)
-    select 'list.created', jsonb_build_object(
-      'listId', l.id::text, 'customerId', l.customer_id::text,
-      'generationId', l.generation_id::text, 'trigger', l.trigger,
-      'cycleStart', l.cycle_start, 'validFrom', l.valid_from, 'validUntil', l.valid_until,
-      'holdout', l.holdout, 'totalCouponCents', l.total_coupon_cents,
-      'items', (select count(*) from list_item i where i.list_id = l.id),
-      'offers', (select count(*) from list_item i where i.list_id = l.id and i.offer_id is not null))
-    from list l where l.id = any(${listIds}::bigint[])
-    order by l.id`.execute(db)
-}
-
 /** Reads the redemption's store and customer so the caller only names the redemption. */
 export async function insertRedemptionEvent(db: Db, type: string, redemptionId: number, facts: Record<string, unknown>): Promise<void> {
   await sql`

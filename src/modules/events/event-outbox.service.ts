@@ -16,14 +16,6 @@ export async function recordEvent(trx: Db, type: EventType, payload: Record<stri
   wakeDispatchers()
 }
 
-/** list.created for each list a chunk (or a single regeneration) wrote. */
-export async function recordListsCreated(trx: Db, listIds: Iterable<number>): Promise<void> {
-  const ids = [...listIds]
-  if (ids.length === 0) return
-  await repo.insertListCreatedEvents(trx, ids)
-  wakeDispatchers()
-}
-
 export async function recordRedemptionVoided(trx: Db, redemptionId: number, facts: { voidedAt: string; reversedDiscountCents: number }): Promise<void> {
   await repo.insertRedemptionEvent(trx, 'redemption.voided', redemptionId, facts)
   wakeDispatchers()

@@ -16,7 +16,7 @@ import { settleAndAttachVouchers } from '../vouchers/voucher.service.ts'
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
-import { recordListsCreated } from '../events/event-outbox.service.ts'
+import { wakeDispatchers } from '../events/dispatcher-wake.ts'
 
 export interface ChunkContext {
   asOf: string
@@ -257,7 +257,7 @@ export async function writeChunk(
   result.lists = await repo.insertLists(trx, lists)
   result.listsCreated = result.lists.size
   await settleAndAttachVouchers(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf)
-  // In the chunk's transaction: a list.created event exists iff its list committed.
-  await recordListsCreated(trx, result.lists.values())
+  // insertLists wrote the list.created events with the lists.
+  if (result.lists.size) wakeDispatchers()
   return result
 }

@@ -145,8 +145,8 @@ export async function lockCustomerLists(trx: Transaction<DB>, customerIds: numbe
 }
 
 /**
- * Supersedes the customers' current lists and inserts the chunk's lists with their items and
- * offer decisions, in one statement (at most one list per customer: rows find their list by
+ * Supersedes the customers' current lists and inserts the chunk's lists with their items, offer
+ * decisions and list.created events, in one statement (at most one list per customer: rows find their list by
  * customer id). Returns customer id -> list id.
  */
 export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promise<Map<number, number>> {
@@ -169,7 +169,7 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promi
       -- Reading sup runs the update to the end before the first new row: the old current list's
       -- index entry is then deleted by this transaction, which the one-current-list index accepts.
       where (select count(*) from sup) >= 0
-      returning id, customer_id
+      returning *
     ),
     items as (
       insert into list_item (list_id, rank, customer_id, product_id, category, expected_date, probability, reason, offer_id, offer_value_cents)
@@ -186,6 +186,25 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[]): Promi
       from unnest(${d((x) => x.customerId)}::bigint[], ${d((x) => Number(x.offerId))}::bigint[], ${d((x) => x.given)}::bool[], ${d((x) => x.reason)}::text[])
         as u(customer_id, offer_id, given, reason)
       join ins on ins.customer_id = u.customer_id
+    ),
+    counts as (
+      select u.customer_id, count(*) as items, count(u.offer_id) as offers
+      from unnest(${it((x) => x.customerId)}::bigint[], ${it((x) => (x.offerId === null ? null : Number(x.offerId)))}::bigint[]) as u(customer_id, offer_id)
+      group by u.customer_id
+    ),
+    -- The list.created events (event_outbox.service.ts) in the same statement: an event exists iff
+    -- its list committed, and a regeneration after a lane sale saves a round trip. Counted from the
+    -- rows given, since this statement cannot read the items it inserts.
+    events as (
+      insert into event_outbox (type, payload)
+      select 'list.created', jsonb_build_object(
+        'listId', ins.id::text, 'customerId', ins.customer_id::text,
+        'generationId', ins.generation_id::text, 'trigger', ins.trigger,
+        'cycleStart', ins.cycle_start, 'validFrom', ins.valid_from, 'validUntil', ins.valid_until,
+        'holdout', ins.holdout, 'totalCouponCents', ins.total_coupon_cents,
+        'items', coalesce(n.items, 0), 'offers', coalesce(n.offers, 0))
+      from ins left join counts n on n.customer_id = ins.customer_id
+      order by ins.id
     )
     select id, customer_id from ins
   `.execute(trx)
