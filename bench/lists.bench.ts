@@ -166,6 +166,21 @@ try {
       `${carried.with_perk} carry perks, ${carried.with_voucher} vouchers, ${carried.holdout} held out`,
   )
 
+  // The run leaves the service follow-up work (report rollups of the new profiles, the outbox's
+  // list.created events, autovacuum of the written tables): regenerations are timed once the
+  // service's CPU has been still for a second, so they measure themselves, not that backlog.
+  const settleStart = performance.now()
+  let settledCpu = cpuOf(service.pid!)
+  for (let i = 0; i < 120; i++) {
+    await new Promise((r) => setTimeout(r, 1000))
+    const now = cpuOf(service.pid!)
+    const busy = now - settledCpu
+    settledCpu = now
+    if (busy < 0.05) break
+  }
+  const settleMs = performance.now() - settleStart
+  say(`service settled ${secs(settleMs)} after the run (CPU ${(cpuOf(service.pid!) - cpu0 - serviceCpu).toFixed(1)} s meanwhile); load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`)
+
   // Single-customer regeneration, as the redemption job runs it, for customers spread over the run.
   const ids = (await db.selectFrom('list').select('customer_id').where('generation_id', '=', Number(id)).orderBy('customer_id').execute()).map((r) => r.customer_id)
   const n = Math.min(SAMPLES, ids.length)
