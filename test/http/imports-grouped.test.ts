@@ -162,3 +162,25 @@ t.test('two grouped imports of the same file at once write each sale once', asyn
   const [got, want] = [await counts(db.db), await counts(clean.db)]
   t.same([got.customers, got.cards, got.lines], [want.customers, want.cards, want.lines], 'one card per customer, no line twice')
 })
+
+t.test('a sale another import writes while this one runs: the unique index decides, the batch is inserted instead', async (t) => {
+  const db = await testDatabase(t)
+  const file = ['customer_id,transaction_id,day,product_id,quantity', 'N1,T1,2024-03-01,A,1', 'N1,T2,2024-03-02,B,1', 'N1,T3,2024-03-03,C,2'].join('\n')
+  let hooked = false
+  const summary = await importTransactions(db.db, Readable.from([file]), {
+    batchRows: 1,
+    onBatchImported: async () => {
+      if (hooked) return
+      hooked = true
+      // N1 is this import's own new customer, so its sales are not looked up before the COPY.
+      await db.pool.query(`insert into sale (customer_id, source, external_id, occurred_at, day)
+        select id, 'import', 'T3', '2024-03-03 12:00+00', '2024-03-03' from customer where external_id = 'N1'`)
+    },
+  })
+  t.match(summary, { imported: 2, duplicates: 1, salesCreated: 2, rejected: 0 })
+  t.same(
+    (await history(db.db)).map((s) => [s.transaction, s.lines]),
+    [['T1', 'Ax1'], ['T2', 'Bx1']],
+    'T3 stays as the other import wrote it (no lines here), not doubled',
+  )
+})

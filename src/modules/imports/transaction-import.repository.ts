@@ -109,6 +109,33 @@ export async function summarizeNewLines(db: Kysely<DB>): Promise<boolean> {
 const SUMMARY_LOCK_WAIT = '2s'
 const LOCK_NOT_AVAILABLE = '55P03'
 
+/** A sale's idempotency key as a map key. */
+export function saleKey(customerId: number | string, externalId: string): string {
+  return `${customerId}\t${externalId}`
+}
+
+/** Of these sales, the ones imported before (by customer and transaction id), as saleKey()s. */
+export async function existingImportSales(db: Db, sales: { customerId: number; transaction: string }[]): Promise<Set<string>> {
+  if (sales.length === 0) return new Set()
+  const { rows } = await sql<{ customer_id: number; external_id: string }>`
+    select k.customer_id, k.external_id
+    from unnest(${sales.map((s) => s.customerId)}::bigint[], ${sales.map((s) => s.transaction)}::text[]) as k(customer_id, external_id)
+    where exists (
+      select 1 from sale s where s.customer_id = k.customer_id and s.external_id = k.external_id and s.source = 'import'
+    )`.execute(db)
+  return new Set(rows.map((r) => saleKey(r.customer_id, r.external_id)))
+}
+
+/** `count` new sale ids, ascending, so a batch's sales and lines go in in id order. */
+export async function drawSaleIds(db: Db, count: number): Promise<number[]> {
+  const { rows } = await sql<{ id: number }>`
+    select nextval(pg_get_serial_sequence('sale', 'id')) as id from generate_series(1, ${count}::int)`.execute(db)
+  return rows.map((r) => Number(r.id)).sort((a, b) => a - b)
+}
+
+/** Columns in the order saleCopyText() writes them (transaction-import.service.ts). */
+export const SALE_COPY = 'copy sale (id, customer_id, store_id, source, external_id, occurred_at, day, total_before_cents) from stdin'
+
 /** Columns in the order lineCopyText() writes them. */
 export const SALE_LINE_COPY = 'copy sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents) from stdin'
 
