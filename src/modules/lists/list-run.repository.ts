@@ -1,6 +1,7 @@
 // SQL of list generation runs: the run row, its snapshot of customers in allocation order,
 // and the counters each chunk advances in its own transaction.
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { analyzeIfStale } from '../../db/planner-stats.ts'
 import type { DB } from '../../db/schema.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -87,18 +88,16 @@ export async function advanceRun(
     .execute()
 }
 
+/** Fresh planner statistics for the tables a run reads in full (see runGeneration), where stale. */
+export function analyzeHistory(db: Kysely<DB>): Promise<string[]> {
+  return analyzeIfStale(db, ['customer', 'product', 'sale', 'sale_line'])
+}
+
 /**
- * Fresh planner statistics for the tables a run reads in full (see runGeneration), for the tables
- * that need them: never analysed, or changed by more than autovacuum's own threshold (50 rows and
- * 10%) since. A run right after an import analyses; a run on a history autovacuum keeps analysed
- * does not pay for sampling it again. Returns the tables analysed.
+ * After a run's bulk writes (`profiles`: the refresh's, else the lists'): a first run grows them
+ * from empty, and the run's chunks and the regenerations that follow at once (one after every
+ * lane sale) would otherwise be planned on "empty table" statistics until autovacuum comes around.
  */
-export async function analyzeHistory(db: Kysely<DB>): Promise<string[]> {
-  const { rows } = await sql<{ relname: string }>`
-    select relname from pg_stat_user_tables
-    where schemaname = current_schema() and relname in ('customer', 'product', 'sale', 'sale_line')
-      and (coalesce(last_analyze, last_autoanalyze) is null or n_mod_since_analyze > 50 + 0.1 * n_live_tup)
-    order by relname`.execute(db)
-  if (rows.length) await sql`analyze ${sql.join(rows.map((r) => sql.table(r.relname)))}`.execute(db)
-  return rows.map((r) => r.relname)
+export function analyzeRunWrites(db: Kysely<DB>, what: 'profiles' | 'lists'): Promise<string[]> {
+  return analyzeIfStale(db, what === 'profiles' ? ['customer_profile', 'customer_segment'] : ['list', 'list_item', 'list_offer_decision'])
 }

@@ -108,9 +108,11 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       } else {
         // A run reads the whole history, often right after an import or a restart that left
         // the planner without statistics (seen: a chunk's facts query over 63k lines ran for
-        // minutes on default estimates). ANALYZE samples a fixed 30,000 rows per table.
+        // minutes on default estimates). ANALYZE samples a fixed 30,000 rows per table; only the
+        // tables that changed past autovacuum's threshold since their last analysis.
         await runRepo.analyzeHistory(db)
         await refreshAllProfiles(db, run.as_of)
+        await runRepo.analyzeRunWrites(db, 'profiles')
       }
       await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
     }
@@ -145,6 +147,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       budgets = ledger
       next = last.seq + 1
     }
+    await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err)
