@@ -66,8 +66,15 @@ t.test('console', async (t) => {
   })
 
   await t.test('make and print the list', async (t) => {
+    // The customer may already have a list on screen: wait for the page to show the new one,
+    // or the barcode read below could be the old page's and the print button the new page's.
+    const shown = page.locator('#list-h + p .mono')
+    const before = (await shown.count()) > 0 ? (await shown.innerText()).trim() : null
     await page.getByRole('button', { name: 'Make a new list now' }).click()
-    await page.locator('#list-h').waitFor()
+    await page.waitForFunction((old) => {
+      const code = document.querySelector('#list-h + p .mono')?.textContent?.trim()
+      return code !== undefined && code !== old
+    }, before)
     await page.getByRole('button', { name: 'Print list' }).waitFor()
     const barcode = (await page.locator('#list-h + p .mono').innerText()).trim()
     t.match(barcode, /^LL\d{13}$/)
