@@ -1,6 +1,5 @@
 import type { RowError } from './import.types.ts'
-import { CHUNK_CHARS, firstLineMatters, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
-import { resolveRef } from './transaction-batch.ts'
+import { firstLineMatters, lineCopyText, unresolvedProducts, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
 import type { CheckedRow, RowSink } from './transaction-rows.ts'
 
 interface RowSale extends SaleDraft {
@@ -98,35 +97,14 @@ export class RowDraft implements Draft {
   }
 
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[] {
-    const missing = new Set<ProductRef>()
-    for (const sale of sales) {
-      for (const row of sale.rows) {
-        const product = this.productOf[row]!
-        if (product.copy) continue
-        const hit = known.get(product.key)
-        if (hit) resolveRef(product, hit)
-        else missing.add(product)
-      }
-    }
-    return [...missing]
+    return unresolvedProducts(this.productOf, sales, known)
   }
 
-  *lineCopyText(sales: SaleDraft[]): Generator<string> {
-    let out = ''
-    for (const sale of sales) {
-      const head = `${sale.id}\t`
-      const customer = `\t${sale.customerId}\t`
-      for (let i = 0; i < sale.rows.length; i++) {
-        const row = sale.rows[i]!
-        const price = this.price[row]!
-        out += `${head}${i + 1}${customer}${this.productOf[row]!.copy}\t${this.quantity[row]}\t${price === -1 ? '\\N' : price}\n`
-      }
-      if (out.length >= CHUNK_CHARS) {
-        yield out
-        out = ''
-      }
-    }
-    if (out) yield out
+  lineCopyText(sales: SaleDraft[]): Generator<string> {
+    return lineCopyText(sales, this.productOf, (row) => {
+      const price = this.price[row]!
+      return `\t${this.quantity[row]}\t${price === -1 ? '\\N' : price}`
+    })
   }
 }
 

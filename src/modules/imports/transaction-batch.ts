@@ -225,38 +225,15 @@ export class BatchDraft implements Draft {
    * resolved it; the others are returned, for resolveProducts().
    */
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[] {
-    const missing = new Set<ProductRef>()
-    for (const sale of sales) {
-      for (const row of sale.rows) {
-        const product = this.productOf[row]!
-        if (product.copy) continue
-        const hit = known.get(product.key)
-        if (hit) resolveRef(product, hit)
-        else missing.add(product)
-      }
-    }
-    return [...missing]
+    return unresolvedProducts(this.productOf, sales, known)
   }
 
   /**
    * COPY text for sale_line, sales in the order given and each sale's lines numbered in file
    * order. Every product must have been resolved (resolveRef).
    */
-  *lineCopyText(sales: SaleDraft[]): Generator<string> {
-    let out = ''
-    for (const sale of sales) {
-      const head = `${sale.id}\t`
-      const customer = `\t${sale.customerId}\t`
-      for (let i = 0; i < sale.rows.length; i++) {
-        const row = sale.rows[i]!
-        out += `${head}${i + 1}${customer}${this.productOf[row]!.copy}${this.tail(row)}\n`
-      }
-      if (out.length >= CHUNK_CHARS) {
-        yield out
-        out = ''
-      }
-    }
-    if (out) yield out
+  lineCopyText(sales: SaleDraft[]): Generator<string> {
+    return lineCopyText(sales, this.productOf, (row) => this.tail(row))
   }
 
   /** "\tquantity\tunit_price_cents" of a good row, as COPY text. */
@@ -266,6 +243,42 @@ export class BatchDraft implements Draft {
 }
 
 export const CHUNK_CHARS = 1 << 16
+
+/** The products of the sales' rows not yet resolved: those found in `known` are resolved on the way. */
+export function unresolvedProducts(productOf: ProductRef[], sales: SaleDraft[], known: ProductMap): ProductRef[] {
+  const missing = new Set<ProductRef>()
+  for (const sale of sales) {
+    for (const row of sale.rows) {
+      const product = productOf[row]!
+      if (product.copy) continue
+      const hit = known.get(product.key)
+      if (hit) resolveRef(product, hit)
+      else missing.add(product)
+    }
+  }
+  return [...missing]
+}
+
+/**
+ * COPY text for sale_line in chunks of about CHUNK_CHARS: sales in the order given, each sale's
+ * lines numbered in file order; `tail` gives a row's "\tquantity\tunit_price_cents".
+ */
+export function* lineCopyText(sales: SaleDraft[], productOf: ProductRef[], tail: (row: number) => string): Generator<string> {
+  let out = ''
+  for (const sale of sales) {
+    const head = `${sale.id}\t`
+    const customer = `\t${sale.customerId}\t`
+    for (let i = 0; i < sale.rows.length; i++) {
+      const row = sale.rows[i]!
+      out += `${head}${i + 1}${customer}${productOf[row]!.copy}${tail(row)}\n`
+    }
+    if (out.length >= CHUNK_CHARS) {
+      yield out
+      out = ''
+    }
+  }
+  if (out) yield out
+}
 
 export function resolveRef(product: ProductRef, found: { id: number; gtin: string | null } | undefined): void {
   const key = product.key
