@@ -35,6 +35,8 @@ export interface ChunkContext {
   holdoutKey: string
   /** The caller already holds the customers' list locks in this transaction (saves a round trip). */
   customersLocked?: boolean
+  /** The customers' current lists, read by the caller after taking their locks (saves a round trip). */
+  currentLists?: repo.CurrentListRow[]
 }
 
 export interface ChunkResult {
@@ -201,7 +203,7 @@ export async function writeChunk(
 ): Promise<ChunkResult> {
   const result: ChunkResult = { listsCreated: 0, notEligible: 0, current: 0, lists: new Map() }
   if (!ctx.customersLocked) await repo.lockCustomerLists(trx, customerIds)
-  const currents = new Map((await repo.findCurrentLists(trx, customerIds)).map((l) => [l.customer_id, l]))
+  const currents = new Map((ctx.currentLists ?? (await repo.findCurrentLists(trx, customerIds))).map((l) => [l.customer_id, l]))
   const isCurrent = (customerId: number) => {
     const cur = currents.get(customerId)
     return cur !== undefined && cur.valid_until >= ctx.asOf

@@ -11,7 +11,7 @@ import type { DB } from '../../db/schema.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
-import { refreshAllProfiles, refreshCustomerProfile } from '../segments/segment.service.ts'
+import { refreshAllProfiles, refreshCustomerForList, refreshCustomerProfile } from '../segments/segment.service.ts'
 import { listGenerationConfig, type ListGenerationOverrides } from './list-generation.config.ts'
 import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLists, ledgerFor, predictionsFor, writeChunk, type ChunkContext } from './list-generation.service.ts'
 import * as runRepo from './list-run.repository.ts'
@@ -195,12 +195,9 @@ export async function regenerateList(
   const listId = await db.transaction().execute(async (trx) => {
     // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
     await writer.lockCustomerLists(trx, [customerId])
-    const profile = await refreshCustomerProfile(trx, customerId, asOf)
+    const { profile, currentList } = await refreshCustomerForList(trx, customerId, asOf)
     if (!profile) return undefined
-    if (opts.trigger === 'redemption' && !profile.eligible) {
-      const [cur] = await writer.findCurrentLists(trx, [customerId])
-      if (!cur) return undefined
-    }
+    if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
     const ctx: ChunkContext = {
       asOf,
       config,
@@ -213,6 +210,7 @@ export async function regenerateList(
       skipCurrent: false,
       holdoutKey: `cycle:${asOf}`,
       customersLocked: true,
+      currentLists: currentList ? [currentList] : [],
     }
     const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
     const id = r.lists.get(customerId)

@@ -96,7 +96,16 @@ export async function findEligible(db: Db, customerIds: number[]): Promise<Map<n
   return new Map(rows.map((r) => [r.customer_id, r.eligible]))
 }
 
-export function findCurrentLists(db: Db, customerIds: number[]) {
+export interface CurrentListRow {
+  id: number
+  customer_id: number
+  cycle_start: string
+  valid_until: string
+  holdout: boolean
+  generation_id: number | null
+}
+
+export function findCurrentLists(db: Db, customerIds: number[]): Promise<CurrentListRow[]> {
   if (!customerIds.length) return Promise.resolve([])
   return db
     .selectFrom('list')

@@ -32,6 +32,17 @@ interface RawFactsRow {
   previous_lifecycle: string | null
   usage_cuts?: [string, number, number, number][] | null
   tier_cuts?: [number, number, number] | null
+  current_list?: [number, string, string, boolean, number | null] | null
+}
+
+/** The customer's current list, as the list writer reads it (lists/list-writer.repository.ts findCurrentLists). */
+export interface CurrentListFacts {
+  id: number
+  customer_id: number
+  cycle_start: string
+  valid_until: string
+  holdout: boolean
+  generation_id: number | null
 }
 
 /** A customer's facts with what their refresh needs besides: the stage the stored profile had, and (single refresh) the stored cut-offs. */
@@ -41,6 +52,8 @@ export interface FactsRow extends CustomerFacts {
   /** With `withCuts`: the stored usage cut-offs of the customer's categories and the tier cut-offs. */
   usageCuts?: Map<string, UsageCut & { buyers: number }>
   tierCuts?: TierCuts | null
+  /** With `withCurrentList`: the current list (null: none). */
+  currentList?: CurrentListFacts | null
 }
 
 export function scanDays(cfg: SegmentConfig): number {
@@ -128,7 +141,7 @@ export async function aggregateCustomerFacts(
   range: { lo: number; hi: number },
   asOf: string,
   cfg: SegmentConfig,
-  opts: { withCuts?: boolean; staged?: boolean } = {},
+  opts: { withCuts?: boolean; withCurrentList?: boolean; staged?: boolean } = {},
 ): Promise<FactsRow[]> {
   const { lo, hi } = range
   const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
@@ -141,6 +154,13 @@ export async function aggregateCustomerFacts(
       (select json_agg(json_build_array(u.category, u.buyers, u.low_max, u.medium_max))
          from category_usage_cutoff u where u.category in (select category from cats where cats.customer_id = c.id)) as usage_cuts,
       (select json_build_array(a_min_cents, b_min_cents, c_min_cents) from value_tier_cutoff) as tier_cuts`
+    : sql``
+  // The regeneration after a lane sale writes the customer's list next: its current list comes in
+  // the same round trip (read after the caller's list lock, so it is the one the write supersedes).
+  const currentList = opts.withCurrentList
+    ? sql`,
+      (select json_build_array(l.id, l.cycle_start, l.valid_until, l.holdout, l.generation_id)
+         from list l where l.customer_id = c.id and l.status = 'current') as current_list`
     : sql``
   // A chunk bounds both sides by the range, so sale_line's customer_id BRIN (0016) reads only
   // the blocks holding the chunk's lines instead of the planner hashing the whole table once per
@@ -196,7 +216,7 @@ export async function aggregateCustomerFacts(
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
       coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
-      cj.categories, cp.lifecycle as previous_lifecycle${cuts}
+      cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}
     from c
     left join customer_profile cp on cp.customer_id = c.id
     left join trips t on t.customer_id = c.id
@@ -241,5 +261,12 @@ function toFacts(r: RawFactsRow): FactsRow {
       ? {}
       : { usageCuts: new Map((r.usage_cuts ?? []).map(([category, buyers, lowMax, mediumMax]) => [category, { buyers, lowMax, mediumMax }])) }),
     ...(r.tier_cuts === undefined ? {} : { tierCuts: r.tier_cuts ? { aMin: r.tier_cuts[0], bMin: r.tier_cuts[1], cMin: r.tier_cuts[2] } : null }),
+    ...(r.current_list === undefined
+      ? {}
+      : {
+          currentList: r.current_list
+            ? { id: r.current_list[0], customer_id: r.customer_id, cycle_start: r.current_list[1], valid_until: r.current_list[2], holdout: r.current_list[3], generation_id: r.current_list[4] }
+            : null,
+        }),
   }
 }

@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
-import { aggregateCustomerFacts, stageCategoryFacts, usageCutsFromStage, type FactsRow } from './segment-facts.repository.ts'
+import { aggregateCustomerFacts, stageCategoryFacts, usageCutsFromStage, type CurrentListFacts, type FactsRow } from './segment-facts.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
@@ -43,18 +43,41 @@ export async function refreshCustomerProfile(
   asOf: string,
   overrides?: SegmentConfigOverrides,
 ): Promise<CustomerProfile | null> {
+  return (await refreshOne(trx, customerId, asOf, overrides, false)).profile
+}
+
+/**
+ * refreshCustomerProfile, also returning the customer's current list read in the same statement
+ * (for the regeneration after a lane sale, which writes the list next: one round trip fewer).
+ */
+export function refreshCustomerForList(
+  trx: Db,
+  customerId: number,
+  asOf: string,
+  overrides?: SegmentConfigOverrides,
+): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null }> {
+  return refreshOne(trx, customerId, asOf, overrides, true)
+}
+
+async function refreshOne(
+  trx: Db,
+  customerId: number,
+  asOf: string,
+  overrides: SegmentConfigOverrides | undefined,
+  withCurrentList: boolean,
+): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null }> {
   const cfg = segmentConfig(overrides)
   const range = { lo: customerId, hi: customerId }
-  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true })
+  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true, withCurrentList })
   if (!facts) {
     await writeRange(trx, range, [], [])
-    return null
+    return { profile: null, currentList: null }
   }
   const usageCuts = facts.usageCuts ?? new Map()
   const tierCuts = facts.tierCuts ?? (await rankTierCuts(trx, cfg))?.cuts ?? null
   const profile = classifyCustomer(facts, { asOf, computedAt: new Date(), usageCuts, tierCuts, config: cfg })
   await writeRange(trx, range, [facts], [profile])
-  return profile
+  return { profile, currentList: facts.currentList ?? null }
 }
 
 export interface RefreshAllResult {
