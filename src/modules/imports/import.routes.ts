@@ -140,5 +140,9 @@ function decoded(payload: Readable, contentEncoding: string | undefined): Readab
     throw invalid([{ path: 'content-encoding', message: `${encoding} is not supported; send gzip, deflate, br or none` }])
   }
   payload.on('error', (err) => decoder.destroy(err))
+  // The decoder starts on the bytes at once, but its reader comes only after the auth and
+  // validation hooks: a corrupt body would fail with no listener and crash the process. The
+  // reader still gets the error: a destroyed stream hands it to whoever reads it later.
+  decoder.on('error', () => {})
   return payload.pipe(decoder)
 }

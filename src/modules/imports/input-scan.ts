@@ -1,5 +1,5 @@
-import { closeSync, createReadStream, openSync, writeSync } from 'node:fs'
-import { mkdtemp, rm } from 'node:fs/promises'
+import { closeSync, createReadStream, mkdtempSync, openSync, writeSync } from 'node:fs'
+import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import type { Readable } from 'node:stream'
@@ -40,7 +40,9 @@ export interface ScannedInput {
  * then spools by customer as before, which is right for any file.
  */
 export async function scanInput(input: Readable, onLines?: (lines: number) => void): Promise<ScannedInput> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'lanelist-input-'))
+  // Synchronous up to the read loop: a decompressing input that fails while we await
+  // something else emits 'error' with nobody listening, which would crash the process.
+  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-input-'))
   const file = path.join(dir, 'input.csv')
   const remove = () => rm(dir, { recursive: true, force: true })
   try {
