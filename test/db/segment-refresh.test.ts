@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Kysely } from 'kysely'
+import { sql, type Kysely } from 'kysely'
 import type { DB } from '../../src/db/schema.ts'
 import { findProfile, refreshAllProfiles, refreshCustomerProfile } from '../../src/modules/segments/segment.service.ts'
 import { usageCutFromMeasures } from '../../src/modules/segments/segment-rules.ts'
@@ -174,7 +174,7 @@ t.test('refreshAllProfiles: chunked, usage terciles per category, tiers by rank,
 
   const config = { chunkSize: 7, usage: { minBuyersForQuantiles: 5 } }
   const chunks: number[] = []
-  const result = await refreshAllProfiles(db, AS_OF, { config, onChunk: (n) => chunks.push(n) })
+  const result = await refreshAllProfiles(db, AS_OF, { config, onChunk: (n) => void chunks.push(n) })
   t.match(result, { customers: 23, optedOut: 1, chunks: 4 })
   t.same(chunks, [7, 14, 21, 23], 'progress after each chunk; the erased customer is skipped')
 
@@ -205,4 +205,33 @@ t.test('refreshAllProfiles: chunked, usage terciles per category, tiers by rank,
     const again = (await inTrx(db, (trx) => refreshCustomerProfile(trx, id, AS_OF, config)))!
     t.same({ ...again, computedAt: '' }, { ...before, computedAt: '' }, `customer ${id} unchanged by a single refresh`)
   }
+})
+
+t.test('refreshAllProfiles: a customer whose chunk is written can be refreshed alone while the rest runs', async (t) => {
+  const { db } = await testDatabase(t)
+  const p = await catalog(db)
+  const ids: number[] = []
+  for (let i = 0; i < 6; i++) {
+    const id = await insertCustomer(db)
+    ids.push(id)
+    await insertSale(db, id, ago(i + 1), [{ product: p.milk, quantity: i + 1 }])
+  }
+  // A regeneration after a lane sale refreshes one customer's profile in its own transaction.
+  // When the first chunk is written it must not wait for the rest of the population: the
+  // short lock_timeout turns such a wait into a failure instead of a hang.
+  const alone: string[] = []
+  await refreshAllProfiles(db, AS_OF, {
+    config: { chunkSize: 2 },
+    onChunk: async (done) => {
+      if (done !== 2) return
+      await db.transaction().execute(async (trx) => {
+        await sql`set local lock_timeout = '500ms'`.execute(trx)
+        const again = await refreshCustomerProfile(trx, ids[0]!, AS_OF)
+        alone.push(again ? 'refreshed' : 'none')
+      })
+    },
+  })
+  t.same(alone, ['refreshed'], 'the first chunk\'s customer was refreshed during the population refresh')
+  const temp = await sql<{ n: number }>`select count(*)::int as n from pg_class where relname = 'refresh_category_facts'`.execute(db)
+  t.equal(temp.rows[0]!.n, 0, 'the staged sums are dropped when the refresh ends')
 })

@@ -101,20 +101,26 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
       group by 1, 2`
 }
 
-/** The population refresh's table of sums (stageCategoryFacts): temporary and dropped at commit, so each refresh has its own. */
+/** The population refresh's table of sums (stageCategoryFacts): temporary, so each refresh's session has its own. */
 const STAGE_TABLE = 'refresh_category_facts'
 
 /**
  * The population refresh's first pass: every customer's per-category sums in one aggregation over
  * the history (a hash aggregate of one join, instead of one range scan per chunk), kept in a
- * temporary table of the caller's transaction that the chunks (aggregateCustomerFacts with
- * `staged`) and the usage cut-offs (usageCutsFromStage) read.
+ * temporary table of the caller's session that the chunks (aggregateCustomerFacts with
+ * `staged`, each in its own transaction on that session) and the usage cut-offs
+ * (usageCutsFromStage) read. The caller drops it (dropCategoryFacts) when done.
  */
 export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
   const db = trx
-  await sql`create temporary table ${sql.table(STAGE_TABLE)} on commit drop as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
+  await dropCategoryFacts(db)
+  await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
   await sql`create index on ${sql.table(STAGE_TABLE)} (customer_id)`.execute(db)
   await sql`analyze ${sql.table(STAGE_TABLE)}`.execute(db)
+}
+
+export async function dropCategoryFacts(db: Db): Promise<void> {
+  await sql`drop table if exists pg_temp.${sql.table(STAGE_TABLE)}`.execute(db)
 }
 
 /**

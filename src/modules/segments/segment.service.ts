@@ -2,7 +2,7 @@ import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
-import { aggregateCustomerFacts, stageCategoryFacts, usageCutsFromStage, type CurrentListFacts, type FactsRow } from './segment-facts.repository.ts'
+import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, usageCutsFromStage, type CurrentListFacts, type FactsRow } from './segment-facts.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
@@ -90,56 +90,69 @@ export interface RefreshAllResult {
 }
 
 /**
- * Recomputes every customer's profile as of `asOf`, in one transaction: first every customer's
- * per-category sums in one aggregation over the history, kept in a temporary table dropped at
- * commit (stageCategoryFacts), and the usage cut-offs from it; then customers in id-ordered
- * chunks, each reading its sums from that table with its trips, rewards and vouchers in one query,
- * so memory is bounded by the chunk whatever the population; then one ranking that sets every
- * value tier and stores the cut-offs single refreshes use.
+ * Recomputes every customer's profile as of `asOf`: first every customer's per-category sums in
+ * one aggregation over the history, kept in a temporary table (stageCategoryFacts), and the usage
+ * cut-offs from it; then customers in id-ordered chunks, each in its own transaction reading its
+ * sums from that table with its trips, rewards and vouchers in one query, so memory is bounded by
+ * the chunk whatever the population; then one ranking that sets every value tier and stores the
+ * cut-offs single refreshes use.
  *
- * One transaction rather than one per chunk: a temporary table lives in one session, and behind a
- * transaction pooler (PgBouncer, docs/operations.md) only a transaction keeps its session. The
- * cost is that the profiles' rows stay locked until the refresh commits: a single regeneration
- * of a customer the refresh already wrote waits for it. A crash loses the refresh, not a run: the
- * run's job repeats its preparation, which is idempotent.
+ * One session, a transaction per chunk: the temporary table lives in the session, while a chunk's
+ * profile rows stay locked only until that chunk commits, so a regeneration never waits for the
+ * whole population and no transaction holds back vacuum for the length of a refresh. The list
+ * run calls this from the job worker, whose pool is the direct URL, never a transaction pooler
+ * (docs/operations.md, "pgbouncer"). A crash loses at most the chunks not yet written: the run's
+ * job repeats its preparation, which is idempotent.
  */
 export async function refreshAllProfiles(
   db: Kysely<DB>,
   asOf: string,
-  opts: { config?: SegmentConfigOverrides; onChunk?: (done: number) => void } = {},
+  opts: { config?: SegmentConfigOverrides; onChunk?: (done: number) => void | Promise<void> } = {},
 ): Promise<RefreshAllResult> {
   const cfg = segmentConfig(opts.config)
-  return db.transaction().execute(async (trx) => {
-    await repo.useSortMemory(trx)
-    await stageCategoryFacts(trx, asOf, cfg)
-    const cuts = await usageCutsFromStage(trx, cfg)
-    await repo.replaceUsageCuts(trx, asOf, cuts)
-    const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
-    // Tiers from the previous ranking until this refresh's ranking replaces them at the end.
-    const previousTierCuts = await repo.findTierCuts(trx)
-    const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
-    let after = 0
-    for (;;) {
-      const range = await repo.nextCustomerRange(trx, after, cfg.chunkSize)
-      if (!range) break
-      const facts = await aggregateCustomerFacts(trx, range, asOf, cfg, { staged: true })
-      const computedAt = new Date()
-      const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
-      await writeRange(trx, range, facts, profiles)
-      result.customers += profiles.length
-      result.optedOut += profiles.filter((p) => p.optOut).length
-      result.eligible += profiles.filter((p) => p.eligible).length
-      result.chunks++
-      after = range.hi
-      opts.onChunk?.(result.customers)
+  return db.connection().execute(async (session) => {
+    try {
+      const cuts = await session.transaction().execute(async (trx) => {
+        await repo.useSortMemory(trx)
+        await stageCategoryFacts(trx, asOf, cfg)
+        const computed = await usageCutsFromStage(trx, cfg)
+        await repo.replaceUsageCuts(trx, asOf, computed)
+        return computed
+      })
+      const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
+      // Tiers from the previous ranking until this refresh's ranking replaces them at the end.
+      const previousTierCuts = await repo.findTierCuts(session)
+      const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
+      let after = 0
+      for (;;) {
+        const range = await repo.nextCustomerRange(session, after, cfg.chunkSize)
+        if (!range) break
+        await session.transaction().execute(async (trx) => {
+          await repo.useSortMemory(trx)
+          const facts = await aggregateCustomerFacts(trx, range, asOf, cfg, { staged: true })
+          const computedAt = new Date()
+          const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
+          await writeRange(trx, range, facts, profiles)
+          result.customers += profiles.length
+          result.optedOut += profiles.filter((p) => p.optOut).length
+          result.eligible += profiles.filter((p) => p.eligible).length
+        })
+        result.chunks++
+        after = range.hi
+        await opts.onChunk?.(result.customers)
+      }
+      await session.transaction().execute(async (trx) => {
+        const ranked = await rankTierCuts(trx, cfg)
+        if (!ranked) return
+        await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)
+        await repo.applyTierCuts(trx, ranked.cuts)
+        result.tierCuts = ranked.cuts
+      })
+      return result
+    } finally {
+      // The pool hands this session to others next; a failed refresh must not leave its sums.
+      await dropCategoryFacts(session).catch(() => {})
     }
-    const ranked = await rankTierCuts(trx, cfg)
-    if (ranked) {
-      await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)
-      await repo.applyTierCuts(trx, ranked.cuts)
-      result.tierCuts = ranked.cuts
-    }
-    return result
   })
 }
 
