@@ -27,3 +27,11 @@ t.test('products are read and written together: the bar is the file read', async
 t.test('a fraction outside 0..1 is clamped', async (t) => {
   t.match(progressText({ ...p, phase: 'reading', rows: 1 }, 'transactions', 1.2), /^\[#{24}\] 100%/)
 })
+
+t.test('history: the first pass checks the order against the bytes, a second read counts against its lines', async (t) => {
+  const scan = progressText({ ...p, phase: 'scanning', rows: 250_000, seconds: 1 }, 'transactions', 0.25)
+  t.equal(scan, '[######------------------]  25% checking order: 250,000 rows, 250,000 rows/s, 0 rejected')
+  // The file is read to the end by the first pass: the bar of the second read is its own.
+  const again = progressText({ ...p, phase: 'reading', rows: 300_000, rowsInFile: 1_000_000, seconds: 2 }, 'transactions', 1)
+  t.equal(again, '[#######-----------------]  30% reading: 300,000 rows, 150,000 rows/s, 0 rejected')
+})

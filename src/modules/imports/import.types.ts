@@ -44,9 +44,14 @@ export interface ProductImportSummary extends ImportSummary {
 }
 
 export interface ImportProgress {
-  /** reading: parsing, checking and spooling the file; writing: committing batches. */
-  phase: 'reading' | 'writing'
+  /**
+   * scanning: a history file's first pass (copied aside, its order checked); reading: parsing,
+   * checking and spooling it; writing: committing batches.
+   */
+  phase: 'scanning' | 'reading' | 'writing'
   rows: number
+  /** The file's data lines once the first pass has counted them: the whole the rows are part of. */
+  rowsInFile?: number
   imported: number
   duplicates: number
   rejected: number

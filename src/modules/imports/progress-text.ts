@@ -3,17 +3,25 @@ import type { ImportProgress } from './import.types.ts'
 const BAR_WIDTH = 24
 
 /**
- * One line of CLI progress: a bar, then rows and rows per second. While the file is read the
- * bar is the share of the file's bytes read (`fileRead`, 0..1; unknown for stdin, so no bar);
- * while a transactions import writes (the whole file read by then) it is the share of the rows
- * written, counting rows already there and rejected ones as done.
+ * One line of CLI progress: a bar, then rows and rows per second. While the file is first read
+ * the bar is the share of its bytes read (`fileRead`, 0..1; unknown for stdin, so no bar). A
+ * history import reads it twice: the first pass copies it aside and checks its order
+ * ("checking order"); a file not in order is then read again from the copy ("reading"), the
+ * bar being the share of the lines the first pass counted. While a transactions import writes
+ * (the whole file read by then) the bar is the share of the rows written, counting rows
+ * already there and rejected ones as done.
  */
 export function progressText(p: ImportProgress, kind: 'products' | 'transactions', fileRead: number | undefined): string {
   const writingHistory = kind === 'transactions' && p.phase === 'writing'
   const done = p.imported + p.duplicates
-  const fraction = writingHistory ? (p.rows > 0 ? (done + p.rejected) / p.rows : 1) : fileRead
+  const rereading = kind === 'transactions' && p.phase === 'reading' && p.rowsInFile !== undefined
+  const fraction = writingHistory
+    ? p.rows > 0 ? (done + p.rejected) / p.rows : 1
+    : rereading
+      ? p.rowsInFile! > 0 ? p.rows / p.rowsInFile! : 1
+      : fileRead
   const counted = writingHistory ? done : p.rows
-  const verb = writingHistory ? 'writing' : kind === 'products' ? 'importing' : 'reading'
+  const verb = writingHistory ? 'writing' : kind === 'products' ? 'importing' : p.phase === 'scanning' ? 'checking order' : 'reading'
   const parts = [
     `${verb}: ${counted.toLocaleString('en')} rows`,
     `${rate(counted, p.seconds)} rows/s`,

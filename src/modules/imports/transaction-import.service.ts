@@ -77,13 +77,13 @@ export async function importTransactions(
   const actor = opts.actor ?? 'system'
 
   const errors = new RowErrors()
-  const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'reading', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
+  const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'scanning', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
   const spool = scanned.grouped && opts.streamGrouped !== false ? undefined : await TransactionSpool.create()
   try {
     const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
     const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
     const progress = (phase: ImportProgress['phase'], rows: number) =>
-      opts.onProgress?.({ phase, rows, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
+      opts.onProgress?.({ phase, rows, rowsInFile: scanned.lines, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
     const storeIds = new Set(await repo.listStoreIds(db))
 
     let nextBatch: () => Promise<BatchSource | undefined>
