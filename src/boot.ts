@@ -13,6 +13,7 @@ import { startWorker } from './modules/jobs/worker.ts'
 import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { predictionTasks, scheduleRefit } from './modules/prediction/prediction-tasks.ts'
+import { modelFitsProgramWindow } from './modules/prediction/prediction.service.ts'
 import { ensureRollupScheduled, reportTasks } from './modules/reports/report-tasks.ts'
 import { loggerOptions } from './plugins/logging.ts'
 import { installProgramSettings } from './program-settings.ts'
@@ -77,7 +78,10 @@ export async function startService(config: Config, log: Logger = createLogger(co
     if (config.LANELIST_WORKER) await ensureRollupScheduled(jobsDb.db)
     // The prediction model's refit (prediction/prediction-tasks.ts) reschedules itself too; at
     // start it runs soon and refits only a model older than the refit period.
-    if (config.LANELIST_WORKER && config.LANELIST_MODEL_REFIT_HOURS > 0) await scheduleRefit(jobsDb.db, new Date(Date.now() + 60_000), 'preserve_run_at')
+    // A waiting refit keeps its time, unless the model was fitted for another list window.
+    if (config.LANELIST_WORKER && config.LANELIST_MODEL_REFIT_HOURS > 0) {
+      await scheduleRefit(jobsDb.db, new Date(Date.now() + 60_000), (await modelFitsProgramWindow(jobsDb.db)) ? 'preserve_run_at' : 'replace')
+    }
     const worker = config.LANELIST_WORKER
       ? await startWorker({ pool: jobsDb.pool, db: jobsDb.db, log, tasks: { ...listTasks(jobsDb.db), ...reportTasks(jobsDb.db), ...predictionTasks(jobsDb.db, { refitEveryHours: config.LANELIST_MODEL_REFIT_HOURS }) } })
       : undefined

@@ -5,6 +5,7 @@
 // A run's own overrides (POST /v1/list-generations settings) still go on top.
 import type { Config } from './config.ts'
 import { installListGenerationDefaults, type ListGenerationOverrides } from './modules/lists/list-generation.config.ts'
+import { installPredictionWindow } from './modules/prediction/prediction.types.ts'
 import { installSegmentDefaults, type SegmentConfigOverrides } from './modules/segments/segment.config.ts'
 import { installVoucherDefaults, type VoucherConfig } from './modules/vouchers/voucher-rules.ts'
 
@@ -42,5 +43,7 @@ export function installProgramSettings(c: Config): void {
   const s = programSettings(c)
   installSegmentDefaults(s.segment)
   installListGenerationDefaults(s.list)
+  // What a list predicts is what the customer buys while it is valid.
+  installPredictionWindow(c.LANELIST_LIST_VALID_DAYS)
   installVoucherDefaults(s.voucher)
 }

@@ -4,7 +4,8 @@ import { sql } from 'kysely'
 import t from 'tap'
 import { importTransactions } from '../../src/modules/imports/import.service.ts'
 import { predictionTasks, REFIT_TASK, scheduleRefit } from '../../src/modules/prediction/prediction-tasks.ts'
-import { rebuildStats, refitModelIfStale } from '../../src/modules/prediction/prediction.service.ts'
+import { currentModel, modelFitsProgramWindow, rebuildStats, refitModelIfStale } from '../../src/modules/prediction/prediction.service.ts'
+import { installPredictionWindow } from '../../src/modules/prediction/prediction.types.ts'
 import { testDatabase } from '../helpers/database.ts'
 
 // The prediction model is refitted by a self-rescheduling job once it is a refit period old,
@@ -58,4 +59,22 @@ t.test('the refit job reschedules itself one period later', async (t) => {
   const again = await sql<{ hours: number }>`
     select extract(epoch from run_at - now()) / 3600 as hours from graphile_worker.jobs where task_identifier = ${REFIT_TASK}`.execute(db)
   t.ok(again.rows[0]!.hours > 23.5, 'a restart does not refit early')
+})
+
+t.test('a model fitted for another list window is refitted for the program\'s window', async (t) => {
+  const { db } = await testDatabase(t)
+  await importTransactions(db, Readable.from([history()]), { statsJobs: false })
+  await rebuildStats(db)
+  t.equal(await refitModelIfStale(db, 3_600_000), 'fitted')
+  t.equal((await currentModel(db, 'calendar'))?.config.windowDays, 14, 'the default window: lists valid 14 days')
+
+  t.ok(await modelFitsProgramWindow(db))
+  installPredictionWindow(7)
+  t.teardown(() => installPredictionWindow(14))
+  t.notOk(await modelFitsProgramWindow(db), 'a service starting now replaces the waiting refit with one in a minute')
+  t.equal(await refitModelIfStale(db, 3_600_000), 'fitted', 'fresh, but for a 14-day window: refitted')
+  t.ok(await modelFitsProgramWindow(db))
+  t.equal((await currentModel(db, 'calendar'))?.config.windowDays, 7, 'the new model predicts the 7 days a list is valid')
+  t.equal(await refitModelIfStale(db, 3_600_000), 'fresh', 'then kept')
+  t.throws(() => installPredictionWindow(0), /positive number of days/)
 })

@@ -6,6 +6,8 @@ import { listGenerationConfig } from '../../src/modules/lists/list-generation.co
 import { isHeldOut } from '../../src/modules/lists/list-generation.service.ts'
 import { regenerateCustomerList } from '../../src/modules/lists/list-run.service.ts'
 import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
+import { currentModel } from '../../src/modules/prediction/prediction.service.ts'
+import { defaultConfig } from '../../src/modules/prediction/prediction.types.ts'
 import { segmentConfig } from '../../src/modules/segments/segment.config.ts'
 import { accrueVoucher } from '../../src/modules/vouchers/voucher.service.ts'
 import { voucherConfig } from '../../src/modules/vouchers/voucher-rules.ts'
@@ -74,6 +76,7 @@ t.test('non-default settings change segments, eligibility, caps, holdout, validi
   const lists = await db.selectFrom('list').selectAll().where('generation_id', '=', runId).execute()
   t.ok(lists.some((l) => l.customer_id === pop.small), 'the small spender got a list')
   t.ok(lists.every((l) => l.valid_until === '2026-11-29'), 'valid 7 days, the as-of day included')
+  t.equal((await currentModel(db, 'calendar'))?.config.windowDays, 7, 'the predictions were fitted for the 7 days a list is valid')
   // The run's draw is deterministic (run id, customer id): exactly the 90% draw, not the 5% one.
   const draw = (share: number) => lists.filter((l) => isHeldOut(`run:${runId}`, l.customer_id, share)).map((l) => l.id).sort()
   const held = lists.filter((l) => l.holdout).map((l) => l.id).sort()
@@ -113,6 +116,7 @@ t.test('non-default settings change segments, eligibility, caps, holdout, validi
     t.equal(segmentConfig().usage.fixed.lowMax, 2)
     t.equal(segmentConfig().eligibility.windowDays, 56)
     t.equal(voucherConfig().rateBasisPoints, 100)
+    t.equal(defaultConfig('calendar').windowDays, 14)
   })
 })
 

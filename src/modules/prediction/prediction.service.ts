@@ -202,17 +202,28 @@ export async function fitModel(db: Kysely<DB>, asOf?: string, opts: FitOptions =
 
 /**
  * Fits a new model when the newest one is older than `maxAgeMs` (the daily refit job): the
- * population's picks and the neighbours move with what the chain sells and who shops. Keeps
- * the newest few models. Nothing to fit from (no statistics yet) is not an error.
+ * population's picks and the neighbours move with what the chain sells and who shops. Also
+ * when it was fitted for another prediction window than the program's. Keeps the newest few
+ * models. Nothing to fit from (no statistics yet) is not an error.
  */
 export async function refitModelIfStale(db: Kysely<DB>, maxAgeMs: number, keep = 3): Promise<'fitted' | 'fresh' | 'no_history'> {
   const timeMode = (await statsRepo.storedTimeMode(db)) ?? 'calendar'
   if ((await statsRepo.countCustomerStats(db)) === 0) return 'no_history'
   const fittedAt = await modelRepo.latestModelFittedAt(db, timeMode)
-  if (fittedAt !== undefined && Date.now() - fittedAt.getTime() < maxAgeMs) return 'fresh'
+  if (fittedAt !== undefined && (await modelFitsProgramWindow(db)) && Date.now() - fittedAt.getTime() < maxAgeMs) return 'fresh'
   await fitModel(db, undefined, { timeMode })
   await modelRepo.pruneModels(db, timeMode, keep)
   return 'fitted'
+}
+
+/**
+ * Whether the newest model (if any) was fitted for the program's prediction window. One fitted
+ * for another window (LANELIST_LIST_VALID_DAYS changed) is stale at once.
+ */
+export async function modelFitsProgramWindow(db: Kysely<DB>): Promise<boolean> {
+  const timeMode = (await statsRepo.storedTimeMode(db)) ?? 'calendar'
+  const model = await currentModel(db, timeMode)
+  return model === undefined || model.config.windowDays === defaultConfig(timeMode).windowDays
 }
 
 interface CachedModel {

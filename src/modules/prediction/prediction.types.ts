@@ -29,6 +29,19 @@ export interface PredictionConfig {
   exploreCandidates: number
 }
 
+/** The calendar-mode prediction window: the list's validity (LANELIST_LIST_VALID_DAYS). */
+let calendarWindowDays = 14
+
+/**
+ * Installed once per process from the program's settings (src/program-settings.ts): a list is
+ * a prediction of what the customer buys while it is valid, so the model is fitted and its
+ * probabilities are calibrated for that window. Sequence mode (dates unknown) keeps one visit.
+ */
+export function installPredictionWindow(days: number): void {
+  if (!Number.isInteger(days) || days < 1) throw new RangeError('the prediction window is a positive number of days')
+  calendarWindowDays = days
+}
+
 export function defaultConfig(timeMode: TimeMode): PredictionConfig {
   const common = {
     recentLimit: 10,
@@ -40,7 +53,7 @@ export function defaultConfig(timeMode: TimeMode): PredictionConfig {
   }
   return timeMode === 'sequence'
     ? { timeMode, halfLife: 2, windowDays: 1, ...common }
-    : { timeMode, halfLife: 28, windowDays: 14, ...common }
+    : { timeMode, halfLife: 28, windowDays: calendarWindowDays, ...common }
 }
 
 /** One line of a transaction as the statistics see it. Quantity <= 0 lines are ignored. */
