@@ -1,5 +1,5 @@
 import type { RowError } from './import.types.ts'
-import { firstLineMatters, lineCopyText, unresolvedProducts, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
+import { firstLineMatters, heldRows, lineCopyText, unresolvedProducts, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
 import type { CheckedRow, RowSink } from './transaction-rows.ts'
 
 interface RowSale extends SaleDraft {
@@ -73,16 +73,7 @@ export class RowDraft implements Draft {
   }
 
   held(limit: number): { total: number; first: RowError[] } {
-    const lines: [number, number][] = []
-    for (const sale of this.sales) {
-      if (!sale.heldBy) continue
-      for (const row of sale.rows) lines.push([this.line[row]!, sale.heldBy])
-    }
-    lines.sort((a, b) => a[0] - b[0])
-    return {
-      total: lines.length,
-      first: lines.slice(0, limit).map(([line, bad]) => ({ line, message: `not imported: line ${bad} of the same transaction was rejected` })),
-    }
+    return heldRows(this.sales, this.line, limit)
   }
 
   total(sale: SaleDraft): string | number {

@@ -186,18 +186,8 @@ export class BatchDraft implements Draft {
     return out
   }
 
-  /** Good rows not imported because a row of their transaction was rejected: the first `limit`, and how many. */
   held(limit: number): { total: number; first: RowError[] } {
-    const lines: [number, number][] = []
-    for (const sale of this.sales.values()) {
-      if (!sale.heldBy) continue
-      for (const row of sale.rows) lines.push([this.line[row]!, sale.heldBy])
-    }
-    lines.sort((a, b) => a[0] - b[0])
-    return {
-      total: lines.length,
-      first: lines.slice(0, limit).map(([line, bad]) => ({ line, message: `not imported: line ${bad} of the same transaction was rejected` })),
-    }
+    return heldRows(this.sales.values(), this.line, limit)
   }
 
   /** The sale's total; exact even past 2^53 (not a real basket, but a file can say anything). */
@@ -243,6 +233,20 @@ export class BatchDraft implements Draft {
 }
 
 export const CHUNK_CHARS = 1 << 16
+
+/** Good rows not imported because a row of their transaction was rejected: the first `limit` by line, and how many. */
+export function heldRows(sales: Iterable<SaleDraft>, lineOf: Int32Array, limit: number): { total: number; first: RowError[] } {
+  const lines: [number, number][] = []
+  for (const sale of sales) {
+    if (!sale.heldBy) continue
+    for (const row of sale.rows) lines.push([lineOf[row]!, sale.heldBy])
+  }
+  lines.sort((a, b) => a[0] - b[0])
+  return {
+    total: lines.length,
+    first: lines.slice(0, limit).map(([line, bad]) => ({ line, message: `not imported: line ${bad} of the same transaction was rejected` })),
+  }
+}
 
 /** The products of the sales' rows not yet resolved: those found in `known` are resolved on the way. */
 export function unresolvedProducts(productOf: ProductRef[], sales: SaleDraft[], known: ProductMap): ProductRef[] {

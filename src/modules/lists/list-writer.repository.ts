@@ -4,6 +4,7 @@ import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
 import { findStatsOfCustomers } from '../prediction/prediction-stats.repository.ts'
+import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -96,14 +97,8 @@ export async function findEligible(db: Db, customerIds: number[]): Promise<Map<n
   return new Map(rows.map((r) => [r.customer_id, r.eligible]))
 }
 
-export interface CurrentListRow {
-  id: number
-  customer_id: number
-  cycle_start: string
-  valid_until: string
-  holdout: boolean
-  generation_id: number | null
-}
+/** The same shape the regeneration gets with the customer's facts (segment-facts.repository.ts). */
+export type CurrentListRow = CurrentListFacts
 
 export function findCurrentLists(db: Db, customerIds: number[]): Promise<CurrentListRow[]> {
   if (!customerIds.length) return Promise.resolve([])

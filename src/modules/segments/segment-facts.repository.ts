@@ -35,7 +35,7 @@ interface RawFactsRow {
   current_list?: [number, string, string, boolean, number | null] | null
 }
 
-/** The customer's current list, as the list writer reads it (lists/list-writer.repository.ts findCurrentLists). */
+/** The customer's current list, as the list writer reads it (also lists/list-writer.repository.ts findCurrentLists). */
 export interface CurrentListFacts {
   id: number
   customer_id: number
