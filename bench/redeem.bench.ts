@@ -442,6 +442,15 @@ async function main(): Promise<void> {
     const seqScans = [...scans1].map(([t, [n = 0, rows = 0]]) => [t, n - (scans0.get(t)?.[0] ?? 0), rows - (scans0.get(t)?.[1] ?? 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[2] - a[2]).slice(0, 5)
     const { rows: disc } = await pool.query(`select count(*)::int as n, coalesce(sum(total_discount_cents), 0)::bigint as cents from sale where source = 'lane'`)
 
+    // Group commit (redemption-coalescer.ts): how many sales shared a statement.
+    const metricsText = await fetch(`${base}/metrics`).then((r) => r.text(), () => '')
+    const metric = (re: RegExp) => Number(re.exec(metricsText)?.[1] ?? NaN)
+    const batching = {
+      single: metric(/lanelist_redemption_write_statements_total\{kind="single"\} (\d+)/),
+      batches: metric(/lanelist_redemption_write_statements_total\{kind="batch"\} (\d+)/),
+      fallbacks: metric(/lanelist_redemption_write_statements_total\{kind="fallback"\} (\d+)/),
+      sales: metric(/lanelist_redemption_batched_sales_total (\d+)/),
+    }
     say(`TPC-B reference: ${CONNECTIONS} clients, ${TPCB_SECONDS} s`)
     service.kill('SIGTERM')
     await new Promise((r) => service!.once('exit', r))
@@ -462,6 +471,7 @@ async function main(): Promise<void> {
       `  database    ${after.commits! - before.commits!} commits, ${after.rollbacks! - before.rollbacks!} rollbacks (retried writes and other failures), ${after.deadlocks! - before.deadlocks!} deadlocks`,
       `  CPU         ${(cpu.all / DURATION).toFixed(2)} cores busy on the machine: service ${(cpu.service / DURATION).toFixed(2)}, load generator ${(cpu.bench / DURATION).toFixed(2)}, PostgreSQL ${(cpu.pg / DURATION).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / DURATION).toFixed(2)}`,
       `  CPU per redemption  service ${((cpu.service * 1000) / result.requests.total).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / result.requests.total).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / result.requests.total).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
+      `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone (whole run, warm-up included; LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
       `  waits       ${waited}`,
       `  load        ${load0} before the run, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'}`,

@@ -11,6 +11,7 @@ import { startDispatcher } from './modules/events/webhook-dispatcher.ts'
 import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { usePreparedStatements } from './modules/redemptions/redemption-sql.ts'
+import { configureWriteBatching } from './modules/redemptions/redemption-coalescer.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { predictionTasks, scheduleRefit } from './modules/prediction/prediction-tasks.ts'
 import { modelFitsProgramWindow } from './modules/prediction/prediction.service.ts'
@@ -56,6 +57,7 @@ export async function startService(config: Config, log: Logger = createLogger(co
     }
     database = connectDatabase(url, { max: config.LANELIST_DB_POOL_MAX })
     usePreparedStatements(config.LANELIST_DB_PREPARED_STATEMENTS)
+    configureWriteBatching({ inFlight: config.LANELIST_REDEMPTION_BATCH_IN_FLIGHT, maxSales: config.LANELIST_REDEMPTION_BATCH_MAX })
     // Behind a transaction pooler the HTTP routes use DATABASE_URL (the pooler) and everything
     // that needs a session of its own uses the direct URL: the migration lock, graphile-worker's
     // LISTEN, prepared statements and the liveness lock (docs/operations.md "pgbouncer").

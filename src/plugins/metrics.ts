@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
+import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
 
 // Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
 const BUCKETS = [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -33,6 +34,26 @@ export default fp<{ pool: pg.Pool }>(
     gauge('lanelist_db_pool_total', 'Connections open in the database pool', () => opts.pool.totalCount)
     gauge('lanelist_db_pool_idle', 'Idle connections in the database pool', () => opts.pool.idleCount)
     gauge('lanelist_db_pool_waiting', 'Queries waiting for a pool connection', () => opts.pool.waitingCount)
+    // Group commit of lane writes (modules/redemptions/redemption-coalescer.ts): process totals.
+    new client.Counter({
+      name: 'lanelist_redemption_write_statements_total',
+      help: 'Lane write statements by kind: single (one sale), batch (several sales, committed), fallback (a batch that failed; its sales then ran alone)',
+      labelNames: ['kind'],
+      collect() {
+        this.reset()
+        this.inc({ kind: 'single' }, writeBatchStats.single)
+        this.inc({ kind: 'batch' }, writeBatchStats.batches)
+        this.inc({ kind: 'fallback' }, writeBatchStats.fallbacks)
+      },
+    })
+    new client.Counter({
+      name: 'lanelist_redemption_batched_sales_total',
+      help: 'Sales written by committed multi-sale statements',
+      collect() {
+        this.reset()
+        this.inc(writeBatchStats.batchedSales)
+      },
+    })
   },
   { name: 'metrics' },
 )

@@ -55,7 +55,7 @@ export interface RedemptionWritten {
 }
 
 /** The redemption.recorded payload without its redemptionId: ids and amounts, nothing personal. */
-function recordedEvent(w: RedemptionWrite): Record<string, unknown> {
+export function recordedEvent(w: RedemptionWrite): Record<string, unknown> {
   return {
     redemptionId: '',
     storeId: w.storeId,

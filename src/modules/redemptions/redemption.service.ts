@@ -21,7 +21,8 @@ import {
 import type { QuoteResponse, RedemptionRequest, RedemptionResponse } from './redemption.schemas.ts'
 import { accrualUnits, voucherConfig } from '../vouchers/voucher-rules.ts'
 import { wakeDispatchers } from '../events/dispatcher-wake.ts'
-import { insertRedemption, STALE_WRITE } from './redemption-write.repository.ts'
+import { STALE_WRITE } from './redemption-write.repository.ts'
+import { writeRedemption } from './redemption-coalescer.ts'
 
 /** A rain check is honoured for two list cycles after the sale that earned it. */
 export const RAIN_CHECK_DAYS = 28
@@ -114,7 +115,8 @@ async function redeemOnce(
   const unbudgeted = new Set(
     loaded.offers.filter((o) => o.budget_max_redemptions === null && o.budget_max_discount_cents === null).map((o) => Number(o.id)),
   )
-  const written = await insertRedemption(db, {
+  // A first attempt may share its statement and commit with other lanes' (redemption-coalescer.ts).
+  const written = await writeRedemption(db, {
     customerId: customer.id,
     storeId: body.storeId,
     laneId: body.laneId,

@@ -1,0 +1,146 @@
+import type { Kysely } from 'kysely'
+import type { DB } from '../../db/schema.ts'
+import { insertRedemptionBatch } from './redemption-batch.repository.ts'
+import { insertRedemption, type RedemptionWrite, type RedemptionWritten } from './redemption-write.repository.ts'
+
+/**
+ * Group commit for the lane's write (docs/redemptions.md, "Latency and throughput"). Every
+ * sale's write costs PostgreSQL a fixed part (binding, starting the 17-CTE plan, the commit and
+ * its WAL flush) about as large as the part that depends on the basket, and on a co-located
+ * database that CPU is what bounds throughput. So first attempts (outside a transaction) go
+ * through here: while `inFlight` write statements are running, newly arriving writes wait and
+ * go together as ONE statement (insertRedemptionBatch) when one of them finishes. At low load
+ * nothing waits and every sale is written alone, exactly as before.
+ *
+ * A batch never holds two sales of one customer or one idempotency key; such a sale waits for
+ * the next. A batch that fails for any reason (a lost race, a budget running out, a deadlock, the
+ * database going away) is re-run member by member through insertRedemption, so each sale gets
+ * exactly the answer or error it would have had alone, and nothing of the batch was kept.
+ */
+export interface WriteBatching {
+  /** Write statements in flight before arriving writes start to gather; 0 turns batching off. */
+  inFlight: number
+  /** The most sales in one statement. */
+  maxSales: number
+}
+
+let settings: WriteBatching = { inFlight: 2, maxSales: 16 }
+
+export function configureWriteBatching(next: WriteBatching): void {
+  settings = { ...next }
+}
+
+export function writeBatching(): WriteBatching {
+  return { ...settings }
+}
+
+/** Counts since the process started, for /metrics and tests. */
+export const writeBatchStats = {
+  /** Statements that wrote one sale (batching off, nothing waiting, or a batch's fallback). */
+  single: 0,
+  /** Multi-sale statements that committed, and the sales they wrote. */
+  batches: 0,
+  batchedSales: 0,
+  /** Multi-sale statements that failed, whose members then ran alone. */
+  fallbacks: 0,
+  largestBatch: 0,
+  /** Writes waiting right now for a statement to finish. */
+  waiting: 0,
+}
+
+interface Pending {
+  w: RedemptionWrite
+  resolve: (r: RedemptionWritten) => void
+  reject: (e: unknown) => void
+}
+
+class Coalescer {
+  private running = 0
+  private queue: Pending[] = []
+  constructor(private readonly db: Kysely<DB>) {}
+
+  write(w: RedemptionWrite): Promise<RedemptionWritten> {
+    return new Promise((resolve, reject) => {
+      this.queue.push({ w, resolve, reject })
+      writeBatchStats.waiting++
+      this.pump()
+    })
+  }
+
+  private pump(): void {
+    while (this.running < Math.max(1, settings.inFlight) && this.queue.length > 0) {
+      const batch = this.take()
+      this.running++
+      void this.run(batch).finally(() => {
+        this.running--
+        this.pump()
+      })
+    }
+  }
+
+  /** Oldest first; a sale whose customer or key is already in the batch stays for the next one. */
+  private take(): Pending[] {
+    const batch: Pending[] = []
+    const rest: Pending[] = []
+    const customers = new Set<number>()
+    const keys = new Set<string>()
+    for (const p of this.queue) {
+      const key = `${p.w.storeId}\u0000${p.w.posTransactionId}`
+      if (batch.length >= settings.maxSales || customers.has(p.w.customerId) || keys.has(key)) {
+        rest.push(p)
+        continue
+      }
+      batch.push(p)
+      customers.add(p.w.customerId)
+      keys.add(key)
+    }
+    this.queue = rest
+    writeBatchStats.waiting -= batch.length
+    return batch
+  }
+
+  private async run(batch: Pending[]): Promise<void> {
+    if (batch.length > 1) {
+      try {
+        const written = await insertRedemptionBatch(
+          this.db,
+          batch.map((p) => p.w),
+        )
+        writeBatchStats.batches++
+        writeBatchStats.batchedSales += batch.length
+        writeBatchStats.largestBatch = Math.max(writeBatchStats.largestBatch, batch.length)
+        batch.forEach((p, i) => p.resolve(written[i]!))
+        return
+      } catch {
+        // Nothing of the batch was kept (one statement); each sale now meets its own fate.
+        writeBatchStats.fallbacks++
+      }
+    }
+    await Promise.all(batch.map((p) => this.single(p)))
+  }
+
+  private async single(p: Pending): Promise<void> {
+    writeBatchStats.single++
+    try {
+      p.resolve(await insertRedemption(this.db, p.w))
+    } catch (err) {
+      p.reject(err)
+    }
+  }
+}
+
+const coalescers = new WeakMap<Kysely<DB>, Coalescer>()
+
+/**
+ * insertRedemption for a first attempt, outside any transaction: written alone or with other
+ * lanes' sales in one statement, with the same answer either way.
+ */
+export function writeRedemption(db: Kysely<DB>, w: RedemptionWrite): Promise<RedemptionWritten> {
+  if (db.isTransaction || settings.inFlight <= 0) return insertRedemption(db, w)
+  let c = coalescers.get(db)
+  if (!c) {
+    c = new Coalescer(db)
+    coalescers.set(db, c)
+  }
+  return c.write(w)
+}

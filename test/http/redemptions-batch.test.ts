@@ -1,0 +1,204 @@
+// Group commit of lane writes (src/modules/redemptions/redemption-coalescer.ts): concurrent
+// first attempts share one statement; a failing batch re-runs its members alone. Each test
+// holds a budgeted offer's row so the first write stops there, lets the others gather behind
+// it, then lets go: what gathered goes as one statement. Sales written by one statement share
+// their transaction id (xmin), which is how the tests see who was batched with whom.
+import pg from 'pg'
+import t from 'tap'
+import { configureWriteBatching, writeBatching, writeBatchStats } from '../../src/modules/redemptions/redemption-coalescer.ts'
+import { checkoutFixture, item, type CheckoutFixture } from '../helpers/checkout-fixtures.ts'
+
+const saved = writeBatching()
+// One statement in flight: the writes arriving behind it gather into the next.
+configureWriteBatching({ inFlight: 1, maxSales: 16 })
+t.teardown(() => configureWriteBatching(saved))
+
+async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await check()) return
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  throw new Error(`timed out waiting for ${what}`)
+}
+
+/** An admin connection holding the offer's row, as a lane's budget update would. */
+async function holdOffer(t: Tap, f: CheckoutFixture, offerId: string) {
+  const admin = new pg.Client({ connectionString: f.database.url })
+  await admin.connect()
+  t.teardown(() => admin.end())
+  await admin.query('begin')
+  await admin.query('select id from offer where id = $1 for no key update', [Number(offerId)])
+  const waitingOnLock = async (text: string) => {
+    await admin.query('select pg_stat_clear_snapshot()')
+    const r = await admin.query(
+      `select pid from pg_stat_activity where datname = current_database() and pid <> pg_backend_pid()
+          and wait_event_type = 'Lock' and query ilike $1`,
+      [`%${text}%`],
+    )
+    return r.rows.map((x) => x.pid as number)
+  }
+  return { admin, waitingOnLock, release: () => admin.query('rollback') }
+}
+type Tap = Parameters<typeof checkoutFixture>[0]
+
+/** Which sales went in one statement: customer ids grouped by the writing transaction. */
+async function statements(f: CheckoutFixture): Promise<number[][]> {
+  const { rows } = await f.database.pool.query(
+    `select array_agg(customer_id::int order by customer_id) as customers from sale group by xmin::text order by min(id)`,
+  )
+  return rows.map((r) => r.customers as number[])
+}
+
+t.test('concurrent redemptions of different customers land in one statement, each answered as alone', async (t) => {
+  const f = await checkoutFixture(t)
+  const budgeted = await f.createOffer({ description: '$1 off milk', budget: { maxRedemptions: 100, maxDiscountCents: 10_000 } })
+  const rice = await f.createOffer({ description: '$1 off rice', scope: { gtins: [item('rice').gtin] } })
+  const customers = []
+  for (let i = 0; i < 6; i++) customers.push(await f.customerWithList([budgeted, rice]))
+  const hold = await holdOffer(t, f, budgeted)
+  const before = { ...writeBatchStats }
+
+  const bodies = customers.map((c, i) => f.body(i % 2 ? c.cardNumber : c.barcode, [item('milk', 2), item('rice'), item('soup')]))
+  const first = f.redeem(bodies[0]!)
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  const rest = bodies.slice(1).map((b) => f.redeem(b))
+  await until('the other five to gather', () => writeBatchStats.waiting === 5)
+  await hold.release()
+  const results = [await first, ...(await Promise.all(rest))]
+
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+  for (const r of results) t.match(r.json(), { totalDiscountCents: 300, discounts: [{ offerId: budgeted, amountCents: 200 }, { offerId: rice, amountCents: 100 }] })
+  t.equal(writeBatchStats.batches - before.batches, 1, 'one multi-sale statement')
+  t.equal(writeBatchStats.batchedSales - before.batchedSales, 5, 'with the five that gathered')
+  t.equal(writeBatchStats.fallbacks - before.fallbacks, 0)
+  const ids = customers.map((c) => Number(c.id))
+  t.same(await statements(f), [[ids[0]], ids.slice(1)], 'the first alone, the other five together')
+
+  // Everything a single write keeps, for each member.
+  t.match(await f.counts(), { sales: 6, lines: 18, redemptions: 6, discounts: 12, usage: 12, jobs: 6 })
+  const offer = await f.call(f.officeKey, { method: 'GET', url: `/v1/offers/${budgeted}` })
+  t.match(offer.json().budget, { usedRedemptions: 6, usedDiscountCents: 1200 }, 'the batch counted each sale on the budget')
+  const events = await f.database.pool.query(`select payload->>'redemptionId' as id from event_outbox where type = 'redemption.recorded'`)
+  t.same(events.rows.map((r) => r.id).sort(), results.map((r) => r.json().redemptionId).sort(), 'one event per sale, naming it')
+  const vouchers = await f.database.pool.query(`select count(distinct sale_id)::int as n from voucher_entry where kind = 'accrual'`)
+  t.equal(vouchers.rows[0].n, 6)
+  // The stored response is the one given: a replay answers it.
+  for (const [i, r] of results.entries()) {
+    const replay = await f.redeem(bodies[i]!)
+    t.equal(replay.statusCode, 200)
+    t.same(replay.json(), r.json())
+  }
+  const lines = await f.database.pool.query(
+    `select s.customer_id::int as c, array_agg(l.line_no order by l.line_no) as n, sum(l.discount_cents)::int as d
+       from sale s join sale_line l on l.sale_id = s.id group by 1 order by 1`,
+  )
+  t.same(lines.rows, ids.map((c) => ({ c, n: [1, 2, 3], d: 300 })), 'every sale has its own lines, numbered from 1')
+})
+
+t.test('a batch with a member whose budget ran out: the others are recorded, that one is answered as alone', async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer({ description: 'first four', budget: { maxRedemptions: 4 } })
+  const customers = []
+  for (let i = 0; i < 5; i++) customers.push(await f.customerWithList([offer]))
+  const hold = await holdOffer(t, f, offer)
+  const before = { ...writeBatchStats }
+
+  const first = f.redeem(f.body(customers[0]!.cardNumber, [item('milk')]))
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  const rest = customers.slice(1).map((c) => f.redeem(f.body(c.cardNumber, [item('milk')])))
+  await until('the other four to gather', () => writeBatchStats.waiting === 4)
+  await hold.release()
+  const results = [await first, ...(await Promise.all(rest))]
+
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+  t.equal(writeBatchStats.fallbacks - before.fallbacks, 1, 'the batch of four needed one redemption more than was left')
+  const granted = results.filter((r) => r.json().totalDiscountCents === 100)
+  const refused = results.filter((r) => r.json().totalDiscountCents === 0)
+  t.equal(granted.length, 4, 'four customers got the offer')
+  t.equal(refused.length, 1, 'the one past the budget did not')
+  t.same(refused[0]?.json().discounts, [])
+  t.match(await f.counts(), { sales: 5, redemptions: 5, discounts: 4, usage: 4, jobs: 5 }, 'all five recorded, nothing twice')
+  const row = await f.database.db.selectFrom('offer').select(['budget_used_redemptions', 'budget_used_discount_cents']).where('id', '=', Number(offer)).executeTakeFirstOrThrow()
+  t.same(row, { budget_used_redemptions: 4, budget_used_discount_cents: 400 }, 'never exceeded')
+  t.ok((await statements(f)).every((s) => s.length === 1), 'after the failed batch every member was written alone')
+})
+
+t.test('two sales of one customer are never in one batch', async (t) => {
+  const f = await checkoutFixture(t)
+  const hot = await f.createOffer({ description: 'held', scope: { gtins: [item('soup').gtin] }, budget: { maxRedemptions: 100 } })
+  const single = await f.createOffer({ description: '$1 off milk, once' })
+  const x = await f.customerWithList([hot, single])
+  const others = [await f.customerWithList([hot, single]), await f.customerWithList([hot, single])]
+  const hold = await holdOffer(t, f, hot)
+
+  const first = f.redeem(f.body(others[0]!.cardNumber, [item('soup')]))
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  // Three sales of x (two lanes scanning card and list, one a second basket), one of another customer.
+  const pending = [
+    f.redeem(f.body(x.cardNumber, [item('milk')], { laneId: '01' })),
+    f.redeem(f.body(x.barcode, [item('milk')], { laneId: '02' })),
+    f.redeem(f.body(x.cardNumber, [item('milk'), item('rice')], { laneId: '03' })),
+    f.redeem(f.body(others[1]!.cardNumber, [item('milk')])),
+  ]
+  await until('the four to gather', () => writeBatchStats.waiting === 4)
+  await hold.release()
+  const results = [await first, ...(await Promise.all(pending))]
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+
+  const groups = await statements(f)
+  t.ok(groups.some((g) => g.length > 1), `some sales shared a statement: ${JSON.stringify(groups)}`)
+  for (const g of groups) t.equal(new Set(g).size, g.length, `no customer twice in one statement: ${JSON.stringify(g)}`)
+  const xSales = results.slice(1, 4)
+  t.equal(xSales.filter((r) => r.json().totalDiscountCents > 0).length, 1, 'the single-use offer was granted to x once')
+  const usage = await f.database.db.selectFrom('offer_usage').select('redemptions').where('customer_id', '=', Number(x.id)).where('offer_id', '=', Number(single)).executeTakeFirstOrThrow()
+  t.equal(usage.redemptions, 1)
+})
+
+t.test('the database going away mid-batch: each member gets 503, nothing half-written, the retries succeed', async (t) => {
+  const f = await checkoutFixture(t)
+  // The first write stops on one offer's row, the batch behind it on another's.
+  const a = await f.createOffer({ description: 'first', scope: { gtins: [item('soup').gtin] }, budget: { maxRedemptions: 100 } })
+  const b = await f.createOffer({ budget: { maxRedemptions: 100 } })
+  const customers = []
+  for (let i = 0; i < 4; i++) customers.push(await f.customerWithList([a, b]))
+  const holdA = await holdOffer(t, f, a)
+  const holdB = await holdOffer(t, f, b)
+  const before = { ...writeBatchStats }
+  const bodies = [f.body(customers[0]!.cardNumber, [item('soup')]), ...customers.slice(1).map((c) => f.body(c.cardNumber, [item('milk'), item('rice')]))]
+
+  const first = f.redeem(bodies[0]!)
+  await until('the first write to wait on its offer', async () => (await holdA.waitingOnLock('insert into redemption')).length === 1)
+  const rest = bodies.slice(1).map((body) => f.redeem(body))
+  await until('the other three to gather', () => writeBatchStats.waiting === 3)
+  await holdA.release()
+  t.equal((await first).statusCode, 201)
+  let batchPid: number[] = []
+  await until('the batch to wait on its offer', async () => (batchPid = await holdB.waitingOnLock('ids as materialized')).length === 1)
+  // Now the server "goes away" for this service: every statement it sends dies, the batch
+  // first, then each member's own attempt.
+  let answered = false
+  const all = Promise.all(rest).finally(() => {
+    answered = true
+  })
+  await holdB.admin.query('select pg_terminate_backend($1)', [batchPid[0]])
+  while (!answered) {
+    for (const pid of await holdB.waitingOnLock('insert into redemption')) await holdB.admin.query('select pg_terminate_backend($1)', [pid])
+    await new Promise((r) => setTimeout(r, 10))
+  }
+  const results = await all
+  for (const r of results) {
+    t.equal(r.statusCode, 503, r.body)
+    t.match(r.json().type, /database-unavailable$/)
+  }
+  t.equal(writeBatchStats.fallbacks - before.fallbacks, 1, 'the batch failed and its members ran alone')
+  await holdB.release()
+  t.match(await f.counts(), { sales: 1, lines: 1, redemptions: 1, discounts: 1, usage: 1, jobs: 1 }, 'only the first sale; nothing of the batch half-written')
+  const usedB = async () =>
+    (await f.database.db.selectFrom('offer').select('budget_used_redemptions').where('id', '=', Number(b)).executeTakeFirstOrThrow()).budget_used_redemptions
+  t.equal(await usedB(), 0)
+
+  const retries = await Promise.all(bodies.slice(1).map((body) => f.redeem(body)))
+  for (const r of retries) t.equal(r.statusCode, 201, r.body)
+  t.match(await f.counts(), { sales: 4, lines: 7, redemptions: 4, discounts: 4, usage: 4, jobs: 4 })
+  t.equal(await usedB(), 3)
+})
