@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
+import { commitLazily } from '../../db/lazy-commit.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
 import { refreshAllProfiles, refreshCustomerForList, refreshCustomerProfile } from '../segments/segment.service.ts'
@@ -118,34 +119,49 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     }
     const offers = await candidateOffers(db, run.as_of)
     let budgets = ledgerFor(offers, await writer.findRunAllocations(db, generationId))
-    let next = (await runRepo.findRun(db, generationId))?.next_seq ?? 1
-    for (;;) {
-      const chunk = await runRepo.findChunk(db, generationId, next, config.chunkSize)
+    const ctxBase = {
+      asOf: run.as_of,
+      config,
+      offers,
+      generationId,
+      trigger: 'run' as const,
+      force: run.force,
+      requireEligible: true,
+      skipCurrent: true,
+      holdoutKey: `run:${generationId}`,
+    }
+    // The next chunk's customers and predictions (a read and Node's CPU) are computed while
+    // PostgreSQL writes the current chunk: two chunks' predictions at most are held.
+    const prepareChunk = async (fromSeq: number) => {
+      const chunk = await runRepo.findChunk(db, generationId, fromSeq, config.chunkSize)
       const last = chunk[chunk.length - 1]
-      if (!last) break
+      if (!last) return undefined
       const ids = chunk.map((c) => c.customer_id)
-      const ledger = cloneLedger(budgets)
-      const ctx: ChunkContext = {
-        asOf: run.as_of,
-        config,
-        offers,
-        budgets: ledger,
-        generationId,
-        trigger: 'run',
-        force: run.force,
-        requireEligible: true,
-        skipCurrent: true,
-        holdoutKey: `run:${generationId}`,
+      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctxBase), run.as_of, config.predictions)
+      return { fromSeq, ids, last, predictions }
+    }
+    let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1)
+    try {
+      for (;;) {
+        const cur = await pending
+        if (!cur) break
+        pending = prepareChunk(cur.last.seq + 1)
+        // Settled below whatever happens; a failure shows when it is awaited, not as unhandled.
+        pending.catch(() => {})
+        const ledger = cloneLedger(budgets)
+        const ctx: ChunkContext = { ...ctxBase, budgets: ledger }
+        await db.transaction().execute(async (trx) => {
+          // Redone on resume if lost: markFinished's durable commit below flushes every chunk's.
+          await commitLazily(trx)
+          const r = await writeChunk(trx, cur.ids, cur.predictions, ctx)
+          await runRepo.advanceRun(trx, generationId, { nextSeq: cur.last.seq + 1, done: cur.ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
+          await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
+        })
+        budgets = ledger
       }
-      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctx), run.as_of, config.predictions)
-      const fromSeq = next
-      await db.transaction().execute(async (trx) => {
-        const r = await writeChunk(trx, ids, predictions, ctx)
-        await runRepo.advanceRun(trx, generationId, { nextSeq: last.seq + 1, done: ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
-        await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq })
-      })
-      budgets = ledger
-      next = last.seq + 1
+    } finally {
+      // Never leave the prefetch running against a database the caller may close next.
+      await pending.catch(() => undefined)
     }
     await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')

@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import { commitLazily, forceCommitRecord } from '../../db/lazy-commit.ts'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
@@ -123,25 +124,48 @@ export async function refreshAllProfiles(
       // Tiers from the previous ranking until this refresh's ranking replaces them at the end.
       const previousTierCuts = await repo.findTierCuts(session)
       const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
-      let after = 0
-      for (;;) {
+      // A pipeline of three: the session (which holds the staged sums) reads chunk k+1's facts
+      // while Node classifies chunk k and another pooled connection writes it, each write in its
+      // own transaction. Under READ COMMITTED the facts read took no locks and saw its own
+      // snapshot inside the chunk's transaction too, so reading it outside changes nothing a
+      // concurrent single refresh could see. At most two chunks' facts are held.
+      await repo.useSessionSortMemory(session)
+      const readFacts = async (after: number) => {
         const range = await repo.nextCustomerRange(session, after, cfg.chunkSize)
-        if (!range) break
-        await session.transaction().execute(async (trx) => {
-          await repo.useSortMemory(trx)
-          const facts = await aggregateCustomerFacts(trx, range, asOf, cfg, { staged: true })
+        return range ? { range, facts: await aggregateCustomerFacts(session, range, asOf, cfg, { staged: true }) } : undefined
+      }
+      let reading = readFacts(0)
+      let writing: Promise<void> = Promise.resolve()
+      try {
+        for (;;) {
+          const cur = await reading
+          if (!cur) break
+          reading = readFacts(cur.range.hi)
+          reading.catch(() => {})
           const computedAt = new Date()
-          const profiles = facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
-          await writeRange(trx, range, facts, profiles)
+          const profiles = cur.facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
+          await writing
+          writing = db.transaction().execute(async (trx) => {
+            // Redone if lost: the refresh is repeated until the run's durable commits follow it.
+            await commitLazily(trx)
+            await writeRange(trx, cur.range, cur.facts, profiles)
+          })
+          writing.catch(() => {})
           result.customers += profiles.length
           result.optedOut += profiles.filter((p) => p.optOut).length
           result.eligible += profiles.filter((p) => p.eligible).length
-        })
-        result.chunks++
-        after = range.hi
-        await opts.onChunk?.(result.customers)
+          result.chunks++
+          await opts.onChunk?.(result.customers)
+        }
+        await writing
+      } finally {
+        // Settle both before the session goes back to the pool or the caller closes the database.
+        await Promise.allSettled([reading, writing])
+        await repo.resetSessionSortMemory(session)
       }
       await session.transaction().execute(async (trx) => {
+        // A durable commit whether or not anyone is ranked: it makes the chunks' lazy commits durable.
+        await forceCommitRecord(trx)
         const ranked = await rankTierCuts(trx, cfg)
         if (!ranked) return
         await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)
