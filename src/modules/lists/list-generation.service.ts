@@ -12,7 +12,7 @@ import type { TimeMode } from '../prediction/prediction.types.ts'
 import { describeReason } from '../prediction/reasons.ts'
 import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
-import { settleAndAttachVouchers } from '../vouchers/voucher.service.ts'
+import { settleAndAttachVouchers, type VoucherState } from '../vouchers/voucher.service.ts'
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
@@ -37,6 +37,10 @@ export interface ChunkContext {
   customersLocked?: boolean
   /** The customers' current lists, read by the caller after taking their locks (saves a round trip). */
   currentLists?: repo.CurrentListRow[]
+  /** The customers' voucher states (settleAndAttachVouchers), read by the caller in this transaction (saves a round trip). */
+  voucherStates?: VoucherState[]
+  /** Write with named prepared statements (the single regeneration: a fixed statement per lane sale). */
+  prepared?: boolean
 }
 
 export interface ChunkResult {
@@ -256,9 +260,9 @@ export async function writeChunk(
   }
   // The chunk's writes are set-based, a few statements whatever its size (one customer after a
   // lane sale, or a run's chunk): lists superseded and written with items and decisions, vouchers.
-  result.lists = await repo.insertLists(trx, lists)
+  result.lists = await repo.insertLists(trx, lists, { prepared: ctx.prepared === true })
   result.listsCreated = result.lists.size
-  await settleAndAttachVouchers(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf)
+  await settleAndAttachVouchers(trx, [...result.lists].map(([customerId, listId]) => ({ customerId, listId })), ctx.asOf, undefined, ctx.voucherStates)
   // insertLists wrote the list.created events with the lists.
   if (result.lists.size) wakeDispatchers()
   return result

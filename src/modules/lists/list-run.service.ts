@@ -18,6 +18,7 @@ import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLi
 import * as runRepo from './list-run.repository.ts'
 import * as writer from './list-writer.repository.ts'
 import { getList } from './list.service.ts'
+import { voucherStateThrough } from '../vouchers/voucher.service.ts'
 import type { ShoppingList } from './list.types.ts'
 
 export interface ListGeneration {
@@ -210,8 +211,9 @@ export async function regenerateList(
   }
   const listId = await db.transaction().execute(async (trx) => {
     // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
-    await writer.lockCustomerLists(trx, [customerId])
-    const { profile, currentList } = await refreshCustomerForList(trx, customerId, asOf)
+    // A redemption's regeneration commits lazily: its job's durable completion follows.
+    await writer.beginRegeneration(trx, customerId, { lazyCommit: opts.trigger === 'redemption' })
+    const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
     if (!profile) return undefined
     if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
     const ctx: ChunkContext = {
@@ -227,6 +229,8 @@ export async function regenerateList(
       holdoutKey: `cycle:${asOf}`,
       customersLocked: true,
       currentLists: currentList ? [currentList] : [],
+      ...(voucherState ? { voucherStates: [voucherState] } : {}),
+      prepared: true,
     }
     const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
     const id = r.lists.get(customerId)

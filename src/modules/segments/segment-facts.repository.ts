@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
+import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
 import type { CategoryFacts, CustomerFacts, TierCuts, UsageCut } from './segment.types.ts'
@@ -35,6 +36,14 @@ interface RawFactsRow {
   current_list?: [number, string, string, boolean, number | null] | null
 }
 
+/** What the voucher settlement needs to know first (vouchers/voucher.repository.ts issueStates). */
+export interface VoucherStateFacts {
+  customer_id: number
+  issued_through: string | null
+  any_entry: boolean
+  any_redeemable: boolean
+}
+
 /** The customer's current list, as the list writer reads it (also lists/list-writer.repository.ts findCurrentLists). */
 export interface CurrentListFacts {
   id: number
@@ -54,6 +63,8 @@ export interface FactsRow extends CustomerFacts {
   tierCuts?: TierCuts | null
   /** With `withCurrentList`: the current list (null: none). */
   currentList?: CurrentListFacts | null
+  /** With `voucherThrough`: the customer's voucher state, read in the same round trip. */
+  voucherState?: VoucherStateFacts
 }
 
 export function scanDays(cfg: SegmentConfig): number {
@@ -147,9 +158,20 @@ export async function aggregateCustomerFacts(
   range: { lo: number; hi: number },
   asOf: string,
   cfg: SegmentConfig,
-  opts: { withCuts?: boolean; withCurrentList?: boolean; staged?: boolean } = {},
+  opts: {
+    withCuts?: boolean
+    withCurrentList?: boolean
+    staged?: boolean
+    /** The end of the last complete voucher period: also read the customer's voucher state (issueStates). */
+    voucherThrough?: string
+    /** As a named prepared statement (the regeneration after every lane sale; its text is fixed per option set). */
+    prepared?: boolean
+  } = {},
 ): Promise<FactsRow[]> {
   const { lo, hi } = range
+  // One customer is an equality, so a generic plan of the prepared statement is estimated for one
+  // customer's rows, as a custom plan would be.
+  const inRange = (col: string) => (lo === hi ? sql`${sql.ref(col)} = ${lo}` : sql`${sql.ref(col)} between ${lo} and ${hi}`)
   const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
   const val = since(cfg.value.windowDays)
   const gap = since(cfg.lifecycle.gapWindowDays)
@@ -168,18 +190,26 @@ export async function aggregateCustomerFacts(
       (select json_build_array(l.id, l.cycle_start, l.valid_until, l.holdout, l.generation_id)
          from list l where l.customer_id = c.id and l.status = 'current') as current_list`
     : sql``
+  // The voucher settlement after the list write reads these (issueStates): one round trip fewer.
+  const vouchers = opts.voucherThrough
+    ? sql`,
+      (select issued_through from voucher_account where customer_id = c.id) as v_issued_through,
+      exists (select 1 from voucher_entry where customer_id = c.id and day <= ${opts.voucherThrough}::date) as v_any_entry,
+      exists (select 1 from voucher v where v.customer_id = c.id and v.redeemed_by is null and v.issued_on <= ${asOf}::date
+                and (v.expires_on is null or v.expires_on >= ${asOf}::date)) as v_any_redeemable`
+    : sql``
   // A chunk bounds both sides by the range, so sale_line's customer_id BRIN (0016) reads only
   // the blocks holding the chunk's lines instead of the planner hashing the whole table once per
   // chunk. One customer's lines are found from their sales by the sale_id btree (0018): lane
   // sales interleave customers, so the BRIN would read most of the table for one of them.
-  const lineRange = lo === hi ? sql`` : sql`and sl.customer_id between ${lo} and ${hi}`
-  const { rows } = await sql<RawFactsRow>`
+  const lineRange = lo === hi ? sql`` : sql`and ${inRange('sl.customer_id')}`
+  const query = sql<RawFactsRow>`
     with c as (
       select id, created_at, personalisation_opt_out as opt_out, household
       from customer
-      where id between ${lo} and ${hi} and erased_at is null
+      where ${inRange('id')} and erased_at is null
     ),
-    cats as (${opts.staged ? sql`select * from ${sql.table(STAGE_TABLE)} where customer_id between ${lo} and ${hi}` : categorySums(asOf, cfg, sql`s.customer_id between ${lo} and ${hi} ${lineRange}`)}),
+    cats as (${opts.staged ? sql`select * from ${sql.table(STAGE_TABLE)} where ${inRange('customer_id')}` : categorySums(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
     cat_json as (
       select customer_id,
         json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories,
@@ -190,7 +220,7 @@ export async function aggregateCustomerFacts(
     gaps as (
       select customer_id, day - lag(day) over (partition by customer_id order by day) as gap
       from (select distinct customer_id, day from sale
-            where customer_id between ${lo} and ${hi} and status = 'recorded' and day > ${gap} and day <= ${asOf}::date) d
+            where ${inRange('customer_id')} and status = 'recorded' and day > ${gap} and day <= ${asOf}::date) d
     ),
     trips as (
       select customer_id, count(*)::int as trips,
@@ -206,14 +236,14 @@ export async function aggregateCustomerFacts(
           - coalesce((select sum(clawback_cents) from redemption_return rr where rr.redemption_id = r.id), 0) as cents
       from redemption r
       join sale s on s.id = r.sale_id
-      where r.customer_id between ${lo} and ${hi} and r.status = 'recorded'
+      where ${inRange('r.customer_id')} and r.status = 'recorded'
         and s.day > ${val} and s.day <= ${asOf}::date
     ),
     disc_sum as (select customer_id, sum(cents) as cents from disc group by customer_id),
     vouch as (
       select customer_id, sum(units) as units
       from voucher_entry
-      where customer_id between ${lo} and ${hi} and day > ${val} and day <= ${asOf}::date
+      where ${inRange('customer_id')} and day > ${val} and day <= ${asOf}::date
       group by customer_id
     )
     select c.id as customer_id, c.created_at, c.opt_out, c.household,
@@ -222,7 +252,7 @@ export async function aggregateCustomerFacts(
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
       coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
-      cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}
+      cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}${vouchers}
     from c
     left join customer_profile cp on cp.customer_id = c.id
     left join trips t on t.customer_id = c.id
@@ -230,11 +260,12 @@ export async function aggregateCustomerFacts(
     left join vouch v on v.customer_id = c.id
     left join cat_json cj on cj.customer_id = c.id
     order by c.id
-  `.execute(db)
+  `
+  const { rows } = opts.prepared ? await executePrepared(db, query) : await query.execute(db)
   return rows.map(toFacts)
 }
 
-function toFacts(r: RawFactsRow): FactsRow {
+function toFacts(r: RawFactsRow & { v_issued_through?: string | null; v_any_entry?: boolean; v_any_redeemable?: boolean }): FactsRow {
   const categories: CategoryFacts[] = (r.categories ?? []).map(([category, units, nationalUnits, spendCents, valueSpendCents, recentUnits]) => ({
     category,
     units: Number(units),
@@ -267,6 +298,9 @@ function toFacts(r: RawFactsRow): FactsRow {
       ? {}
       : { usageCuts: new Map((r.usage_cuts ?? []).map(([category, buyers, lowMax, mediumMax]) => [category, { buyers, lowMax, mediumMax }])) }),
     ...(r.tier_cuts === undefined ? {} : { tierCuts: r.tier_cuts ? { aMin: r.tier_cuts[0], bMin: r.tier_cuts[1], cMin: r.tier_cuts[2] } : null }),
+    ...(r.v_any_entry === undefined
+      ? {}
+      : { voucherState: { customer_id: r.customer_id, issued_through: r.v_issued_through ?? null, any_entry: r.v_any_entry, any_redeemable: r.v_any_redeemable === true } }),
     ...(r.current_list === undefined
       ? {}
       : {

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
@@ -118,10 +119,12 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
  * Cells are upserted rather than replaced, so a single refresh racing a chunk refresh of the same
  * customer waits on the chunk's rows instead of colliding with them.
  */
-export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[]) {
+export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[], opts: { prepared?: boolean } = {}) {
+  // One customer (the regeneration) is an equality, which a generic plan estimates as such.
+  const inRange = (col: string) => (range.lo === range.hi ? sql`${sql.ref(col)} = ${range.lo}` : sql`${sql.ref(col)} between ${range.lo} and ${range.hi}`)
   const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
   const rows = profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId })))
-  await sql`
+  const query = sql`
     with prof as (
       insert into customer_profile (
         customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
@@ -165,7 +168,7 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
     -- of a 1,000-customer chunk, quadratic in the chunk).
     seg_old as materialized (
       select customer_id, category, brand_group, usage, units, national_units, spend_cents
-      from customer_segment where customer_id between ${range.lo} and ${range.hi}
+      from customer_segment where ${inRange('customer_id')}
     ),
     seg_gone as (
       delete from customer_segment cs
@@ -186,10 +189,12 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
     ),
     erased as (
       delete from customer_profile p using customer c
-      where c.id = p.customer_id and p.customer_id between ${range.lo} and ${range.hi} and c.erased_at is not null
+      where c.id = p.customer_id and ${inRange('p.customer_id')} and c.erased_at is not null
     )
     select 1
-  `.execute(trx)
+  `
+  if (opts.prepared) await executePrepared(trx, query)
+  else await query.execute(trx)
 }
 
 export function findProfileRows(db: Db, customerIds: number[]) {

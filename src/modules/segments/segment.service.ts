@@ -3,7 +3,7 @@ import { commitLazily, forceCommitRecord } from '../../db/lazy-commit.ts'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
-import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, usageCutsFromStage, type CurrentListFacts, type FactsRow } from './segment-facts.repository.ts'
+import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
@@ -12,8 +12,8 @@ import { daysBetween, tierBoundaries } from './value-rules.ts'
 type Db = Kysely<DB> | Transaction<DB>
 
 /** One statement for the range's profiles and cells; events only when someone moved into 'declining'. */
-async function writeRange(trx: Db, range: { lo: number; hi: number }, facts: FactsRow[], profiles: CustomerProfile[]) {
-  await repo.writeProfiles(trx, range, profiles)
+async function writeRange(trx: Db, range: { lo: number; hi: number }, facts: FactsRow[], profiles: CustomerProfile[], prepared = false) {
+  await repo.writeProfiles(trx, range, profiles, { prepared })
   await recordDecliningCustomers(trx, new Map(facts.map((f) => [f.customerId, f.previousLifecycle])), profiles)
 }
 
@@ -44,41 +44,48 @@ export async function refreshCustomerProfile(
   asOf: string,
   overrides?: SegmentConfigOverrides,
 ): Promise<CustomerProfile | null> {
-  return (await refreshOne(trx, customerId, asOf, overrides, false)).profile
+  const cfg = segmentConfig(overrides)
+  const range = { lo: customerId, hi: customerId }
+  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true })
+  if (!facts) {
+    await writeRange(trx, range, [], [])
+    return null
+  }
+  const profile = await classifyOne(trx, facts, asOf, cfg)
+  await writeRange(trx, range, [facts], [profile])
+  return profile
 }
 
 /**
  * refreshCustomerProfile, also returning the customer's current list read in the same statement
- * (for the regeneration after a lane sale, which writes the list next: one round trip fewer).
+ * (for the regeneration after a lane sale, which writes the list next: one round trip fewer),
+ * and with `voucherThrough` their voucher state (the list's voucher settlement reads it). Its
+ * statements are named prepared statements: this runs after every lane sale.
  */
-export function refreshCustomerForList(
+export async function refreshCustomerForList(
   trx: Db,
   customerId: number,
   asOf: string,
   overrides?: SegmentConfigOverrides,
-): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null }> {
-  return refreshOne(trx, customerId, asOf, overrides, true)
-}
-
-async function refreshOne(
-  trx: Db,
-  customerId: number,
-  asOf: string,
-  overrides: SegmentConfigOverrides | undefined,
-  withCurrentList: boolean,
-): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null }> {
+  opts: { voucherThrough?: string } = {},
+): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null; voucherState: VoucherStateFacts | null }> {
   const cfg = segmentConfig(overrides)
   const range = { lo: customerId, hi: customerId }
-  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true, withCurrentList })
+  const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true, withCurrentList: true, prepared: true, ...opts })
   if (!facts) {
-    await writeRange(trx, range, [], [])
-    return { profile: null, currentList: null }
+    await writeRange(trx, range, [], [], true)
+    return { profile: null, currentList: null, voucherState: null }
   }
+  const profile = await classifyOne(trx, facts, asOf, cfg)
+  await writeRange(trx, range, [facts], [profile], true)
+  return { profile, currentList: facts.currentList ?? null, voucherState: facts.voucherState ?? null }
+}
+
+/** A single refresh's classification: the stored cut-offs came with the facts. */
+async function classifyOne(trx: Db, facts: FactsRow, asOf: string, cfg: SegmentConfig): Promise<CustomerProfile> {
   const usageCuts = facts.usageCuts ?? new Map()
   const tierCuts = facts.tierCuts ?? (await rankTierCuts(trx, cfg))?.cuts ?? null
-  const profile = classifyCustomer(facts, { asOf, computedAt: new Date(), usageCuts, tierCuts, config: cfg })
-  await writeRange(trx, range, [facts], [profile])
-  return { profile, currentList: facts.currentList ?? null }
+  return classifyCustomer(facts, { asOf, computedAt: new Date(), usageCuts, tierCuts, config: cfg })
 }
 
 export interface RefreshAllResult {

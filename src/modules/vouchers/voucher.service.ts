@@ -200,11 +200,18 @@ export async function attachVouchersToLists(trx: Db, lists: { listId: number; cu
  * one read says may have something due) and every redeemable voucher printed on the list. Most
  * customers have neither, so a chunk or a single regeneration costs one read.
  */
-export async function settleAndAttachVouchers(trx: Db, lists: { listId: number; customerId: number }[], asOf: string, overrides?: Partial<VoucherConfig>): Promise<void> {
+export async function settleAndAttachVouchers(
+  trx: Db,
+  lists: { listId: number; customerId: number }[],
+  asOf: string,
+  overrides?: Partial<VoucherConfig>,
+  /** The customers' issueStates as of voucherStateThrough(asOf), when the caller read them already in this transaction. */
+  knownStates?: VoucherState[],
+): Promise<void> {
   if (!lists.length) return
   const cfg = voucherConfig(overrides)
   const last = lastCompletePeriod(asOf, cfg.periodMonths)
-  const states = await repo.issueStates(trx, lists.map((l) => l.customerId), last.end, asOf)
+  const states = knownStates ?? (await repo.issueStates(trx, lists.map((l) => l.customerId), last.end, asOf))
   const printable = new Set<number>()
   for (const s of states) {
     const due = s.any_entry && !(s.issued_through && s.issued_through >= last.end)
@@ -212,6 +219,13 @@ export async function settleAndAttachVouchers(trx: Db, lists: { listId: number; 
     if (s.any_redeemable) printable.add(s.customer_id)
   }
   await repo.attachToLists(trx, lists.filter((l) => printable.has(l.customerId)), asOf)
+}
+
+export type VoucherState = Awaited<ReturnType<typeof repo.issueStates>>[number]
+
+/** The `through` day settleAndAttachVouchers reads the voucher states for (the last complete period's end). */
+export function voucherStateThrough(asOf: string, overrides?: Partial<VoucherConfig>): string {
+  return lastCompletePeriod(asOf, voucherConfig(overrides).periodMonths).end
 }
 
 export async function findListVouchers(db: Db, listId: number): Promise<Voucher[]> {
