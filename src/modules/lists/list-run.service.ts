@@ -200,43 +200,49 @@ export async function regenerateList(
 ): Promise<number | undefined> {
   const asOf = opts.asOf ?? new Date().toISOString().slice(0, 10)
   const config = listGenerationConfig(opts.settings)
-  const [exists, offers, predictions] = await Promise.all([
-    writer.customerIsLive(db, customerId),
-    cachedCandidateOffers(db, asOf),
-    predictionsFor(db, [customerId], asOf, config.predictions),
-  ])
-  if (!exists) {
-    if (opts.trigger === 'redemption') return undefined
-    throw notFound('customer', customerId)
+  // The predictions (one read, then Node's CPU) and the offer-cache check run while PostgreSQL
+  // locks and refreshes the customer in the transaction; the list write waits for them. An
+  // unknown or erased customer has no facts, so the refresh says so (no separate check).
+  const inputs = Promise.all([cachedCandidateOffers(db, asOf), predictionsFor(db, [customerId], asOf, config.predictions)])
+  inputs.catch(() => {})
+  let profiled = false
+  let listId: number | undefined
+  try {
+    listId = await db.transaction().execute(async (trx) => {
+      // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
+      // A redemption's regeneration commits lazily: its job's durable completion follows.
+      await writer.beginRegeneration(trx, customerId, { lazyCommit: opts.trigger === 'redemption' })
+      const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
+      if (!profile) return undefined
+      profiled = true
+      if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
+      const [offers, predictions] = await inputs
+      const ctx: ChunkContext = {
+        asOf,
+        config,
+        offers,
+        budgets: ledgerFor(offers),
+        generationId: null,
+        trigger: opts.trigger,
+        force: true,
+        requireEligible: false,
+        skipCurrent: false,
+        holdoutKey: `cycle:${asOf}`,
+        customersLocked: true,
+        currentLists: currentList ? [currentList] : [],
+        ...(voucherState ? { voucherStates: [voucherState] } : {}),
+        prepared: true,
+      }
+      const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
+      const id = r.lists.get(customerId)
+      if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
+      return id
+    })
+  } finally {
+    // A customer who gets no list leaves the reads running: settle them before returning.
+    await inputs.catch(() => undefined)
   }
-  const listId = await db.transaction().execute(async (trx) => {
-    // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
-    // A redemption's regeneration commits lazily: its job's durable completion follows.
-    await writer.beginRegeneration(trx, customerId, { lazyCommit: opts.trigger === 'redemption' })
-    const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
-    if (!profile) return undefined
-    if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
-    const ctx: ChunkContext = {
-      asOf,
-      config,
-      offers,
-      budgets: ledgerFor(offers),
-      generationId: null,
-      trigger: opts.trigger,
-      force: true,
-      requireEligible: false,
-      skipCurrent: false,
-      holdoutKey: `cycle:${asOf}`,
-      customersLocked: true,
-      currentLists: currentList ? [currentList] : [],
-      ...(voucherState ? { voucherStates: [voucherState] } : {}),
-      prepared: true,
-    }
-    const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
-    const id = r.lists.get(customerId)
-    if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
-    return id
-  })
+  if (!profiled && opts.trigger === 'manual') throw notFound('customer', customerId)
   if (listId === undefined && opts.trigger === 'manual') throw new AppError('conflict', `customer ${customerId} could not be profiled`)
   return listId
 }

@@ -9,11 +9,6 @@ import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-export async function customerIsLive(db: Db, customerId: number): Promise<boolean> {
-  const row = await db.selectFrom('customer').select('id').where('id', '=', customerId).where('erased_at', 'is', null).executeTakeFirst()
-  return row !== undefined
-}
-
 export async function findProductFacts(db: Db, ids: number[]) {
   if (!ids.length) return new Map<number, { gtin: string | null; category: string; brandType: 'national' | 'store'; name: string; regularPriceCents: number; active: boolean }>()
   const rows = await db
