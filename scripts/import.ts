@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const embedded = config.DATABASE_URL
     ? undefined
     : await startEmbeddedPostgres({ dataDir: config.LANELIST_DATA_DIR, port: config.LANELIST_EMBEDDED_PG_PORT, log })
-  const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 2, applicationName: 'lanelist import' })
+  const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 4, applicationName: 'lanelist import' }) // two writers, batch preparation, BRIN summaries
   try {
     await prepareDatabase(database.pool)
     const source = input(file)

@@ -74,18 +74,24 @@ export async function openCsv(input: Readable, errors: RowErrors): Promise<CsvIn
   const first = await next()
   const header = first?.[0]
   if (!first || !header) throw invalid([{ path: 'body', message: 'the CSV body is empty; send a header row first' }])
-  const columns = header.fields.map((c) => c.trim().toLowerCase())
-  const seen = new Set<string>()
-  for (const c of columns) {
-    if (c && seen.has(c)) throw invalid([{ path: 'header', message: `column ${c} appears twice` }])
-    seen.add(c)
-  }
+  const columns = headerColumns(header.fields)
 
   async function* rest(): AsyncGenerator<CsvRecord[]> {
     if (first && first.length > 1) yield first.slice(1)
     for (let chunk = await next(); chunk; chunk = await next()) yield chunk
   }
   return { columns, records: rest() }
+}
+
+/** The header's names, trimmed and lower-cased; a name given twice refuses the file. */
+export function headerColumns(fields: string[]): string[] {
+  const columns = fields.map((c) => c.trim().toLowerCase())
+  const seen = new Set<string>()
+  for (const c of columns) {
+    if (c && seen.has(c)) throw invalid([{ path: 'header', message: `column ${c} appears twice` }])
+    seen.add(c)
+  }
+  return columns
 }
 
 /** A corrupt compressed body is the client's mistake, not ours: answer 400, not 500. */

@@ -102,6 +102,11 @@ export interface TransactionImportOptions extends ImportOptions<TransactionBatch
    * sample of customers), so it keeps the order its published figures were measured with.
    */
   streamGrouped?: boolean
+  /**
+   * Connections writing a grouped file's batches at once (default 2). One batch per connection
+   * at a time; the spooled path and a caller with onBatchImported always use one.
+   */
+  writers?: number
 }
 export type ProductImportOptions = ImportOptions<ProductBatch>
 

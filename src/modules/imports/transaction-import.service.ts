@@ -22,8 +22,11 @@ import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } fr
 import { TransactionSpool } from './transaction-spool.ts'
 import { GroupedBatches, type RowDraft } from './grouped-batches.ts'
 import { scanInput } from './input-scan.ts'
+import { GroupedReader } from './grouped-reader.ts'
 
 const CARD_ATTEMPTS = 8
+/** Connections writing batches of a grouped file at once (TransactionImportOptions.writers). */
+const DEFAULT_WRITERS = 2
 const MAX_REMEMBERED_PRODUCTS = 200_000
 const MAX_REMEMBERED_CUSTOMERS = 200_000
 /** In Known.customers: the chain id of an erased customer, whose rows are skipped. */
@@ -80,7 +83,6 @@ export async function importTransactions(
   const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'scanning', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
   const spool = scanned.grouped && opts.streamGrouped !== false ? undefined : await TransactionSpool.create()
   try {
-    const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
     const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
     const progress = (phase: ImportProgress['phase'], rows: number) =>
       opts.onProgress?.({ phase, rows, rowsInFile: scanned.lines, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
@@ -89,19 +91,17 @@ export async function importTransactions(
     let nextBatch: () => Promise<BatchSource | undefined>
     let encoder: TransactionRowEncoder
     if (!spool) {
-      // Grouped: batches are cut as the file is read, so reading overlaps writing.
+      // Grouped: batches are cut as the file is read, so reading overlaps writing. Read as lines
+      // of bytes: a grouped file has no quotes (GroupedReader).
+      const reader = await GroupedReader.open(scanned.open(), TRANSACTION_REQUIRED_COLUMNS)
       const cutter = new GroupedBatches(batchRows)
-      encoder = new TransactionRowEncoder(csv.columns, storeIds, errors, cutter)
-      const records = csv.records[Symbol.asyncIterator]()
+      const rowEncoder = (encoder = new TransactionRowEncoder(reader.columns, storeIds, errors, cutter))
       let ended = false
       nextBatch = async () => {
         while (cutter.ready.length === 0 && !ended) {
-          const chunk = await records.next()
-          if (chunk.done) {
+          if (!(await reader.pump(rowEncoder))) {
             ended = true
             cutter.finish()
-          } else {
-            encoder.encode(chunk.value)
           }
         }
         const draft = cutter.ready.shift()
@@ -109,6 +109,7 @@ export async function importTransactions(
       }
     } else {
       // Rows of a sale may be anywhere: spool them all by customer, then write bucket ranges.
+      const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
       encoder = new TransactionRowEncoder(csv.columns, storeIds, errors, spool)
       let reported = 0
       for await (const records of csv.records) {
@@ -146,33 +147,63 @@ export async function importTransactions(
       preparing.catch(() => {}) // awaited below; a failed batch may leave it unawaited
       return preparing
     }
+    // A grouped file's batches hold disjoint sales, so two can be written at once, each on its
+    // own connection: PostgreSQL then writes on both cores (writing the lines is most of an
+    // import's time). The spooled path keeps one writer, in batch order: its ids must not change
+    // (see streamGrouped); so does a caller's onBatchImported, which may read what earlier batches wrote.
+    const writers = spool || opts.onBatchImported ? 1 : Math.max(1, opts.writers ?? DEFAULT_WRITERS)
+    const summaries = new LineSummaries(db)
+    const account = (batch: PreparedBatch, lines: number) => {
+      errors.addAll(batch.held.first, batch.held.total)
+      totals.customersCreated += batch.customersCreated
+      totals.productsCreated += batch.productsCreated
+      totals.salesCreated += batch.created.length
+      totals.imported += lines
+      totals.duplicates += duplicatesOf(batch, lines)
+      totals.skipped += batch.skipped
+      totals.erasedCustomers += batch.erasedCustomers
+      progress('writing', fileRows())
+    }
     let next: Promise<PreparedBatch | undefined> | undefined = prepare()
     try {
-      await db.connection().execute(async (conn) => {
-        for (let batch = await next; batch; batch = await next) {
+      await withConnections(db, writers, async (conns) => {
+        const writing: (Promise<void> | undefined)[] = conns.map(() => undefined)
+        let failure: { error: unknown } | undefined
+        let k = 0
+        for (let batch = await next; batch && !failure; batch = failure ? undefined : await next) {
+          const w = k++ % writers
+          // This writer's previous batch must be done first; a failure anywhere stops new batches.
+          await writing[w]
+          if (failure) break
           next = prepare()
           const current = batch
-          const lines = await conn.transaction().execute(async (trx) => {
-            await commitLazily(trx)
-            return writeBatch(trx, current, actor, opts)
-          })
-          // After the commit, not in the batch: its lock (one summariser at a time) would be held
-          // through the batch, queueing a concurrent import behind it.
-          if (lines > 0) await repo.summarizeNewLines(conn)
-          errors.addAll(batch.held.first, batch.held.total)
-          totals.customersCreated += batch.customersCreated
-          totals.productsCreated += batch.productsCreated
-          totals.salesCreated += batch.created.length
-          totals.imported += lines
-          totals.duplicates += duplicatesOf(batch, lines)
-          totals.skipped += batch.skipped
-          totals.erasedCustomers += batch.erasedCustomers
-          progress('writing', fileRows())
+          const conn = conns[w]!
+          writing[w] = conn
+            .transaction()
+            .execute(async (trx) => {
+              await commitLazily(trx)
+              return writeBatch(trx, current, actor, opts)
+            })
+            .then((lines) => {
+              // After the commit, not in the batch: its lock (one summariser at a time) would be
+              // held through the batch, queueing a concurrent import behind it.
+              if (lines > 0) summaries.request()
+              account(current, lines)
+            })
+            .catch((error: unknown) => {
+              failure ??= { error }
+            })
         }
-        await flushCommits(conn)
+        // A batch being written when another failed still commits (it holds whole sales, as
+        // any batch does); nothing after them starts. Then the failure is the import's.
+        await Promise.all(writing)
+        await summaries.finish()
+        if (failure) throw failure.error
+        await flushCommits(conns[0]!)
       })
     } finally {
       await next?.catch(() => {})
+      await summaries.finish().catch(() => {})
     }
 
     return {
@@ -208,13 +239,14 @@ async function readDraft(texts: AsyncIterable<string>, buckets: { from: number; 
 
 interface PreparedBatch {
   draft: Draft
-  newCustomers: ReadonlySet<number>
   held: { total: number; first: RowError[] }
   /** Good rows of erased customers, not imported. */
   skipped: number
   erasedCustomers: number
   /** Sales to write (customer ids set, products resolved), in insert order. */
   sales: SaleDraft[]
+  /** The new sales with their ids, for copySales; undefined: insertSales decides. */
+  planned: PlannedSale[] | undefined
   /** Those that went in, in id order (filled by writeBatch). */
   created: SaleDraft[]
   customersCreated: number
@@ -282,9 +314,10 @@ async function prepareBatch(db: Database, draft: Draft, known: Known, actor: str
     if (found) known.products.set(product.key, found)
     resolveRef(product, found)
   }
+  const planned = await planSales(db, draft, sales, known.newCustomers)
   return {
     draft,
-    newCustomers: known.newCustomers,
+    planned,
     held: draft.held(MAX_REPORTED_ERRORS),
     skipped,
     erasedCustomers,
@@ -297,7 +330,7 @@ async function prepareBatch(db: Database, draft: Draft, known: Known, actor: str
 
 /** One batch, in its transaction: the sales not imported before, then all their lines. Returns the lines written. */
 async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: string, opts: TransactionImportOptions): Promise<number> {
-  const created = (await copySales(trx, batch)) ?? (await insertSales(trx, batch))
+  const created = (batch.planned && (await copySales(trx, batch.planned))) ?? (await insertSales(trx, batch))
   batch.created = created
 
   const lines = created.length ? await copyIn(trx, repo.SALE_LINE_COPY, batch.draft.lineCopyText(created)) : 0
@@ -323,43 +356,58 @@ async function writeBatch(trx: Transaction<DB>, batch: PreparedBatch, actor: str
   return lines
 }
 
+/** A new sale as saleCopyText() writes it. */
+interface PlannedSale {
+  sale: SaleDraft
+  total: string | number
+  day: string | null
+  occurredAt: string | null
+  store: string | null
+}
+
 /**
- * The batch's new sales by COPY, ids drawn from the sequence first: about 40% less of
- * PostgreSQL's time than INSERT ... ON CONFLICT ... RETURNING. Sales that may exist already
- * (their customer is older than this import) are looked up first; a customer this import
- * created has none, unless another import is writing them at this moment, and then the unique
- * index stops the COPY and the batch goes the INSERT way instead (undefined). Undefined too
- * when a sale's day depends on its store's time zone (occurred_at without day): insertSales
- * works that out in SQL.
+ * The batch's sales not imported before, with ids drawn from the sequence, for copySales: done
+ * while the batch is prepared, so the draws follow batch order whichever writer takes the batch.
+ * Sales that may exist already (their customer is older than this import) are looked up; a
+ * customer this import created has none, unless another import is writing them at this moment
+ * (copySales handles that). Undefined when a sale's day depends on its store's time zone
+ * (occurred_at without day): insertSales works that out in SQL.
  */
-async function copySales(trx: Transaction<DB>, batch: PreparedBatch): Promise<SaleDraft[] | undefined> {
-  const { draft, sales, newCustomers } = batch
+async function planSales(db: Database, draft: Draft, sales: SaleDraft[], newCustomers: ReadonlySet<number>): Promise<PlannedSale[] | undefined> {
   if (sales.length === 0) return []
   const rows = sales.map((sale) => ({ sale, total: draft.total(sale), ...draft.firstRow(sale) }))
   if (rows.some((r) => r.day === null)) return undefined
   const older = sales.filter((s) => !newCustomers.has(s.customerId))
-  const existing = await repo.existingImportSales(trx, older)
+  const existing = await repo.existingImportSales(db, older)
   const fresh = existing.size ? rows.filter((r) => !existing.has(repo.saleKey(r.sale.customerId, r.sale.transaction))) : rows
   if (fresh.length === 0) return []
-  const ids = await repo.drawSaleIds(trx, fresh.length)
+  const ids = await repo.drawSaleIds(db, fresh.length)
   fresh.forEach((r, i) => (r.sale.id = ids[i]!))
+  return fresh
+}
+
+/**
+ * The batch's new sales by COPY, ids drawn already (planSales): about 40% less of PostgreSQL's
+ * time than INSERT ... ON CONFLICT ... RETURNING. Should another import have written one of them
+ * since, the unique index stops the COPY and the batch goes the INSERT way instead (undefined).
+ */
+async function copySales(trx: Transaction<DB>, planned: PlannedSale[]): Promise<SaleDraft[] | undefined> {
+  if (planned.length === 0) return []
   await sql`savepoint copy_sales`.execute(trx)
   try {
-    await copyIn(trx, repo.SALE_COPY, saleCopyText(fresh))
+    await copyIn(trx, repo.SALE_COPY, saleCopyText(planned))
   } catch (err) {
     if ((err as { code?: string }).code !== UNIQUE_VIOLATION) throw err
     await sql`rollback to savepoint copy_sales`.execute(trx)
     return undefined
   }
   await sql`release savepoint copy_sales`.execute(trx)
-  return fresh.map((r) => r.sale)
+  return planned.map((r) => r.sale)
 }
 
 const UNIQUE_VIOLATION = '23505'
 
-function* saleCopyText(
-  rows: { sale: SaleDraft; total: string | number; day: string | null; occurredAt: string | null; store: string | null }[],
-): Generator<string> {
+function* saleCopyText(rows: PlannedSale[]): Generator<string> {
   let out = ''
   for (const { sale, total, day, occurredAt, store } of rows) {
     // A bare day is noon UTC, as insertSales makes it.
@@ -393,6 +441,45 @@ const ERASED_MESSAGE = 'the customer was erased on request; their history is not
 /** Good rows of the batch already in the database: neither written now, held back, nor skipped. */
 function duplicatesOf(batch: PreparedBatch, lines: number): number {
   return batch.draft.goodRows - batch.held.total - batch.skipped - lines
+}
+
+/** `count` connections of the pool, held for `run`. */
+async function withConnections<T>(db: Database, count: number, run: (conns: Kysely<DB>[]) => Promise<T>, held: Kysely<DB>[] = []): Promise<T> {
+  if (held.length === count) return run(held)
+  return db.connection().execute((conn) => withConnections(db, count, run, [...held, conn]))
+}
+
+/**
+ * Summarising the lines' customer_id BRIN ranges after batches commit (repo.summarizeNewLines),
+ * on a connection of its own so the writers do not wait for it: one pass at a time, and a
+ * request during a pass runs one more after it.
+ */
+class LineSummaries {
+  private running: Promise<void> | undefined
+  private again = false
+
+  constructor(private readonly db: Database) {}
+
+  request(): void {
+    if (this.running) {
+      this.again = true
+      return
+    }
+    this.running = this.run().finally(() => (this.running = undefined))
+    this.running.catch(() => {}) // finish() reports it
+  }
+
+  /** Waits for the pass under way (and the one requested during it); throws what they threw. */
+  async finish(): Promise<void> {
+    while (this.running) await this.running
+  }
+
+  private async run(): Promise<void> {
+    do {
+      this.again = false
+      await repo.summarizeNewLines(this.db)
+    } while (this.again)
+  }
 }
 
 /** See importTransactions: flushCommits() at the end makes this one durable. */

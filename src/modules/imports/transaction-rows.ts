@@ -1,5 +1,6 @@
 import { gtinProblemText, normaliseGtin } from '../../lib/codes.ts'
 import { columnIndex, copyText, type CsvRecord, type RowErrors } from './csv-input.ts'
+import type { LineSink } from './grouped-reader.ts'
 import { DayParser, MAX_ID_LENGTH, requiredText, RowProblem, text, timestamp, wholeNumber } from './row-checks.ts'
 
 export const TRANSACTION_REQUIRED_COLUMNS = ['customer_id', 'transaction_id', ['day', 'occurred_at'], ['product_id', 'gtin'], 'quantity']
@@ -52,12 +53,33 @@ export interface RowSink {
   marker(line: number, customer: string, transaction: string): void
 }
 
+const COMMA = 44
+const MAX_QUANTITY_DIGITS = 7
+const MAX_PRICE = 2_147_483_647
+/** Columns the byte-level check (TransactionRowEncoder.line) knows; others are ignored by both checks. */
+const FAST_UNSUPPORTED = ['occurred_at', 'gtin', 'store_id']
+
 /** Validates transaction rows and spools the good ones, and markers for the bad ones. */
-export class TransactionRowEncoder {
+export class TransactionRowEncoder implements LineSink {
   /** Good rows per bucket, to cut batches without reading the spool (markers not counted). */
   readonly bucketRows = new Uint32Array(BUCKETS)
   rows = 0
   private readonly days = new DayParser()
+  /** Whether line() may check rows on the bytes: a grouped file with the columns it knows. */
+  private readonly fast: boolean
+  private readonly bounds: Int32Array
+  /** The last row line() accepted: most fields repeat it. */
+  private readonly last = {
+    customer: '',
+    customerBytes: Buffer.alloc(0) as Buffer,
+    transaction: '',
+    transactionBytes: Buffer.alloc(0) as Buffer,
+    day: null as string | null,
+    dayBytes: Buffer.alloc(0) as Buffer,
+  }
+  private readonly productKeys = new Map<number, string>()
+  /** Handed to the sink for every row line() accepts; the sink copies what it keeps. */
+  private readonly scratch: CheckedRow = { day: null, occurredAt: null, store: null, productKey: '', quantity: 0, unitPrice: null }
   private readonly at: {
     customer: number
     transaction: number
@@ -76,6 +98,7 @@ export class TransactionRowEncoder {
     private readonly errors: RowErrors,
     private readonly sink: SpoolSink | RowSink,
   ) {
+    this.bounds = new Int32Array(columns.length + 1)
     const index = columnIndex(columns)
     const at = (name: string) => index(name) ?? -1
     this.at = {
@@ -89,6 +112,103 @@ export class TransactionRowEncoder {
       store: at('store_id'),
       price: at('unit_price_cents'),
     }
+    this.fast = 'row' in sink && this.at.day >= 0 && this.at.product >= 0 && !FAST_UNSUPPORTED.some((c) => columns.includes(c))
+  }
+
+  /**
+   * One line of a grouped file (GroupedReader): no quotes, so its fields are the line split at
+   * commas, as CsvReader would give them. The usual row (printable ASCII ids, a date or day
+   * number, digits for quantity and price) is checked here on the bytes, and a string made only
+   * of what changed since the row before (the customer, transaction and day repeat for a whole
+   * sale): the same checks as check(), for the rows they accept. Any other line, and any line
+   * with a problem, goes through encode() like every row of a spooled file, so what is accepted
+   * and every rejection's message are the same either way.
+   */
+  line(line: number, buf: Buffer, start: number, end: number): void {
+    if (!this.fast || !this.fastLine(line, buf, start, end)) this.encode([{ line, fields: buf.toString('utf8', start, end).split(',') }])
+  }
+
+  private fastLine(line: number, buf: Buffer, start: number, end: number): boolean {
+    const bounds = this.bounds
+    const n = this.columns.length
+    let f = 0
+    bounds[0] = start
+    for (let i = buf.indexOf(COMMA, start); i !== -1 && i < end; i = buf.indexOf(COMMA, i + 1)) {
+      if (++f >= n) return false
+      bounds[f] = i + 1
+    }
+    if (f !== n - 1) return false
+    bounds[n] = end + 1
+    const at = this.at
+    const last = this.last
+
+    // Customer and transaction: 1 to MAX_ID_LENGTH printable ASCII characters, nothing to trim.
+    let from = bounds[at.customer]!
+    let to = bounds[at.customer + 1]! - 1
+    if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
+    const customer = same(buf, from, to, last.customerBytes) ? last.customer : buf.toString('latin1', from, to)
+    const customerBytes = customer === last.customer ? last.customerBytes : buf.subarray(from, to)
+    from = bounds[at.transaction]!
+    to = bounds[at.transaction + 1]! - 1
+    if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
+    const transaction = same(buf, from, to, last.transactionBytes) ? last.transaction : buf.toString('latin1', from, to)
+    const transactionBytes = transaction === last.transaction ? last.transactionBytes : buf.subarray(from, to)
+
+    from = bounds[at.day]!
+    to = bounds[at.day + 1]! - 1
+    let day = last.day
+    let dayBytes = last.dayBytes
+    if (!same(buf, from, to, dayBytes)) {
+      if (!printable(buf, from, to, 32, false)) return false
+      try {
+        day = this.days.parse('day', buf.toString('latin1', from, to))
+      } catch (err) {
+        if (err instanceof RowProblem) return false
+        throw err
+      }
+      if (day === null) return false
+      dayBytes = buf.subarray(from, to)
+    }
+
+    // A chain product id: printable, no backslash (COPY text would escape it); digits without a
+    // leading zero are remembered by value, so a row costs no new string.
+    from = bounds[at.product]!
+    to = bounds[at.product + 1]! - 1
+    if (!printable(buf, from, to, MAX_ID_LENGTH, true)) return false
+    let productKey: string | undefined
+    const numeric = to - from <= 15 && (to - from === 1 || buf[from] !== 48) ? digits(buf, from, to) : -1
+    if (numeric >= 0) productKey = this.productKeys.get(numeric)
+    if (productKey === undefined) {
+      productKey = `e${buf.toString('latin1', from, to)}|`
+      if (numeric >= 0) {
+        if (this.productKeys.size >= 100_000) this.productKeys.clear()
+        this.productKeys.set(numeric, productKey)
+      }
+    }
+
+    from = bounds[at.quantity]!
+    to = bounds[at.quantity + 1]! - 1
+    const quantity = to - from <= MAX_QUANTITY_DIGITS ? digits(buf, from, to) : -1
+    if (quantity < 0 || quantity > MAX_QUANTITY) return false
+    let unitPrice: number | null = null
+    if (at.price >= 0) {
+      from = bounds[at.price]!
+      to = bounds[at.price + 1]! - 1
+      if (to > from) {
+        unitPrice = to - from <= 10 ? digits(buf, from, to) : -1
+        if (unitPrice < 0 || unitPrice > MAX_PRICE) return false
+      }
+    }
+
+    this.rows++
+    Object.assign(last, { customer, customerBytes, transaction, transactionBytes, day, dayBytes })
+    const row = this.scratch
+    row.day = day
+    row.productKey = productKey
+    row.quantity = quantity
+    row.unitPrice = unitPrice
+    ;(this.sink as RowSink).row(line, customer, transaction, row)
+    return true
   }
 
   /**
@@ -173,6 +293,34 @@ export class TransactionRowEncoder {
     const productKey = productExt !== null ? `e${copyText(productExt)}|${gtin ?? ''}` : `g${gtin}`
     return { day, occurredAt, store, productKey, quantity, unitPrice }
   }
+}
+
+/** Bytes from..to are 1 to max printable ASCII characters (no space, so nothing to trim); no backslash if asked. */
+function printable(buf: Buffer, from: number, to: number, max: number, noBackslash: boolean): boolean {
+  if (to <= from || to - from > max) return false
+  for (let i = from; i < to; i++) {
+    const c = buf[i]!
+    if (c < 33 || c > 126 || (noBackslash && c === 92)) return false
+  }
+  return true
+}
+
+function same(buf: Buffer, from: number, to: number, bytes: Buffer): boolean {
+  if (to - from !== bytes.length || bytes.length === 0) return false
+  for (let i = 0; i < bytes.length; i++) if (buf[from + i] !== bytes[i]) return false
+  return true
+}
+
+/** The whole number the digits from..to spell, or -1 when empty or not all digits. */
+function digits(buf: Buffer, from: number, to: number): number {
+  if (to <= from) return -1
+  let n = 0
+  for (let i = from; i < to; i++) {
+    const d = buf[i]! - 48
+    if (d < 0 || d > 9) return -1
+    n = n * 10 + d
+  }
+  return n
 }
 
 /**
