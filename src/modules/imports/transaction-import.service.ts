@@ -378,12 +378,17 @@ async function planSales(db: Database, draft: Draft, sales: SaleDraft[], newCust
   const rows = sales.map((sale) => ({ sale, total: draft.total(sale), ...draft.firstRow(sale) }))
   if (rows.some((r) => r.day === null)) return undefined
   const older = sales.filter((s) => !newCustomers.has(s.customerId))
-  const existing = await repo.existingImportSales(db, older)
-  const fresh = existing.size ? rows.filter((r) => !existing.has(repo.saleKey(r.sale.customerId, r.sale.transaction))) : rows
-  if (fresh.length === 0) return []
-  const ids = await repo.drawSaleIds(db, fresh.length)
-  fresh.forEach((r, i) => (r.sale.id = ids[i]!))
-  return fresh
+  // Lazily committed: nextval takes a transaction id, and a durable commit here would wait for
+  // the WAL the writers are producing to reach the disk, batch after batch.
+  return db.transaction().execute(async (trx) => {
+    await commitLazily(trx)
+    const existing = await repo.existingImportSales(trx, older)
+    const fresh = existing.size ? rows.filter((r) => !existing.has(repo.saleKey(r.sale.customerId, r.sale.transaction))) : rows
+    if (fresh.length === 0) return []
+    const ids = await repo.drawSaleIds(trx, fresh.length)
+    fresh.forEach((r, i) => (r.sale.id = ids[i]!))
+    return fresh
+  })
 }
 
 /**

@@ -133,7 +133,8 @@ export class TransactionRowEncoder implements LineSink {
     const n = this.columns.length
     let f = 0
     bounds[0] = start
-    for (let i = buf.indexOf(COMMA, start); i !== -1 && i < end; i = buf.indexOf(COMMA, i + 1)) {
+    for (let i = start; i < end; i++) {
+      if (buf[i] !== COMMA) continue
       if (++f >= n) return false
       bounds[f] = i + 1
     }
@@ -201,7 +202,12 @@ export class TransactionRowEncoder implements LineSink {
     }
 
     this.rows++
-    Object.assign(last, { customer, customerBytes, transaction, transactionBytes, day, dayBytes })
+    last.customer = customer
+    last.customerBytes = customerBytes
+    last.transaction = transaction
+    last.transactionBytes = transactionBytes
+    last.day = day
+    last.dayBytes = dayBytes
     const row = this.scratch
     row.day = day
     row.productKey = productKey
