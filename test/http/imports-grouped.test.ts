@@ -184,3 +184,40 @@ t.test('a sale another import writes while this one runs: the unique index decid
     'T3 stays as the other import wrote it (no lines here), not doubled',
   )
 })
+
+t.test('two writers: a batch that fails stops the import, only whole sales stay, and a re-run completes it', async (t) => {
+  const clean = await testDatabase(t)
+  await importTransactions(clean.db, Readable.from([csv(rows)]), { batchRows: 60, writers: 1 })
+  const want = new Map((await history(clean.db)).map((s) => [`${s.customer}/${s.transaction}`, s]))
+  const db = await testDatabase(t)
+  // Sale 250 fails as its batch COPYs it: the batch alongside it, on the other connection, goes on.
+  await sql`create function fail_sale() returns trigger language plpgsql as $$
+    begin if new.external_id = '250' then raise exception 'simulated failure'; end if; return new; end $$`.execute(db.db)
+  await sql`create trigger fail_sale before insert on sale for each row execute function fail_sale()`.execute(db.db)
+  await t.rejects(importTransactions(db.db, Readable.from([csv(rows)]), { batchRows: 60, writers: 2 }), /simulated failure/)
+  const partial = await history(db.db)
+  t.ok(partial.length > 0 && partial.length < want.size, `batches before the failure are committed (${partial.length} sales)`)
+  t.same(partial, partial.map((s) => want.get(`${s.customer}/${s.transaction}`)), 'every sale there has all its lines')
+  t.notOk(partial.some((s) => s.transaction === '250'))
+  const { rows: orphans } = await sql<{ n: number }>`
+    select count(*)::int n from sale_line l where not exists (select 1 from sale s where s.id = l.sale_id)`.execute(db.db)
+  t.equal(orphans[0]!.n, 0, 'no line without its sale')
+
+  await sql`drop trigger fail_sale on sale`.execute(db.db)
+  const rerun = await importTransactions(db.db, Readable.from([csv(rows)]), { batchRows: 60, writers: 2 })
+  t.equal(rerun.imported + rerun.duplicates, rows.length)
+  t.equal(rerun.duplicates, partial.reduce((n, s) => n + s.lines.split(' ').length, 0), 'what stayed counts as already there')
+  t.same(await history(db.db), await history(clean.db))
+})
+
+t.test('writers 1, 2 and 3 end in the same database', async (t) => {
+  const results = []
+  for (const writers of [1, 2, 3]) {
+    const db = await testDatabase(t)
+    const summary = await importTransactions(db.db, Readable.from([csv(rows)]), { batchRows: 40, writers })
+    t.match(summary, { imported: rows.length, duplicates: 0, rejected: 0 }, `${writers} writers`)
+    results.push(await history(db.db))
+  }
+  t.same(results[1], results[0])
+  t.same(results[2], results[0])
+})
