@@ -1,9 +1,11 @@
 // Prediction speed on the demo population in a fresh embedded PostgreSQL:
 //   npm run bench:predict -- [--customers 100000] [--days 250] [--samples 2000]
+//   npm run bench:predict -- --mode lists [--customers 10000] [--rounds 5]
 // The demo chain is COPYed in (bench/demo-fast-load.ts; 100,000 customers over 250 days is
 // about 10 million lines). Prints a full rebuildStats next to one plain GROUP BY (customer,
 // product) over sale_line in the same run, fitModel's time and peak memory, and
 // single-customer predictCustomerItems p50/p99 next to one primary-key read in the same run.
+// `--mode lists` measures instead what the lists pay for predictions (bench/predict-lists.ts).
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { loadavg, tmpdir } from 'node:os'
@@ -20,11 +22,18 @@ import { fastLoadDemo } from './demo-fast-load.ts'
 
 const { values } = parseArgs({
   options: {
-    customers: { type: 'string', default: '100000' },
+    customers: { type: 'string' },
     days: { type: 'string', default: '250' },
     samples: { type: 'string', default: '2000' },
+    mode: { type: 'string', default: 'rebuild' },
+    rounds: { type: 'string', default: '5' },
   },
 })
+if (values.mode === 'lists') {
+  const { benchListPredictions } = await import('./predict-lists.ts')
+  await benchListPredictions({ customers: Number(values.customers ?? 10_000), rounds: Number(values.rounds) })
+  process.exit(0)
+}
 const say = (s: string): void => void process.stdout.write(`${s}\n`)
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ')
@@ -55,7 +64,7 @@ try {
   const db = handle.db
   await prepareDatabase(handle.pool)
   let t0 = performance.now()
-  const loaded = await fastLoadDemo(db, { customers: Number(values.customers), days: Number(values.days), endDate: '2026-11-22' })
+  const loaded = await fastLoadDemo(db, { customers: Number(values.customers ?? 100_000), days: Number(values.days), endDate: '2026-11-22' })
   await sql`vacuum analyze`.execute(db)
   say(`demo loaded: ${loaded.customers} customers, ${loaded.sales} sales, ${loaded.lines} lines in ${((performance.now() - t0) / 1000).toFixed(1)} s (load average ${load()})`)
 
