@@ -1,6 +1,6 @@
 // Dumps what the predictor gives the lists on the demo population, to prove that a change to the
 // predictor's code leaves its output unchanged:
-//   node --import tsx scripts/predict-dump.ts [--customers 2000] [--out /tmp/predict-dump.ndjson] [--repeat 0]
+//   node --import tsx scripts/predict-dump.ts [--customers 2000] [--out /tmp/predict-dump.ndjson] [--repeat 0] [--fixture FILE]
 // Loads the demo chain (seed 1, as bench/lists.bench.ts does) into a fresh embedded PostgreSQL,
 // builds the statistics, fits the model and refreshes the profiles, then writes one JSON line
 // per customer: for the eligible ones what predictionsFor hands the list writer (40 items, as a
@@ -10,6 +10,7 @@
 // eligible customers N more times and prints the CPU per customer (for --cpu-prof).
 import { createHash } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     customers: { type: 'string', default: '2000' },
     out: { type: 'string', default: '/tmp/predict-dump.ndjson' },
     repeat: { type: 'string', default: '0' },
+    fixture: { type: 'string' },
   },
 })
 const AS_OF = '2026-11-23'
@@ -69,14 +71,29 @@ try {
   writeFileSync(values.out, `${lines.join('\n')}\n`)
   say(`wrote ${lines.length - 1} customers to ${values.out}: sha256 ${createHash('sha256').update(`${lines.join('\n')}\n`).digest('hex')}`)
 
+  // The model and the eligible customers' statistics as JSON, to time the ranking without a database.
+  const eligibleSet = new Set(eligible.map(String))
+  if (values.fixture !== undefined) writeFileSync(values.fixture, JSON.stringify({ asOf: dayOf(AS_OF), model, stats: all.filter((s) => eligibleSet.has(s.customerId)) }))
   const repeat = Number(values.repeat)
   if (repeat > 0) {
-    const set = new Set(eligible.map(String))
-    const stats = all.filter((s) => set.has(s.customerId))
+    const stats = all.filter((s) => eligibleSet.has(s.customerId))
     const cpu0 = process.cpuUsage()
     for (let r = 0; r < repeat; r++) for (const s of stats) rankFromStats(s, model, dayOf(AS_OF), LIMIT)
     const cpu = process.cpuUsage(cpu0)
     say(`ranking ${stats.length} eligible customers x ${repeat}: ${((cpu.user + cpu.system) / 1000 / (repeat * stats.length)).toFixed(3)} ms CPU per customer`)
+    // PREDICT_PROF=FILE: a CPU profile of this loop alone (the database work before it left out).
+    const session = process.env.PREDICT_PROF === undefined ? undefined : new Session()
+    const post = (method: string) => new Promise<unknown>((resolve, reject) => session!.post(method, (err, res) => (err ? reject(err) : resolve(res))))
+    if (session !== undefined) {
+      session.connect()
+      await post('Profiler.enable')
+      await post('Profiler.start')
+    }
+    const cpu1 = process.cpuUsage()
+    for (let r = 0; r < repeat; r++) for (let i = 0; i < eligible.length; i += 500) await predictionsFor(db, eligible.slice(i, i + 500), AS_OF, LIMIT)
+    const cpu2 = process.cpuUsage(cpu1)
+    if (session !== undefined) writeFileSync(process.env.PREDICT_PROF!, JSON.stringify(((await post('Profiler.stop')) as { profile: unknown }).profile))
+    say(`predictionsFor for them x ${repeat}: ${((cpu2.user + cpu2.system) / 1000 / (repeat * eligible.length)).toFixed(3)} ms CPU per customer`)
   }
 } finally {
   await handle.close()

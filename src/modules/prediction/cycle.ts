@@ -24,29 +24,86 @@ export function median(values: readonly number[]): number {
   return s.length % 2 === 1 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2
 }
 
-function weightedMedian(values: readonly number[], weights: readonly number[]): number {
-  const order = values.map((_, i) => i).sort((a, b) => (values[a] as number) - (values[b] as number))
-  const total = weights.reduce((s, w) => s + w, 0)
-  let acc = 0
-  for (const i of order) {
-    acc += weights[i] as number
-    if (acc >= total / 2) return values[i] as number
+// The cycle of every product of every customer is estimated on each list, from at most
+// `recentLimit` days per item: scratch arrays and insertion sorts instead of fresh arrays and
+// Array.sort. Sorting numbers gives the same median whatever the algorithm, so the results are
+// those of the plain code above bit for bit (test/unit/predict-ranking.test.ts).
+let scratchSize = 0
+let sorted = new Float64Array(0)
+let raw = new Float64Array(0)
+let folded = new Float64Array(0)
+let foldWeights = new Float64Array(0)
+function ensureScratch(n: number): void {
+  if (n <= scratchSize) return
+  scratchSize = Math.max(16, n)
+  sorted = new Float64Array(scratchSize)
+  raw = new Float64Array(scratchSize)
+  folded = new Float64Array(scratchSize)
+  foldWeights = new Float64Array(scratchSize)
+}
+
+/** Median of `sorted[0..n)` after sorting it in place (ascending insertion sort). */
+function sortedMedian(n: number): number {
+  if (n === 0) return Number.NaN
+  for (let i = 1; i < n; i++) {
+    const v = sorted[i] as number
+    let j = i - 1
+    while (j >= 0 && (sorted[j] as number) > v) {
+      sorted[j + 1] = sorted[j] as number
+      j--
+    }
+    sorted[j + 1] = v
   }
-  return Number.NaN
+  const m = n >> 1
+  return n % 2 === 1 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2
 }
 
 /** The customer's usual quantity of this item: the median over the recent purchase days. */
 export function typicalQuantity(item: ItemStats): number {
-  const q = median(item.recent.map(([, qty]) => qty).filter((qty) => qty > 0))
+  const recent = item.recent
+  ensureScratch(recent.length)
+  let n = 0
+  for (let k = 0; k < recent.length; k++) {
+    const qty = (recent[k] as [Day, number])[1]
+    if (qty > 0) sorted[n++] = qty
+  }
+  const q = sortedMedian(n)
   return Number.isFinite(q) && q > 0 ? q : 1
 }
 
+const clampFactor = (f: number): number => Math.min(MAX_QUANTITY_FACTOR, Math.max(1 / MAX_QUANTITY_FACTOR, f))
+
 /** How much longer than usual the last purchase should last (2 packs instead of 1: 2). */
-export function quantityFactor(item: ItemStats): number {
+export function quantityFactor(item: ItemStats, usual: number = typicalQuantity(item)): number {
   const last = item.recent[item.recent.length - 1]
   if (last === undefined) return 1
-  const f = last[1] / typicalQuantity(item)
-  return Math.min(MAX_QUANTITY_FACTOR, Math.max(1 / MAX_QUANTITY_FACTOR, f))
+  return clampFactor(last[1] / usual)
+}
+
+/** Fills raw[0..n) with the intervals normalised to one usual quantity; returns n. */
+function rawIntervals(item: ItemStats, usual: number): number {
+  const recent = item.recent
+  ensureScratch(recent.length)
+  let n = 0
+  for (let k = 1; k < recent.length; k++) {
+    const [prevDay, prevQty] = recent[k - 1] as [Day, number]
+    const day = (recent[k] as [Day, number])[0]
+    const f = clampFactor(prevQty / usual)
+    if (day > prevDay) raw[n++] = (day - prevDay) / f
+  }
+  return n
+}
+
+/** Folds raw[0..n) into folded/foldWeights (k missed purchases: k intervals). */
+function foldRaw(n: number): void {
+  for (let i = 0; i < n; i++) sorted[i] = raw[i] as number
+  const m0 = sortedMedian(n)
+  for (let i = 0; i < n; i++) {
+    const x = raw[i] as number
+    const k = Math.max(1, Math.round(x / m0))
+    folded[i] = x / k
+    foldWeights[i] = k
+  }
 }
 
 /**
@@ -54,41 +111,99 @@ export function quantityFactor(item: ItemStats): number {
  * (k missed purchases, e.g. bought elsewhere) folded into k intervals.
  */
 export function foldedIntervals(item: ItemStats): { values: number[]; weights: number[] } {
-  const usual = typicalQuantity(item)
-  const raw: number[] = []
-  for (let k = 1; k < item.recent.length; k++) {
-    const [prevDay, prevQty] = item.recent[k - 1] as [Day, number]
-    const [day] = item.recent[k] as [Day, number]
-    const f = Math.min(MAX_QUANTITY_FACTOR, Math.max(1 / MAX_QUANTITY_FACTOR, prevQty / usual))
-    if (day > prevDay) raw.push((day - prevDay) / f)
-  }
-  if (raw.length === 0) return { values: [], weights: [] }
-  const m0 = median(raw)
-  const values: number[] = []
-  const weights: number[] = []
-  for (const x of raw) {
-    const k = Math.max(1, Math.round(x / m0))
-    values.push(x / k)
-    weights.push(k)
-  }
-  return { values, weights }
+  const n = rawIntervals(item, typicalQuantity(item))
+  foldRaw(n)
+  return { values: Array.from(folded.subarray(0, n)), weights: Array.from(foldWeights.subarray(0, n)) }
 }
 
-export function estimateCycle(item: ItemStats, prior: CyclePrior, config: PredictionConfig): CycleEstimate {
-  const { values, weights } = foldedIntervals(item)
-  const n = values.length
-  if (n === 0) return { cycleDays: prior.cycleDays, sigma: DEFAULT_SIGMA, intervals: 0, source: prior.source }
-  const own = weightedMedian(values, weights)
-  const logs = values.map((v) => Math.log(v / own))
+/**
+ * What an item's own purchases say about its cycle, before any fallback: the part of
+ * estimateCycle that does not depend on the prior, so a customer's category cycle is worked out
+ * once per list rather than once per product of the category.
+ */
+export interface CycleEvidence {
+  /** Own intervals after folding; 0: no evidence, the prior stands. */
+  intervals: number
+  /** Weighted median of the folded intervals. */
+  own: number
+  /** Robust log-scale spread of the intervals (DEFAULT_SIGMA below 3 intervals). */
+  spread: number
+  /** typicalQuantity(item), for the due interval. */
+  usual: number
+}
+
+export function cycleEvidence(item: ItemStats): CycleEvidence {
+  const usual = typicalQuantity(item)
+  const n = rawIntervals(item, usual)
+  if (n === 0) return { intervals: 0, own: Number.NaN, spread: DEFAULT_SIGMA, usual }
+  foldRaw(n)
+  // Weighted median: folded values in ascending order (stable: equal values keep their order),
+  // weights carried along; the weights are whole numbers, so their sums are exact in any order.
+  for (let i = 0; i < n; i++) {
+    raw[i] = folded[i] as number
+    sorted[i] = foldWeights[i] as number
+  }
+  for (let i = 1; i < n; i++) {
+    const v = raw[i] as number
+    const w = sorted[i] as number
+    let j = i - 1
+    while (j >= 0 && (raw[j] as number) > v) {
+      raw[j + 1] = raw[j] as number
+      sorted[j + 1] = sorted[j] as number
+      j--
+    }
+    raw[j + 1] = v
+    sorted[j + 1] = w
+  }
+  let total = 0
+  for (let i = 0; i < n; i++) total += foldWeights[i] as number
+  let own = Number.NaN
+  let acc = 0
+  for (let i = 0; i < n; i++) {
+    acc += sorted[i] as number
+    if (acc >= total / 2) {
+      own = raw[i] as number
+      break
+    }
+  }
   // Robust spread (MAD); with fewer than 3 intervals there is no spread to speak of.
-  const spread = n >= 3 ? Math.max(MIN_SIGMA, 1.4826 * median(logs.map(Math.abs))) : DEFAULT_SIGMA
+  let spread = DEFAULT_SIGMA
+  if (n >= 3) {
+    for (let i = 0; i < n; i++) sorted[i] = Math.abs(Math.log((folded[i] as number) / own))
+    spread = Math.max(MIN_SIGMA, 1.4826 * sortedMedian(n))
+  }
+  return { intervals: n, own, spread, usual }
+}
+
+/** The cycle from an item's evidence and a fallback. */
+export function shrinkCycle(evidence: CycleEvidence, prior: CyclePrior, config: PredictionConfig): CycleEstimate {
+  const n = evidence.intervals
+  if (n === 0) return { cycleDays: prior.cycleDays, sigma: DEFAULT_SIGMA, intervals: 0, source: prior.source }
+  return { cycleDays: shrunkCycleDays(evidence, prior.cycleDays, config), sigma: shrunkSigma(evidence, config), intervals: n, source: 'own' }
+}
+
+/** shrinkCycle's cycleDays without building the estimate (the ranking's hot path). */
+export function shrunkCycleDays(evidence: CycleEvidence, priorCycleDays: number, config: PredictionConfig): number {
+  const n = evidence.intervals
+  if (n === 0) return priorCycleDays
+  const { own, spread } = evidence
   // Normal-normal shrinkage in log space: the prior is worth `priorIntervals` typical intervals.
   const ownPrecision = n / (spread * spread)
   const priorPrecision = config.priorIntervals / (DEFAULT_SIGMA * DEFAULT_SIGMA)
   const w = ownPrecision / (ownPrecision + priorPrecision)
-  const cycleDays = Math.exp(w * Math.log(own) + (1 - w) * Math.log(prior.cycleDays))
-  const sigma = Math.sqrt((n * spread * spread + config.priorIntervals * DEFAULT_SIGMA ** 2) / (n + config.priorIntervals))
-  return { cycleDays, sigma, intervals: n, source: 'own' }
+  return Math.exp(w * Math.log(own) + (1 - w) * Math.log(priorCycleDays))
+}
+
+/** shrinkCycle's sigma: it does not depend on the prior. */
+export function shrunkSigma(evidence: CycleEvidence, config: PredictionConfig): number {
+  const n = evidence.intervals
+  if (n === 0) return DEFAULT_SIGMA
+  const spread = evidence.spread
+  return Math.sqrt((n * spread * spread + config.priorIntervals * DEFAULT_SIGMA ** 2) / (n + config.priorIntervals))
+}
+
+export function estimateCycle(item: ItemStats, prior: CyclePrior, config: PredictionConfig): CycleEstimate {
+  return shrinkCycle(cycleEvidence(item), prior, config)
 }
 
 // Standard normal CDF (Abramowitz-Stegun 7.1.26 erf approximation, error < 1.5e-7).
@@ -101,28 +216,25 @@ export function normalCdf(z: number): number {
 }
 
 // Inverse standard normal CDF (Acklam's rational approximation, relative error < 1.2e-9).
+const [a0, a1, a2, a3, a4, a5] = [-39.69683028665376, 220.9460984245205, -275.928510446969, 138.357751867269, -30.66479806614716, 2.506628277459239]
+const [b0, b1, b2, b3, b4] = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
+const [c0, c1, c2, c3, c4, c5] = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
+const [d0, d1, d2, d3] = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
+const quantileTail = (q: number): number =>
+  (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1)
+
 export function normalQuantile(p: number): number {
-  const a = [-39.69683028665376, 220.9460984245205, -275.928510446969, 138.357751867269, -30.66479806614716, 2.506628277459239]
-  const b = [-54.47609879822406, 161.5858368580409, -155.6989798598866, 66.80131188771972, -13.28068155288572]
-  const c = [-0.007784894002430293, -0.3223964580411365, -2.400758277161838, -2.549732539343734, 4.374664141464968, 2.938163982698783]
-  const d = [0.007784695709041462, 0.3224671290700398, 2.445134137142996, 3.754408661907416]
-  const [a0, a1, a2, a3, a4, a5] = a as [number, number, number, number, number, number]
-  const [b0, b1, b2, b3, b4] = b as [number, number, number, number, number]
-  const [c0, c1, c2, c3, c4, c5] = c as [number, number, number, number, number, number]
-  const [d0, d1, d2, d3] = d as [number, number, number, number]
   const q0 = Math.min(1 - 1e-12, Math.max(1e-12, p))
-  const tail = (q: number): number =>
-    (((((c0 * q + c1) * q + c2) * q + c3) * q + c4) * q + c5) / ((((d0 * q + d1) * q + d2) * q + d3) * q + 1)
-  if (q0 < 0.02425) return tail(Math.sqrt(-2 * Math.log(q0)))
-  if (q0 > 1 - 0.02425) return -tail(Math.sqrt(-2 * Math.log(1 - q0)))
+  if (q0 < 0.02425) return quantileTail(Math.sqrt(-2 * Math.log(q0)))
+  if (q0 > 1 - 0.02425) return -quantileTail(Math.sqrt(-2 * Math.log(1 - q0)))
   const q = q0 - 0.5
   const r = q * q
   return ((((((a0 * r + a1) * r + a2) * r + a3) * r + a4) * r + a5) * q) / (((((b0 * r + b1) * r + b2) * r + b3) * r + b4) * r + 1)
 }
 
 /** Days from the last purchase until the next one is due: the cycle, stretched by the last quantity. */
-export function dueInterval(cycle: CycleEstimate, item: ItemStats): number {
-  return cycle.cycleDays * quantityFactor(item)
+export function dueInterval(cycle: CycleEstimate, item: ItemStats, usual?: number): number {
+  return cycle.cycleDays * quantityFactor(item, usual)
 }
 
 /**
@@ -138,23 +250,30 @@ export function windowProbability(
   item: ItemStats,
   asOf: Day,
   config: PredictionConfig,
+  due: number = dueInterval(cycle, item),
 ): number {
-  const mu = Math.log(dueInterval(cycle, item))
+  return dueWindowProbability(cycle.sigma, due, item, asOf, config)
+}
+
+/** windowProbability from the cycle's sigma and the due interval. */
+export function dueWindowProbability(sigma: number, due: number, item: ItemStats, asOf: Day, config: PredictionConfig): number {
+  const mu = Math.log(due)
   const shift = config.timeMode === 'sequence' ? 0.5 : 0
   const start = Math.max(0, asOf - item.lastDay + shift)
   const end = asOf - item.lastDay + config.windowDays + shift
-  const cdf = (t: number): number => (t <= 0 ? 0 : normalCdf((Math.log(t) - mu) / cycle.sigma))
   const active = item.days / (item.days + 1)
-  const stillWaiting = active * (1 - cdf(start)) + (1 - active)
-  return Math.min(1, Math.max(0, (active * (cdf(end) - cdf(start))) / stillWaiting))
+  const stillWaiting = active * (1 - logNormalCdf(start, mu, sigma)) + (1 - active)
+  return Math.min(1, Math.max(0, (active * (logNormalCdf(end, mu, sigma) - logNormalCdf(start, mu, sigma))) / stillWaiting))
 }
+
+// A module-level function, not a closure per call: this runs for every product of every list.
+const logNormalCdf = (t: number, mu: number, sigma: number): number => (t <= 0 ? 0 : normalCdf((Math.log(t) - mu) / sigma))
 
 /**
  * Expected next purchase day: last purchase plus the due interval; if that is already past,
  * the median of the remaining time given that it has not happened yet.
  */
-export function expectedNextDay(cycle: CycleEstimate, item: ItemStats, asOf: Day): Day {
-  const due = dueInterval(cycle, item)
+export function expectedNextDay(cycle: CycleEstimate, item: ItemStats, asOf: Day, due: number = dueInterval(cycle, item)): Day {
   const elapsed = asOf - item.lastDay
   if (item.lastDay + due > asOf) return Math.round(item.lastDay + due)
   const zElapsed = (Math.log(Math.max(elapsed, 1e-9)) - Math.log(due)) / cycle.sigma

@@ -5,9 +5,10 @@
 // - explore: never-bought products similar to theirs, or selling well right now.
 // Each kind has its own small logistic model, so both yield probabilities that can be merged.
 import { decayAt } from './customer-stats.ts'
-import { estimateCycle, windowProbability, type CyclePrior } from './cycle.ts'
-import { indexNeighbours, neighbourScores, type NeighbourIndex, type NeighbourList, type NeighbourScore } from './neighbours.ts'
-import type { PopulationModel } from './population.ts'
+import { cycleEvidence, estimateCycle, quantityFactor, shrinkCycle, windowProbability, type CycleEvidence, type CyclePrior } from './cycle.ts'
+import { neighbourScores, type NeighbourIndex, type NeighbourScore } from './neighbours.ts'
+import type { PopulationModel, ProductPopulation } from './population.ts'
+import { rankingIndexOf } from './ranking-index.ts'
 import type { CustomerStats, CycleEstimate, Day, ItemStats, PredictionConfig } from './prediction.types.ts'
 
 export const REPEAT_FEATURES = [
@@ -26,7 +27,7 @@ export const EXPLORE_FEATURES = ['log neighbour score', 'log(1 + trending)', 'lo
 
 /** Keeps log() finite for products with no neighbour evidence. */
 export const NEIGHBOUR_FLOOR = 1e-3
-const PROBABILITY_FLOOR = 1e-4
+export const PROBABILITY_FLOOR = 1e-4
 
 export interface Candidate {
   productId: string
@@ -51,6 +52,32 @@ export function cyclePrior(stats: CustomerStats, productId: string, population: 
   return { cycleDays: c.cycleDays, source: 'category' }
 }
 
+/**
+ * cyclePrior for all of one customer's products: each category's own evidence is worked out
+ * once (a customer buys many products of a category), then shrunk toward each product's own
+ * fallback exactly as cyclePrior does.
+ */
+export function cyclePriors(
+  stats: CustomerStats,
+  population: PopulationModel,
+  config: PredictionConfig,
+): (product: ProductPopulation | undefined) => CyclePrior {
+  const evidence = new Map<string, CycleEvidence>()
+  return (product) => {
+    const fallback: CyclePrior =
+      product === undefined
+        ? { cycleDays: population.globalCycleDays, source: 'population' }
+        : { cycleDays: product.cycleDays, source: 'product' }
+    const category = product?.category
+    if (category === undefined) return fallback
+    const own = stats.categories[category]
+    if (own === undefined || own.days < 3) return fallback
+    let e = evidence.get(category)
+    if (e === undefined) evidence.set(category, (e = cycleEvidence(own)))
+    return { cycleDays: shrinkCycle(e, fallback, config).cycleDays, source: 'category' }
+  }
+}
+
 export function candidatesFor(
   stats: CustomerStats,
   population: PopulationModel,
@@ -59,6 +86,7 @@ export function candidatesFor(
 ): Candidate[] {
   const owned = Object.entries(stats.products)
   const weights = owned.map(([p, item]): [string, number] => [p, decayAt(item, asOf, config)])
+  const priorOf = cyclePriors(stats, population, config)
   // Only the product lists are shared state; everything else is the customer's own rows.
   const { scores: neighbours, best } = neighbourScores(weights, neighbourIndexOf(population), config.exploreCandidates, population.trending)
   const logTrips = Math.log(Math.max(1, stats.trips))
@@ -69,8 +97,10 @@ export function candidatesFor(
   const logNeighbour = (productId: string): number => Math.log(NEIGHBOUR_FLOOR + (neighbours.get(productId)?.score ?? 0))
 
   const out: Candidate[] = []
-  for (const [productId, item] of owned) {
-    const cycle = estimateCycle(item, cyclePrior(stats, productId, population, config), config)
+  for (let n = 0; n < owned.length; n++) {
+    const [productId, item] = owned[n] as [string, ItemStats]
+    const evidence = cycleEvidence(item)
+    const cycle = shrinkCycle(evidence, priorOf(population.products[productId]), config)
     const [trending, buyers] = popFeatures(productId)
     const neighbour = neighbours.get(productId)
     out.push({
@@ -83,9 +113,9 @@ export function candidatesFor(
         Math.log(item.days),
         logTrips,
         Math.log1p(Math.max(0, asOf - item.lastDay)),
-        Math.log(decayAt(item, asOf, config)),
+        Math.log((weights[n] as [string, number])[1]),
         -Math.log(cycle.cycleDays),
-        Math.log(PROBABILITY_FLOOR + windowProbability(cycle, item, asOf, config)),
+        Math.log(PROBABILITY_FLOOR + windowProbability(cycle, item, asOf, config, cycle.cycleDays * quantityFactor(item, evidence.usual))),
         trending,
         buyers,
         logNeighbour(productId),
@@ -112,17 +142,7 @@ export function candidatesFor(
   return out
 }
 
-// Built once per population object, not per request.
-const indexCache = new WeakMap<PopulationModel, NeighbourIndex>()
+/** The request-time neighbour index of a population, built once per population object (ranking-index.ts). */
 export function neighbourIndexOf(population: PopulationModel): NeighbourIndex {
-  let nx = indexCache.get(population)
-  if (nx === undefined) {
-    const lists: Record<string, NeighbourList> = {}
-    for (const [productId, p] of Object.entries(population.products)) lists[productId] = p.neighbours
-    // Explore candidates favour what sells now, so weak co-occurrences do not crowd it out.
-    nx = indexNeighbours(lists, (p) => Math.sqrt(1 + (population.products[p]?.trending ?? 0)))
-    indexCache.set(population, nx)
-  }
-  return nx
+  return rankingIndexOf(population).nx
 }
-

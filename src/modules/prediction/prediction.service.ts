@@ -4,6 +4,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { TransactionBatch } from '../imports/import.types.ts'
+import { isoDateOfDay } from './calendar.ts'
 import { applyChangesExactly, emptyCustomerStats, type StatsChange } from './customer-stats.ts'
 import { fitPredictionModel, type PredictionModel } from './model-fit.ts'
 import { predictForCustomer, warmModel } from './predictor.ts'
@@ -17,8 +18,18 @@ type Db = Kysely<DB> | Transaction<DB>
 
 const DAY_MS = 86_400_000
 /** 'YYYY-MM-DD' to the predictor's Day (days since 1970-01-01). */
-export const dayOf = (date: string): Day => Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS)
-export const dateOf = (day: Day): string => new Date(day * DAY_MS).toISOString().slice(0, 10)
+export function dayOf(date: string): Day {
+  // A run asks for the same as-of day for every item of every list: parse it once.
+  if (date !== lastDate) {
+    lastDay = Math.round(Date.parse(`${date}T00:00:00Z`) / DAY_MS)
+    lastDate = date
+  }
+  return lastDay
+}
+let lastDate: string | undefined
+let lastDay: Day = Number.NaN
+/** The predictor's Day to 'YYYY-MM-DD'. */
+export const dateOf = (day: Day): string => isoDateOfDay(day)
 
 export interface PredictedListItem {
   productId: number

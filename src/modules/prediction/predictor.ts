@@ -1,14 +1,19 @@
 // Ranked shopping list for one customer from their own statistics plus the shared model.
 // Pure and synchronous: the caller loads the customer's rows and the cached model.
-import { estimateCycle, expectedNextDay, windowProbability } from './cycle.ts'
-import { candidatesFor, cyclePrior, NEIGHBOUR_FLOOR, neighbourIndexOf, type Candidate } from './features.ts'
-import { logit, sigmoid } from './logistic.ts'
+import { decayAt } from './customer-stats.ts'
+import { cycleEvidence, dueWindowProbability, estimateCycle, expectedNextDay, quantityFactor, shrunkCycleDays, shrunkSigma, windowProbability, type CycleEvidence } from './cycle.ts'
+import { cyclePrior, NEIGHBOUR_FLOOR, PROBABILITY_FLOOR, type Candidate } from './features.ts'
+import { sigmoid } from './logistic.ts'
 import type { PredictionModel } from './model-fit.ts'
+import type { NeighbourIndex } from './neighbours.ts'
 import type { PopulationModel } from './population.ts'
+import { rankingIndexOf, type RankingIndex } from './ranking-index.ts'
+import { topEntries } from './top-k.ts'
 import type {
   CustomerStats,
   CycleEstimate,
   Day,
+  ItemStats,
   PredictedItem,
   PredictionConfig,
   PredictionReason,
@@ -25,11 +30,17 @@ export function defaultAsOf(stats: CustomerStats): Day {
   return stats.lastDay
 }
 
-/** Builds the request-time neighbour index now (about 0.5 s per 10,000 products) instead of on the first request. */
+/** Builds the request-time index now (about 0.5 s per 10,000 products) instead of on the first request. */
 export function warmModel(model: PredictionModel): void {
-  neighbourIndexOf(model.population)
+  rankingIndexOf(model.population)
 }
 
+/**
+ * The customer's most likely purchases in the window, best first. The same result as scoring
+ * every candidatesFor candidate with its logistic model and sorting them all (the fit's view,
+ * kept in features.ts), bit for bit, without building the candidates: features go straight
+ * into each score, and only the `limit` best become items (test/unit/predict-ranking.test.ts).
+ */
 export function predictForCustomer(
   stats: CustomerStats,
   model: PredictionModel,
@@ -37,18 +48,263 @@ export function predictForCustomer(
 ): PredictedItem[] {
   const asOf = options.asOf ?? defaultAsOf(stats)
   const limit = options.limit ?? DEFAULT_LIMIT
-  const scored = candidatesFor(stats, model.population, asOf, model.config).map((c): [Candidate, number] => [
-    c,
-    logit(c.repeat ? model.repeat : model.explore, c.x),
-  ])
-  scored.sort((a, b) => b[1] - a[1] || (a[0].productId < b[0].productId ? -1 : 1))
-  return scored.slice(0, limit).map(([c, score]) => ({
-    productId: c.productId,
-    score,
-    probability: sigmoid(score),
-    expectedDay: c.item !== undefined && c.cycle !== undefined ? expectedNextDay(c.cycle, c.item, asOf) : null,
-    reason: reasonFor(c, model),
-  }))
+  const ri = rankingIndexOf(model.population)
+  const keys = Object.keys(stats.products)
+  const own: Owned = { keys, items: new Array(keys.length), decays: new Float64Array(keys.length), idx: new Int32Array(keys.length).fill(-1) }
+  const touched: number[] = []
+  try {
+    accumulateNeighbours(ri.nx, stats, own, asOf, model.config, touched)
+    const pool = explorePool(ri, touched, model.config.exploreCandidates)
+    return rankCandidates(stats, model, ri, own, pool, asOf, limit)
+  } finally {
+    // The index's buffers are shared by all requests: leave them zeroed.
+    const { scores, viaContribution, owned } = ri.nx
+    for (const j of touched) {
+      scores[j] = 0
+      viaContribution[j] = 0
+    }
+    for (const i of own.idx) if (i >= 0) owned[i] = 0
+  }
+}
+
+/** The customer's own products, in the order of their statistics' keys. */
+interface Owned {
+  keys: string[]
+  items: ItemStats[]
+  /** Decayed frequency as of the list's day. */
+  decays: Float64Array
+  /** Index in the neighbour lists, -1 for a product the model does not know. */
+  idx: Int32Array
+}
+
+/**
+ * Adds each own product's neighbours, weighted by its decayed frequency, into the index's score
+ * buffer, exactly as neighbourScores does (same order, so the same sums and the same "via" on
+ * ties), and marks the own products.
+ */
+function accumulateNeighbours(nx: NeighbourIndex, stats: CustomerStats, own: Owned, asOf: Day, config: PredictionConfig, touched: number[]): void {
+  const { offsets, targets, sims, scores: acc, via, viaContribution, owned: isOwned } = nx
+  const { keys, items, decays, idx } = own
+  for (let n = 0; n < keys.length; n++) {
+    const key = keys[n] as string
+    const item = stats.products[key] as ItemStats
+    items[n] = item
+    const weight = decayAt(item, asOf, config)
+    decays[n] = weight
+    const i = nx.index.get(key)
+    if (i === undefined) continue
+    idx[n] = i
+    isOwned[i] = 1
+    const end = offsets[i + 1] as number
+    for (let k = offsets[i] as number; k < end; k++) {
+      const j = targets[k] as number
+      const c = weight * (sims[k] as number)
+      const before = acc[j] as number
+      if (before === 0) touched.push(j)
+      acc[j] = before + c
+      if (c > (viaContribution[j] as number)) {
+        viaContribution[j] = c
+        via[j] = i
+      }
+    }
+  }
+}
+
+/** Explore candidates in candidatesFor's order: the best neighbour-based products, then trending ones not owned. */
+function explorePool(ri: RankingIndex, touched: readonly number[], limit: number): number[] {
+  const { scores: acc, boost, owned: isOwned } = ri.nx
+  const fresh: number[] = []
+  for (const j of touched) if (isOwned[j] === 0) fresh.push(j)
+  const boosted = new Float64Array(fresh.length)
+  for (let n = 0; n < fresh.length; n++) {
+    const j = fresh[n] as number
+    boosted[n] = (acc[j] as number) * (boost[j] as number)
+  }
+  const pool: number[] = []
+  const inPool = ri.mark
+  for (const [j] of topEntries(fresh, boosted, limit)) {
+    if (inPool[j] === 0) {
+      inPool[j] = 1
+      pool.push(j)
+    }
+  }
+  for (const j of ri.trending) {
+    if (isOwned[j] === 0 && inPool[j] === 0) {
+      inPool[j] = 1
+      pool.push(j)
+    }
+  }
+  for (const j of pool) inPool[j] = 0
+  return pool
+}
+
+const SOURCES = ['population', 'product', 'category'] as const
+
+const weightsOf = (w: readonly number[], n: number): number[] => Array.from({ length: n }, (_, k) => w[k] ?? 0)
+
+/**
+ * Scores every candidate with its logistic model (the features of REPEAT_FEATURES and
+ * EXPLORE_FEATURES, summed in logit's order) and turns the `limit` best into items.
+ */
+function rankCandidates(
+  stats: CustomerStats,
+  model: PredictionModel,
+  ri: RankingIndex,
+  own: Owned,
+  pool: readonly number[],
+  asOf: Day,
+  limit: number,
+): PredictedItem[] {
+  const { population, config } = model
+  const { scores: acc, via } = ri.nx
+  const { keys, items, decays, idx } = own
+  const nOwned = keys.length
+  const total = nOwned + pool.length
+  const score = new Float64Array(total)
+  const ids: string[] = new Array(total)
+  const cycleDays = new Float64Array(nOwned)
+  const sigmas = new Float64Array(nOwned)
+  const intervals = new Int32Array(nOwned)
+  const sources = new Int8Array(nOwned)
+  const dues = new Float64Array(nOwned)
+  const logTrips = Math.log(Math.max(1, stats.trips))
+  const categoryEvidence = new Map<string, CycleEvidence>()
+
+  // logit's weights as locals: w[k] ?? 0 per feature, the intercept last.
+  const wr = model.repeat.weights
+  const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = weightsOf(wr, 9) as [number, number, number, number, number, number, number, number, number]
+  const rb = wr[wr.length - 1] ?? 0
+  for (let n = 0; n < nOwned; n++) {
+    const item = items[n] as ItemStats
+    const j = idx[n] as number
+    const product = j >= 0 ? ri.product[j] : population.products[keys[n] as string]
+    // The cycle's fallback, as cyclePrior gives it: the customer's own category, else the product's population.
+    let prior = product === undefined ? population.globalCycleDays : product.cycleDays
+    let source = product === undefined ? 0 : 1
+    const category = product?.category
+    const ownCategory = category === undefined ? undefined : stats.categories[category]
+    if (category !== undefined && ownCategory !== undefined && ownCategory.days >= 3) {
+      let e = categoryEvidence.get(category)
+      if (e === undefined) categoryEvidence.set(category, (e = cycleEvidence(ownCategory)))
+      prior = shrunkCycleDays(e, prior, config)
+      source = 2
+    }
+    const evidence = cycleEvidence(item)
+    const days = shrunkCycleDays(evidence, prior, config)
+    const sigma = shrunkSigma(evidence, config)
+    const due = days * quantityFactor(item, evidence.usual)
+    cycleDays[n] = days
+    sigmas[n] = sigma
+    intervals[n] = evidence.intervals
+    sources[n] = source
+    dues[n] = due
+    ids[n] = keys[n] as string
+    const neighbour = j >= 0 && (acc[j] as number) > 0 ? (acc[j] as number) : 0
+    let z = rb
+    z += r0 * Math.log(item.days)
+    z += r1 * logTrips
+    z += r2 * Math.log1p(Math.max(0, asOf - item.lastDay))
+    z += r3 * Math.log(decays[n] as number)
+    z += r4 * -Math.log(days)
+    z += r5 * Math.log(PROBABILITY_FLOOR + dueWindowProbability(sigma, due, item, asOf, config))
+    z += r6 * (j >= 0 ? (ri.logTrending[j] as number) : 0)
+    z += r7 * (j >= 0 ? (ri.logBuyers[j] as number) : 0)
+    z += r8 * Math.log(NEIGHBOUR_FLOOR + neighbour)
+    score[n] = z
+  }
+
+  const we = model.explore.weights
+  const [e0, e1, e2, e3] = weightsOf(we, 4) as [number, number, number, number]
+  const eb = we[we.length - 1] ?? 0
+  for (let m = 0; m < pool.length; m++) {
+    const j = pool[m] as number
+    const neighbour = (acc[j] as number) > 0 ? (acc[j] as number) : 0
+    let z = eb
+    z += e0 * Math.log(NEIGHBOUR_FLOOR + neighbour)
+    z += e1 * (ri.logTrending[j] as number)
+    z += e2 * (ri.logBuyers[j] as number)
+    z += e3 * logTrips
+    score[nOwned + m] = z
+    ids[nOwned + m] = ri.nx.ids[j] as string
+  }
+
+  return bestCandidates(score, ids, limit).map((c): PredictedItem => {
+    const z = score[c] as number
+    const productId = ids[c] as string
+    if (c < nOwned) {
+      const item = items[c] as ItemStats
+      const n = intervals[c] as number
+      const cycle: CycleEstimate = {
+        cycleDays: cycleDays[c] as number,
+        sigma: sigmas[c] as number,
+        intervals: n,
+        source: n > 0 ? 'own' : (SOURCES[sources[c] as number] as CycleEstimate['source']),
+      }
+      const candidate: Candidate = { productId, repeat: true, x: [], item, cycle }
+      return { productId, score: z, probability: sigmoid(z), expectedDay: expectedNextDay(cycle, item, asOf, dues[c] as number), reason: reasonFor(candidate, model) }
+    }
+    const j = pool[c - nOwned] as number
+    const s = (acc[j] as number) > 0 ? (acc[j] as number) : 0
+    const candidate: Candidate = {
+      productId,
+      repeat: false,
+      ...(s > 0 ? { neighbour: { score: s, via: ri.nx.ids[via[j] as number] as string } } : {}),
+      x: [Math.log(NEIGHBOUR_FLOOR + s), ri.logTrending[j] as number, ri.logBuyers[j] as number, logTrips],
+    }
+    return { productId, score: z, probability: sigmoid(z), expectedDay: null, reason: reasonFor(candidate, model) }
+  })
+}
+
+/**
+ * Positions of the `limit` best candidates: higher score first, then the smaller product id (as
+ * a string), the order of sorting them all. A bounded heap; with a NaN score that order is not
+ * a total one, so then it sorts them all exactly as before.
+ */
+export function bestCandidates(score: Float64Array, ids: readonly string[], limit: number): number[] {
+  const n = score.length
+  const better = (a: number, b: number): boolean => {
+    const sa = score[a] as number
+    const sb = score[b] as number
+    return sa > sb || (sa === sb && (ids[a] as string) < (ids[b] as string))
+  }
+  let nan = false
+  for (let c = 0; c < n; c++) if (Number.isNaN(score[c])) nan = true
+  if (nan || limit >= n || limit < 0 || !Number.isInteger(limit)) {
+    const all = Array.from({ length: n }, (_, c) => c)
+    all.sort((a, b) => (score[b] as number) - (score[a] as number) || ((ids[a] as string) < (ids[b] as string) ? -1 : 1))
+    return all.slice(0, limit)
+  }
+  if (limit === 0) return []
+  // Min-heap of the best `limit` so far, the worst at the root.
+  const heap: number[] = []
+  for (let c = 0; c < n; c++) {
+    if (heap.length < limit) {
+      let at = heap.length
+      heap.push(c)
+      while (at > 0) {
+        const parent = (at - 1) >> 1
+        if (!better(heap[parent] as number, c)) break
+        heap[at] = heap[parent] as number
+        at = parent
+      }
+      heap[at] = c
+    } else if (better(c, heap[0] as number)) {
+      let at = 0
+      for (;;) {
+        const l = 2 * at + 1
+        const r = l + 1
+        let m = c
+        let mAt = -1
+        if (l < limit && better(m, heap[l] as number)) (m = heap[l] as number), (mAt = l)
+        if (r < limit && better(m, heap[r] as number)) (m = heap[r] as number), (mAt = r)
+        if (mAt < 0) break
+        heap[at] = m
+        at = mAt
+      }
+      heap[at] = c
+    }
+  }
+  return heap.sort((a, b) => (better(a, b) ? -1 : 1))
 }
 
 function reasonFor(c: Candidate, model: PredictionModel): PredictionReason {

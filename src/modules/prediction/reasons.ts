@@ -1,6 +1,7 @@
 // Plain-words reasons for a list entry. Differential treatment must be explainable to the
 // customer (DOMAIN.md), so every entry says which of their own purchases, or which population
 // signal, put it on the list.
+import { dayAndMonthOfDay } from './calendar.ts'
 import type { Day, PredictionReason } from './prediction.types.ts'
 
 export interface DescribeOptions {
@@ -14,8 +15,8 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
 
 /** "10 Nov" for a calendar day number (days since 1970-01-01, UTC). */
 export function formatDay(day: Day): string {
-  const d = new Date(day * 86_400_000)
-  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()] ?? ''}`
+  const [date, month] = dayAndMonthOfDay(day)
+  return `${date} ${MONTHS[month] ?? ''}`
 }
 
 function plural(n: number, one: string, many: string): string {
