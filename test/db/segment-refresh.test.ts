@@ -1,5 +1,5 @@
 import t from 'tap'
-import { sql, type Kysely } from 'kysely'
+import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../src/db/schema.ts'
 import { findProfile, refreshAllProfiles, refreshCustomerProfile } from '../../src/modules/segments/segment.service.ts'
 import { usageCutFromMeasures } from '../../src/modules/segments/segment-rules.ts'
@@ -27,7 +27,7 @@ async function regularShopper(db: Kysely<DB>, customerId: number, o: { trips: nu
   for (let k = 0; k < o.trips; k++) await insertSale(db, customerId, ago(o.lastAgo + k * o.gap), o.lines)
 }
 
-const inTrx = <T>(db: Kysely<DB>, fn: (trx: Kysely<DB>) => Promise<T>) => db.transaction().execute(fn)
+const inTrx = <T>(db: Kysely<DB>, fn: (trx: Transaction<DB>) => Promise<T>) => db.transaction().execute(fn)
 
 t.test('one customer: segments, life stage, value, lifecycle and eligibility from their own sales', async (t) => {
   const { db } = await testDatabase(t)

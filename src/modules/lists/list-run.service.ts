@@ -104,6 +104,8 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         for (let i = 0; i < run.customer_ids.length; i += config.chunkSize) {
           const ids = run.customer_ids.slice(i, i + config.chunkSize)
           await db.transaction().execute(async (trx) => {
+            // All the slice's locks first, in id order, as every many-customer writer takes them.
+            await writer.lockCustomerLists(trx, ids)
             for (const id of ids) await refreshCustomerProfile(trx, id, run.as_of)
           })
         }

@@ -1,6 +1,7 @@
 // SQL for writing generated lists: product facts for predictions, offer reference prices,
 // the run's own offer allocations, and the list, item and decision rows.
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { CUSTOMER_WRITE_LOCK, lockCustomers } from '../../db/customer-lock.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
@@ -128,20 +129,9 @@ export interface NewList {
   decisions: { offerId: string; given: boolean; reason: string }[]
 }
 
-/** Advisory lock namespace of a customer's list writers ('list' in ASCII). */
-const LIST_LOCK = 0x6c697374
-
-/**
- * Serialises everything that writes a customer's list (a run's chunk, a regeneration after a
- * sale, a manual one) until the transaction ends: the second writer then sees the first's
- * list and supersedes it, instead of both superseding the same old one and colliding on the
- * one-current-list index. In id order, so two chunks never deadlock; reentrant, so a caller
- * may lock before writeChunk locks again. Lanes never take it.
- */
-export async function lockCustomerLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
-  if (customerIds.length === 0) return
-  await sql`select pg_advisory_xact_lock(${LIST_LOCK}, (id % 2147483647)::int)
-              from unnest(${[...customerIds].sort((a, b) => a - b)}::bigint[]) with ordinality as u(id, n) order by n`.execute(trx)
+/** A customer's list writers serialise on the customer's write lock (db/customer-lock.ts). */
+export function lockCustomerLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
+  return lockCustomers(trx, customerIds)
 }
 
 /**
@@ -157,7 +147,7 @@ export async function beginRegeneration(trx: Transaction<DB>, customerId: number
     trx,
     sql`select set_config('plan_cache_mode', 'force_generic_plan', true),
               set_config('synchronous_commit', case when ${opts.lazyCommit}::bool then 'off' else 'on' end, true),
-              pg_advisory_xact_lock(${LIST_LOCK}, (${customerId}::bigint % 2147483647)::int)`,
+              pg_advisory_xact_lock(${CUSTOMER_WRITE_LOCK}, (${customerId}::bigint % 2147483647)::int)`,
   )
 }
 

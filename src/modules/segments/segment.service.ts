@@ -1,4 +1,5 @@
 import type { Kysely, Transaction } from 'kysely'
+import { lockCustomers } from '../../db/customer-lock.ts'
 import { commitLazily, forceCommitRecord } from '../../db/lazy-commit.ts'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
@@ -11,9 +12,19 @@ import { daysBetween, tierBoundaries } from './value-rules.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** One statement for the range's profiles and cells; events only when someone moved into 'declining'. */
-async function writeRange(trx: Db, range: { lo: number; hi: number }, facts: FactsRow[], profiles: CustomerProfile[], prepared = false) {
-  await repo.writeProfiles(trx, range, profiles, { prepared })
+/**
+ * One statement for the range's profiles and cells, after the profiled customers' write locks
+ * (unless the caller holds them: `locked`); events only when someone moved into 'declining'.
+ */
+async function writeRange(
+  trx: Transaction<DB>,
+  range: { lo: number; hi: number },
+  facts: FactsRow[],
+  profiles: CustomerProfile[],
+  opts: { prepared?: boolean; locked?: boolean } = {},
+) {
+  if (!opts.locked) await lockCustomers(trx, profiles.map((p) => p.customerId))
+  await repo.writeProfiles(trx, range, profiles, { prepared: opts.prepared === true })
   await recordDecliningCustomers(trx, new Map(facts.map((f) => [f.customerId, f.previousLifecycle])), profiles)
 }
 
@@ -39,7 +50,7 @@ async function rankTierCuts(db: Db, cfg: SegmentConfig): Promise<{ customers: nu
  * history, not everyone's. Returns null, leaving no profile, for an unknown or erased customer.
  */
 export async function refreshCustomerProfile(
-  trx: Db,
+  trx: Transaction<DB>,
   customerId: number,
   asOf: string,
   overrides?: SegmentConfigOverrides,
@@ -63,7 +74,7 @@ export async function refreshCustomerProfile(
  * statements are named prepared statements: this runs after every lane sale.
  */
 export async function refreshCustomerForList(
-  trx: Db,
+  trx: Transaction<DB>,
   customerId: number,
   asOf: string,
   overrides?: SegmentConfigOverrides,
@@ -73,11 +84,11 @@ export async function refreshCustomerForList(
   const range = { lo: customerId, hi: customerId }
   const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true, withCurrentList: true, prepared: true, ...opts })
   if (!facts) {
-    await writeRange(trx, range, [], [], true)
+    await writeRange(trx, range, [], [], { prepared: true, locked: true })
     return { profile: null, currentList: null, voucherState: null }
   }
   const profile = await classifyOne(trx, facts, asOf, cfg)
-  await writeRange(trx, range, [facts], [profile], true)
+  await writeRange(trx, range, [facts], [profile], { prepared: true, locked: true })
   return { profile, currentList: facts.currentList ?? null, voucherState: facts.voucherState ?? null }
 }
 
