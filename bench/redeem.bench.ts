@@ -299,7 +299,9 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const { rows } = await client.query(`select coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
+      const { rows } = await client.query(`select case when query like '%with st as%' then 'read' when query like '%with ids as materialized%' then 'batch write'
+                                                  when query like '%with ids as%' then 'write' else 'other' end
+                                             || ' ' || coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
                                              from pg_stat_activity
                                             where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
                                               and backend_type = 'client backend'
@@ -317,7 +319,7 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
       await loop.catch(() => {})
       await client.end().catch(() => {})
       if (total === 0) return 'none sampled'
-      return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 6).map(([w, n]) => `${w} ${((100 * n) / total).toFixed(0)}%`).join(', ')
+      return [...counts].sort((a, b) => b[1] - a[1]).slice(0, 10).map(([w, n]) => `${w} ${((100 * n) / total).toFixed(0)}%`).join(', ')
     },
   }
 }

@@ -202,3 +202,51 @@ t.test('the database going away mid-batch: each member gets 503, nothing half-wr
   t.match(await f.counts(), { sales: 4, lines: 7, redemptions: 4, discounts: 4, usage: 4, jobs: 4 })
   t.equal(await usedB(), 3)
 })
+
+t.test('offline sales and rain checks in a batch: each earns and spends its own', async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer({ description: '$1 off milk', budget: { maxRedemptions: 100 } })
+  const held = await f.createOffer({ description: 'held', scope: { gtins: [item('soup').gtin] }, budget: { maxRedemptions: 100 } })
+  const spender = await f.customerWithList([offer, held])
+  const earner = await f.customerWithList([offer, held])
+  const plain = await f.customerWithList([offer, held])
+  const opener = await f.customerWithList([offer, held])
+  // The spender earned a rain check earlier, offline.
+  const earlier = await f.redeem(f.body(spender.cardNumber, [item('milk', 2)], { offline: true, occurredAt: '2026-11-21T10:00:00-06:00' }))
+  t.equal(earlier.statusCode, 201, earlier.body)
+  const hold = await holdOffer(t, f, held)
+  const before = { ...writeBatchStats }
+
+  const first = f.redeem(f.body(opener.cardNumber, [item('soup')]))
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  const pending = [
+    f.redeem(f.body(spender.cardNumber, [item('milk', 3)])),
+    f.redeem(f.body(earner.barcode, [item('milk', 2), item('rice')], { offline: true, occurredAt: '2026-11-21T11:00:00-06:00' })),
+    f.redeem(f.body(plain.cardNumber, [item('milk')])),
+  ]
+  await until('the three to gather', () => writeBatchStats.waiting === 3)
+  await hold.release()
+  const [, spent, earned, bought] = [await first, ...(await Promise.all(pending))]
+  for (const r of [spent, earned, bought]) t.equal(r?.statusCode, 201, r?.body)
+  t.equal(writeBatchStats.batches - before.batches, 1)
+  t.equal(writeBatchStats.fallbacks - before.fallbacks, 0)
+
+  t.same(spent!.json().discounts.map((d: { offerId: string; description: string; amountCents: number }) => [d.offerId, d.description, d.amountCents]), [[offer, 'Rain check: $1 off milk', 200]], 'the rain check paid out (the list offer was used by it)')
+  t.same(earned!.json().rainChecks, [{ offerId: offer, description: '$1 off milk', valueCents: 200, expiresOn: '2026-12-19' }])
+  t.equal(bought!.json().totalDiscountCents, 100)
+  const checks = await f.database.pool.query(`select customer_id::int as c, redemption_id::text as earned_by, redeemed_by::text, value_cents::int as v, expires_on::text from rain_check order by id`)
+  t.same(checks.rows, [
+    { c: Number(spender.id), earned_by: earlier.json().redemptionId, redeemed_by: spent!.json().redemptionId, v: 200, expires_on: '2026-12-19' },
+    { c: Number(earner.id), earned_by: earned!.json().redemptionId, redeemed_by: null, v: 200, expires_on: '2026-12-19' },
+  ])
+  const sales = await f.database.pool.query(`select customer_id::int as c, source, day::text, total_discount_cents::int as d from sale where customer_id <> $1 order by id`, [Number(opener.id)])
+  t.same(sales.rows.slice(1).sort((a, b) => a.c - b.c), [
+    { c: Number(spender.id), source: 'lane', day: '2026-11-22', d: 200 },
+    { c: Number(earner.id), source: 'offline', day: '2026-11-21', d: 0 },
+    { c: Number(plain.id), source: 'lane', day: '2026-11-22', d: 100 },
+  ])
+  const groups = await statements(f)
+  t.ok(groups.some((g) => g.length === 3), `the three went together: ${JSON.stringify(groups)}`)
+  const used = await f.database.db.selectFrom('offer').select('budget_used_redemptions').where('id', '=', Number(offer)).executeTakeFirstOrThrow()
+  t.equal(used.budget_used_redemptions, 3, "the spender's earlier use, the earner's rain check, the plain sale")
+})

@@ -57,13 +57,18 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
           ${idx}::int[], ${ws.map((w) => w.storeId)}::text[], ${ws.map((w) => w.laneId)}::text[],
           ${ws.map((w) => w.posTransactionId)}::text[], ${ws.map((w) => w.requestHash)}::text[],
           ${ws.map((w) => w.customerId)}::bigint[], ${ws.map((w) => w.listId)}::bigint[], ${ws.map((w) => w.offline)}::bool[],
-          ${ws.map((w) => JSON.stringify(w.response))}::text[],
-          ${ws.map((w) => (w.pricing === null ? null : JSON.stringify(w.pricing)))}::text[],
           ${ws.map((w) => w.occurredAt)}::timestamptz[], ${ws.map((w) => w.day)}::date[],
           ${ws.map((w) => w.totalBeforeCents)}::bigint[], ${ws.map((w) => w.totalDiscountCents)}::bigint[],
-          ${ws.map((w) => JSON.stringify(recordedEvent(w)))}::text[], ${ws.map((w) => w.rainCheckExpiresOn)}::date[]
+          ${ws.map((w) => w.rainCheckExpiresOn)}::date[]
         ) as m(i, store_id, lane_id, pos_transaction_id, request_hash, customer_id, list_id, offline,
-               response, pricing, occurred_at, day, total_before, total_discount, event, rain_check_expires)
+               occurred_at, day, total_before, total_discount, rain_check_expires)
+    ),
+    -- The JSON documents travel as one JSON array each (element i is member i's): an array of
+    -- text would make pg escape every quote of every document on the way.
+    docs as materialized (
+      select ${JSON.stringify(ws.map((w) => w.response))}::jsonb as responses,
+             ${JSON.stringify(ws.map((w) => w.pricing))}::jsonb as pricings,
+             ${JSON.stringify(ws.map((w) => recordedEvent(w)))}::jsonb as events
     ),
     red as (
       insert into redemption (id, store_id, pos_transaction_id, request_hash, customer_id, sale_id, list_id,
@@ -71,9 +76,9 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
       overriding system value
       select ids.redemption_id, ids.store_id, ids.pos_transaction_id, ids.request_hash, ids.customer_id,
              ids.sale_id, ids.list_id, ids.offline,
-             jsonb_set(ids.response::jsonb, '{redemptionId}', to_jsonb(ids.redemption_id::text)),
-             ids.pricing::jsonb
-        from ids
+             jsonb_set(docs.responses -> ids.i, '{redemptionId}', to_jsonb(ids.redemption_id::text)),
+             nullif(docs.pricings -> ids.i, 'null'::jsonb)
+        from ids cross join docs
       on conflict (store_id, pos_transaction_id) do nothing
       returning id, store_id, pos_transaction_id, response
     ),
@@ -147,8 +152,8 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     ),
     event_row as (
       insert into event_outbox (type, payload)
-      select 'redemption.recorded', jsonb_set(ids.event::jsonb, '{redemptionId}', to_jsonb(ids.redemption_id::text))
-        from ids
+      select 'redemption.recorded', jsonb_set(docs.events -> ids.i, '{redemptionId}', to_jsonb(ids.redemption_id::text))
+        from ids cross join docs
       returning 1
     ),
     voucher_accrual as (
