@@ -57,7 +57,11 @@ export async function startService(config: Config, log: Logger = createLogger(co
     }
     database = connectDatabase(url, { max: config.LANELIST_DB_POOL_MAX })
     usePreparedStatements(config.LANELIST_DB_PREPARED_STATEMENTS)
-    configureWriteBatching({ inFlight: config.LANELIST_REDEMPTION_BATCH_IN_FLIGHT, maxSales: config.LANELIST_REDEMPTION_BATCH_MAX })
+    configureWriteBatching({
+      inFlight: config.LANELIST_REDEMPTION_BATCH_IN_FLIGHT,
+      maxSales: config.LANELIST_REDEMPTION_BATCH_MAX,
+      stallMs: config.LANELIST_REDEMPTION_BATCH_STALL_MS,
+    })
     // Behind a transaction pooler the HTTP routes use DATABASE_URL (the pooler) and everything
     // that needs a session of its own uses the direct URL: the migration lock, graphile-worker's
     // LISTEN, prepared statements and the liveness lock (docs/operations.md "pgbouncer").

@@ -31,8 +31,10 @@ const schema = z.object({
   LANELIST_DB_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   // Group commit of lane writes (docs/redemptions.md): statements in flight before arriving writes
   // gather into one; 0 writes every sale alone. And the most sales in one statement.
-  LANELIST_REDEMPTION_BATCH_IN_FLIGHT: z.coerce.number().int().min(0).max(100).default(2),
-  LANELIST_REDEMPTION_BATCH_MAX: z.coerce.number().int().min(2).max(200).default(16),
+  LANELIST_REDEMPTION_BATCH_IN_FLIGHT: z.coerce.number().int().min(0).max(100).default(1),
+  LANELIST_REDEMPTION_BATCH_MAX: z.coerce.number().int().min(2).max(200).default(32),
+  // A write statement running longer than this lets the next one start beside it.
+  LANELIST_REDEMPTION_BATCH_STALL_MS: z.coerce.number().int().min(1).max(60_000).default(50),
   LANELIST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   LANELIST_WORKER: boolFlag.default(true),
   LANELIST_MODEL_REFIT_HOURS: z.coerce.number().int().min(0).max(24 * 90).default(24),

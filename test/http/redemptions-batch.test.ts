@@ -9,8 +9,10 @@ import { configureWriteBatching, writeBatching, writeBatchStats } from '../../sr
 import { checkoutFixture, item, type CheckoutFixture } from '../helpers/checkout-fixtures.ts'
 
 const saved = writeBatching()
-// One statement in flight: the writes arriving behind it gather into the next.
-configureWriteBatching({ inFlight: 1, maxSales: 16 })
+// One statement in flight: the writes arriving behind it gather into the next. The tests hold
+// a statement on a lock for as long as they need, so it never counts as stalled here (but see
+// the last test).
+configureWriteBatching({ inFlight: 1, maxSales: 16, stallMs: 60_000 })
 t.teardown(() => configureWriteBatching(saved))
 
 async function until(what: string, check: () => boolean | Promise<boolean>): Promise<void> {
@@ -227,7 +229,7 @@ t.test('offline sales and rain checks in a batch: each earns and spends its own'
   await until('the three to gather', () => writeBatchStats.waiting === 3)
   await hold.release()
   const [, spent, earned, bought] = [await first, ...(await Promise.all(pending))]
-  for (const r of [spent, earned, bought]) t.equal(r?.statusCode, 201, r?.body)
+  for (const r of [spent, earned, bought]) t.equal(r?.statusCode, 201, r?.body ?? "")
   t.equal(writeBatchStats.batches - before.batches, 1)
   t.equal(writeBatchStats.fallbacks - before.fallbacks, 0)
 
@@ -249,4 +251,27 @@ t.test('offline sales and rain checks in a batch: each earns and spends its own'
   t.ok(groups.some((g) => g.length === 3), `the three went together: ${JSON.stringify(groups)}`)
   const used = await f.database.db.selectFrom('offer').select('budget_used_redemptions').where('id', '=', Number(offer)).executeTakeFirstOrThrow()
   t.equal(used.budget_used_redemptions, 3, "the spender's earlier use, the earner's rain check, the plain sale")
+})
+
+t.test('a write stuck on a lock does not hold up the other lanes past the stall window', async (t) => {
+  configureWriteBatching({ inFlight: 1, maxSales: 16, stallMs: 100 })
+  t.teardown(() => configureWriteBatching({ inFlight: 1, maxSales: 16, stallMs: 60_000 }))
+  const f = await checkoutFixture(t)
+  const stuck = await f.createOffer({ description: 'held', scope: { gtins: [item('soup').gtin] }, budget: { maxRedemptions: 100 } })
+  const free = await f.createOffer({ description: '$1 off milk' })
+  const a = await f.customerWithList([stuck, free])
+  const others = [await f.customerWithList([stuck, free]), await f.customerWithList([stuck, free])]
+  const hold = await holdOffer(t, f, stuck)
+  const before = { ...writeBatchStats }
+
+  const blocked = f.redeem(f.body(a.cardNumber, [item('soup')]))
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  const started = performance.now()
+  const results = await Promise.all(others.map((c) => f.redeem(f.body(c.cardNumber, [item('milk')]))))
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+  t.ok(performance.now() - started < 1_500, 'answered while the first write still waits')
+  t.ok(writeBatchStats.stalls - before.stalls >= 1, 'the stuck statement stopped counting')
+  await hold.release()
+  t.equal((await blocked).statusCode, 201)
+  t.match(await f.counts(), { sales: 3, redemptions: 3 })
 })

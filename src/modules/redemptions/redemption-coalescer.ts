@@ -22,9 +22,14 @@ export interface WriteBatching {
   inFlight: number
   /** The most sales in one statement. */
   maxSales: number
+  /**
+   * A statement running longer than this stops counting against inFlight: one stuck on a lock
+   * (a back office holding an offer row, say) must not hold up every lane's write behind it.
+   */
+  stallMs: number
 }
 
-let settings: WriteBatching = { inFlight: 2, maxSales: 16 }
+let settings: WriteBatching = { inFlight: 1, maxSales: 32, stallMs: 50 }
 
 export function configureWriteBatching(next: WriteBatching): void {
   settings = { ...next }
@@ -44,6 +49,8 @@ export const writeBatchStats = {
   /** Multi-sale statements that failed, whose members then ran alone. */
   fallbacks: 0,
   largestBatch: 0,
+  /** Statements that ran past stallMs, so the next one started beside them. */
+  stalls: 0,
   /** Writes waiting right now for a statement to finish. */
   waiting: 0,
 }
@@ -71,9 +78,20 @@ class Coalescer {
     while (this.running < Math.max(1, settings.inFlight) && this.queue.length > 0) {
       const batch = this.take()
       this.running++
-      void this.run(batch).finally(() => {
+      let counted = true
+      const release = () => {
+        if (!counted) return
+        counted = false
         this.running--
         this.pump()
+      }
+      const stalled = setTimeout(() => {
+        writeBatchStats.stalls++
+        release()
+      }, settings.stallMs)
+      void this.run(batch).finally(() => {
+        clearTimeout(stalled)
+        release()
       })
     }
   }
