@@ -221,3 +221,37 @@ t.test('writers 1, 2 and 3 end in the same database', async (t) => {
   t.same(results[1], results[0])
   t.same(results[2], results[0])
 })
+
+/** The file in pieces, the last one late: the import parses and writes ahead of the first pass's verdict. */
+async function* slowly(text: string, pieces: number, lastAfterMs: number): AsyncGenerator<string> {
+  const size = Math.ceil(text.length / pieces)
+  for (let i = 0; i < text.length; i += size) {
+    if (i + size >= text.length) await new Promise((r) => setTimeout(r, lastAfterMs))
+    yield text.slice(i, i + size)
+  }
+}
+
+t.test('a file that turns out not grouped at its end: batches written ahead are dropped, the spooled import decides', async (t) => {
+  // In transaction order, but the very last line belongs to the first sale.
+  const late = [...rows, { ...rows[0]!, line: rows[0]!.line.replace(/,[0-9]+,[0-9]+$/, ',89,2') }]
+  const reference = await testDatabase(t)
+  const want = await importTransactions(reference.db, Readable.from([csv(late)]), { batchRows: 50, streamGrouped: false })
+  const db = await testDatabase(t)
+  const got = await importTransactions(db.db, Readable.from(slowly(csv(late), 20, 300)), { batchRows: 50 })
+  t.same({ ...got, seconds: 0 }, { ...want, seconds: 0 }, 'the same summary, customers and products created ahead counted')
+  t.same(await history(db.db), await history(reference.db))
+  const [a, b] = [await counts(db.db), await counts(reference.db)]
+  t.same([a.customers, a.cards, a.products, a.lines], [b.customers, b.cards, b.products, b.lines])
+  const firstSale = async (d: Database) => (await sql<{ id: number }>`select min(id)::int id from sale`.execute(d)).rows[0]!.id
+  t.ok((await firstSale(db.db)) > (await firstSale(reference.db)), 'sale ids were drawn for the batches written ahead, then dropped')
+})
+
+t.test('the input failing before the first pass ends: the import fails and commits no sale', async (t) => {
+  const db = await testDatabase(t)
+  async function* broken(): AsyncGenerator<string> {
+    yield* slowly(csv(rows).slice(0, 6000), 5, 200)
+    throw Object.assign(new Error('unexpected end of file'), { code: 'Z_BUF_ERROR' })
+  }
+  await t.rejects(importTransactions(db.db, Readable.from(broken()), { batchRows: 30 }), { code: 'validation_failed' })
+  t.same(await history(db.db), [], 'batches parsed ahead never commit')
+})

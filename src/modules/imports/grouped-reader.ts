@@ -93,6 +93,12 @@ export class GroupedReader {
     return !this.done
   }
 
+  /** Stops reading (the rest of the input is not wanted). */
+  async close(): Promise<void> {
+    this.done = true
+    await this.chunks.return?.()
+  }
+
   private take(sink: LineSink, buf: Buffer, start: number, end: number): void {
     this.lineNo++
     if (end > start && buf[end - 1] === CR) end--

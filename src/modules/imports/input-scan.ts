@@ -1,8 +1,8 @@
-import { closeSync, createReadStream, mkdtempSync, openSync, writeSync } from 'node:fs'
+import { closeSync, createReadStream, mkdtempSync, openSync, readSync, writeSync } from 'node:fs'
 import { rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
-import type { Readable } from 'node:stream'
+import { Readable } from 'node:stream'
 import { asInputError } from './csv-input.ts'
 import { MAX_RECORD_CHARS } from './csv-reader.ts'
 import { MAX_ID_LENGTH } from './row-checks.ts'
@@ -17,13 +17,27 @@ export interface ScannedInput {
   /**
    * Every sale's rows follow each other in the file: it is sorted by transaction id, or by
    * customer and then transaction id (a POS export, the data sets). Only then may the import
-   * write a batch before the whole file is read.
+   * commit a batch before the whole file is read.
    */
   grouped: boolean
   /** Non-empty data lines: the rows of a grouped file (which has no quoted fields). */
   lines: number
-  /** The input again, from the start. */
+}
+
+/** The first pass under way (startScan). */
+export interface InputScan {
+  /** What the pass found, once it has read the whole input; rejects with the input's error. */
+  readonly done: Promise<ScannedInput>
+  /** The lines counted so far. */
+  readonly lines: number
+  /**
+   * The input from the start while the pass is still copying it: reads what has been copied and
+   * waits for more, so the import can parse (not commit) ahead of the pass's verdict.
+   */
+  follow(): Readable
+  /** The input again, from the start, once done. */
   open(): Readable
+  /** Stops the pass if still reading, and deletes the copy. */
   remove(): Promise<void>
 }
 
@@ -39,34 +53,83 @@ export interface ScannedInput {
  * CR line end, a non-ASCII or control character in an id) counts as not grouped: the import
  * then spools by customer as before, which is right for any file.
  */
-export async function scanInput(input: Readable, onLines?: (lines: number) => void): Promise<ScannedInput> {
+export function startScan(input: Readable, onLines?: (lines: number) => void): InputScan {
   // Synchronous up to the read loop: a decompressing input that fails while we await
   // something else emits 'error' with nobody listening, which would crash the process.
   const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-input-'))
   const file = path.join(dir, 'input.csv')
-  const remove = () => rm(dir, { recursive: true, force: true })
-  try {
-    const fd = openSync(file, 'w')
-    const check = new GroupingCheck()
+  const check = new GroupingCheck()
+  let written = 0
+  let finished = false
+  let stopped = false
+  let wake: (() => void) | undefined
+  const grew = () => {
+    const w = wake
+    wake = undefined
+    w?.()
+  }
+  const fd = openSync(file, 'w')
+  const done = (async (): Promise<ScannedInput> => {
     let reported = 0
     try {
       for await (const chunk of input as AsyncIterable<Buffer | string>) {
+        if (stopped) break
         const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk
-        for (let done = 0; done < bytes.length; ) done += writeSync(fd, bytes, done)
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at)
+        written += bytes.length
         check.write(bytes)
         if (onLines && check.lines - reported >= 50_000) onLines((reported = check.lines))
+        grew()
       }
     } catch (err) {
       throw asInputError(err)
     } finally {
       closeSync(fd)
+      finished = true
+      grew()
     }
     check.end()
     onLines?.(check.lines)
-    return { grouped: check.grouped, lines: check.lines, open: () => createReadStream(file, { highWaterMark: 1 << 16 }), remove }
-  } catch (err) {
-    await remove()
-    throw err
+    return { grouped: check.grouped, lines: check.lines }
+  })()
+  done.catch(() => {}) // the import awaits it; a follower sees the failure too
+  const remove = async () => {
+    stopped = true
+    await done.catch(() => {})
+    await rm(dir, { recursive: true, force: true })
+  }
+
+  async function* tail(): AsyncGenerator<Buffer> {
+    const reader = openSync(file, 'r')
+    try {
+      for (let pos = 0; ; ) {
+        if (pos < written) {
+          const buf = Buffer.allocUnsafe(Math.min(written - pos, 1 << 16))
+          const n = readSync(reader, buf, 0, buf.length, pos)
+          pos += n
+          yield n === buf.length ? buf : buf.subarray(0, n)
+          continue
+        }
+        if (finished) {
+          await done // rethrows the input's error
+          if (pos >= written) return
+          continue
+        }
+        await new Promise<void>((resolve) => (wake = resolve))
+      }
+    } finally {
+      closeSync(reader)
+    }
+  }
+
+  return {
+    done,
+    get lines() {
+      return check.lines
+    },
+    follow: () => Readable.from(tail(), { objectMode: false }),
+    open: () => createReadStream(file, { highWaterMark: 1 << 16 }),
+    remove,
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream'
+import { setTimeout as delay } from 'node:timers/promises'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
@@ -21,7 +22,7 @@ import * as repo from './transaction-import.repository.ts'
 import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } from './transaction-rows.ts'
 import { TransactionSpool } from './transaction-spool.ts'
 import { GroupedBatches, type RowDraft } from './grouped-batches.ts'
-import { scanInput } from './input-scan.ts'
+import { startScan, type InputScan } from './input-scan.ts'
 import { GroupedReader } from './grouped-reader.ts'
 
 const CARD_ATTEMPTS = 8
@@ -76,154 +77,254 @@ export async function importTransactions(
   const started = performance.now()
   const seconds = () => Math.round(performance.now() - started) / 1000
   const db = asDatabase(target)
-  const batchRows = Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS)
-  const actor = opts.actor ?? 'system'
-
-  const errors = new RowErrors()
-  const scanned = await scanInput(input, (lines) => opts.onProgress?.({ phase: 'scanning', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
-  const spool = scanned.grouped && opts.streamGrouped !== false ? undefined : await TransactionSpool.create()
+  const scan = startScan(input, (lines) => opts.onProgress?.({ phase: 'scanning', rows: lines, imported: 0, duplicates: 0, rejected: 0, seconds: seconds() }))
   try {
-    const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0, customersCreated: 0, productsCreated: 0 }
-    const progress = (phase: ImportProgress['phase'], rows: number) =>
-      opts.onProgress?.({ phase, rows, rowsInFile: scanned.lines, imported: totals.imported, duplicates: totals.duplicates, rejected: errors.rejected, seconds: seconds() })
-    const storeIds = new Set(await repo.listStoreIds(db))
-
-    let nextBatch: () => Promise<BatchSource | undefined>
-    let encoder: TransactionRowEncoder
-    if (!spool) {
-      // Grouped: batches are cut as the file is read, so reading overlaps writing. Read as lines
-      // of bytes: a grouped file has no quotes (GroupedReader).
-      const reader = await GroupedReader.open(scanned.open(), TRANSACTION_REQUIRED_COLUMNS)
-      const cutter = new GroupedBatches(batchRows)
-      const rowEncoder = (encoder = new TransactionRowEncoder(reader.columns, storeIds, errors, cutter))
-      let ended = false
-      nextBatch = async () => {
-        while (cutter.ready.length === 0 && !ended) {
-          if (!(await reader.pump(rowEncoder))) {
-            ended = true
-            cutter.finish()
-          }
-        }
-        const draft = cutter.ready.shift()
-        return draft && { draft }
-      }
-    } else {
-      // Rows of a sale may be anywhere: spool them all by customer, then write bucket ranges.
-      const csv = await openCsvWithColumns(scanned.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
-      encoder = new TransactionRowEncoder(csv.columns, storeIds, errors, spool)
-      let reported = 0
-      for await (const records of csv.records) {
-        encoder.encode(records)
-        spool.endChunk()
-        if (encoder.rows - reported >= 50_000) {
-          reported = encoder.rows
-          progress('reading', reported)
-        }
-      }
-      spool.finish()
-      progress('reading', encoder.rows)
-      const batches = bucketBatches(encoder.bucketRows, batchRows)
-      let i = 0
-      nextBatch = async () => {
-        const range = batches[i++]
-        return range && { texts: spool.texts(range.from, range.to), range }
-      }
+    const run: Run = {
+      db,
+      opts,
+      scan,
+      seconds,
+      batchRows: Math.max(1, opts.batchRows ?? DEFAULT_BATCH_ROWS),
+      actor: opts.actor ?? 'system',
+      storeIds: new Set(await repo.listStoreIds(db)),
+      stats: await PlannerStats.load(db),
+      known: { products: new Map(), customers: new Map(), erasedCounted: new Set(), newCustomers: new Set() },
+      created: { customers: 0, products: 0 },
     }
-    // The rows of the whole file, for the progress bar while writing.
-    const fileRows = () => (spool ? encoder.rows : Math.max(scanned.lines, encoder.rows))
+    if (opts.streamGrouped !== false) {
+      const summary = await importGrouped(run)
+      if (summary) return summary
+    }
+    await scan.done
+    // Erased customers met while parsing ahead were counted for batches that never committed.
+    run.known.erasedCounted.clear()
+    return await importSpooled(run)
+  } finally {
+    await scan.remove()
+  }
+}
 
-    const stats = await PlannerStats.load(db)
-    const known: Known = { products: new Map(), customers: new Map(), erasedCounted: new Set(), newCustomers: new Set() }
-    // A batch is prepared (read, grouped, its customers and products created) on another
-    // connection while the one before is written: Node and two PostgreSQL backends then work
-    // at once, instead of each waiting for the other.
-    const prepare = (): Promise<PreparedBatch | undefined> => {
-      const preparing = nextBatch().then(async (source) => {
-        if (!source) return undefined
-        const batch = await prepareBatch(db, 'draft' in source ? source.draft : await readDraft(source.texts, source.range), known, actor)
-        await stats.grew(db, { customer: batch.customersCreated, product: batch.productsCreated })
-        return batch
-      })
-      preparing.catch(() => {}) // awaited below; a failed batch may leave it unawaited
-      return preparing
+/** One import's settings and what its batches share, whichever way the file is read. */
+interface Run {
+  db: Database
+  opts: TransactionImportOptions
+  scan: InputScan
+  seconds: () => number
+  batchRows: number
+  actor: string
+  storeIds: ReadonlySet<string>
+  stats: PlannerStats
+  known: Known
+  /** Customers and products this import created, counted as batches are prepared. */
+  created: { customers: number; products: number }
+}
+
+/** The first pass found the file is not grouped: what was parsed ahead is dropped. */
+const NOT_GROUPED = new Error('the file is not grouped by transaction')
+
+/**
+ * A grouped file, written as it is read, in batches cut between transactions. Parsing starts
+ * while the first pass is still copying and checking the input (scan.follow()), and batches are
+ * prepared and written, but none commits before the pass says the file is grouped: a sale's rows
+ * might come back later. Undefined when it is not (or its header needs the full CSV reader):
+ * then nothing was committed but customers and products, which the spooled import finds again.
+ */
+async function importGrouped(run: Run): Promise<TransactionImportSummary | undefined> {
+  const { scan, opts } = run
+  const verdict = scan.done.then((v) => {
+    if (!v.grouped) throw NOT_GROUPED
+  })
+  verdict.catch(() => {})
+  let reader: GroupedReader
+  try {
+    reader = await GroupedReader.open(scan.follow(), TRANSACTION_REQUIRED_COLUMNS)
+  } catch (err) {
+    if (!(await scan.done).grouped) return undefined
+    throw err
+  }
+  try {
+    const errors = new RowErrors()
+    const cutter = new GroupedBatches(run.batchRows)
+    const encoder = new TransactionRowEncoder(reader.columns, run.storeIds, errors, cutter)
+    let ended = false
+    const nextBatch = async (): Promise<BatchSource | undefined> => {
+      while (cutter.ready.length === 0 && !ended) {
+        if (!(await reader.pump(encoder))) {
+          ended = true
+          cutter.finish()
+        }
+      }
+      const draft = cutter.ready.shift()
+      return draft && { draft }
     }
     // A grouped file's batches hold disjoint sales, so two can be written at once, each on its
     // own connection: PostgreSQL then writes on both cores (writing the lines is most of an
-    // import's time). The spooled path keeps one writer, in batch order: its ids must not change
-    // (see streamGrouped); so does a caller's onBatchImported, which may read what earlier batches wrote.
-    const writers = spool || opts.onBatchImported ? 1 : Math.max(1, opts.writers ?? DEFAULT_WRITERS)
-    const summaries = new LineSummaries(db)
-    const account = (batch: PreparedBatch, lines: number) => {
-      errors.addAll(batch.held.first, batch.held.total)
-      totals.customersCreated += batch.customersCreated
-      totals.productsCreated += batch.productsCreated
-      totals.salesCreated += batch.created.length
-      totals.imported += lines
-      totals.duplicates += duplicatesOf(batch, lines)
-      totals.skipped += batch.skipped
-      totals.erasedCustomers += batch.erasedCustomers
-      progress('writing', fileRows())
-    }
-    let next: Promise<PreparedBatch | undefined> | undefined = prepare()
-    try {
-      await withConnections(db, writers, async (conns) => {
-        const writing: (Promise<void> | undefined)[] = conns.map(() => undefined)
-        let failure: { error: unknown } | undefined
-        let k = 0
-        for (let batch = await next; batch && !failure; batch = failure ? undefined : await next) {
-          const w = k++ % writers
-          // This writer's previous batch must be done first; a failure anywhere stops new batches.
-          await writing[w]
-          if (failure) break
-          next = prepare()
-          const current = batch
-          const conn = conns[w]!
-          writing[w] = conn
-            .transaction()
-            .execute(async (trx) => {
-              await commitLazily(trx)
-              return writeBatch(trx, current, actor, opts)
-            })
-            .then((lines) => {
-              // After the commit, not in the batch: its lock (one summariser at a time) would be
-              // held through the batch, queueing a concurrent import behind it.
-              if (lines > 0) summaries.request()
-              account(current, lines)
-            })
-            .catch((error: unknown) => {
-              failure ??= { error }
-            })
-        }
-        // A batch being written when another failed still commits (it holds whole sales, as
-        // any batch does); nothing after them starts. Then the failure is the import's.
-        await Promise.all(writing)
-        await summaries.finish()
-        if (failure) throw failure.error
-        await flushCommits(conns[0]!)
-      })
-    } finally {
-      await next?.catch(() => {})
-      await summaries.finish().catch(() => {})
-    }
+    // import's time). A caller's onBatchImported may read what earlier batches wrote: one writer.
+    const writers = opts.onBatchImported ? 1 : Math.max(1, opts.writers ?? DEFAULT_WRITERS)
+    const fileRows = () => Math.max(scan.lines, encoder.rows)
+    const summary = await writeAll(run, errors, () => encoder.rows, fileRows, nextBatch, writers, verdict)
+    await verdict // a file without a batch to wait for it
+    return summary
+  } catch (err) {
+    if (err === NOT_GROUPED) return undefined
+    throw err
+  } finally {
+    await reader.close()
+  }
+}
 
-    return {
-      rows: encoder.rows + errors.malformed,
+/** Rows of a sale may be anywhere: spool them all by customer, then write bucket ranges, one batch at a time. */
+async function importSpooled(run: Run): Promise<TransactionImportSummary> {
+  const spool = await TransactionSpool.create()
+  try {
+    const errors = new RowErrors()
+    const csv = await openCsvWithColumns(run.scan.open(), errors, TRANSACTION_REQUIRED_COLUMNS)
+    const encoder = new TransactionRowEncoder(csv.columns, run.storeIds, errors, spool)
+    const reading = (rows: number) =>
+      run.opts.onProgress?.({ phase: 'reading', rows, rowsInFile: run.scan.lines, imported: 0, duplicates: 0, rejected: errors.rejected, seconds: run.seconds() })
+    let reported = 0
+    for await (const records of csv.records) {
+      encoder.encode(records)
+      spool.endChunk()
+      if (encoder.rows - reported >= 50_000) reading((reported = encoder.rows))
+    }
+    spool.finish()
+    reading(encoder.rows)
+    const batches = bucketBatches(encoder.bucketRows, run.batchRows)
+    let i = 0
+    const nextBatch = async (): Promise<BatchSource | undefined> => {
+      const range = batches[i++]
+      return range && { texts: spool.texts(range.from, range.to), range }
+    }
+    // One writer, in batch order: the ids this path gives must not change (see streamGrouped).
+    return await writeAll(run, errors, () => encoder.rows, () => encoder.rows, nextBatch, 1)
+  } finally {
+    await spool.remove()
+  }
+}
+
+/** How long a batch may wait, uncommitted, for the first pass's verdict before it lets go and waits outside. */
+const VERDICT_WAIT_MS = 5_000
+const WAITED_TOO_LONG = new Error('the first pass is still reading')
+
+/**
+ * Prepares and writes every batch nextBatch() gives, `writers` at a time, and sums them up. A
+ * batch commits only once `verdict` (if any) has resolved; it waits for it inside its
+ * transaction for a few seconds at most (the first batches, while the first pass finishes),
+ * then rolls back, waits, and is written again: a slow upload must not hold a transaction open.
+ */
+async function writeAll(
+  run: Run,
+  errors: RowErrors,
+  rowsRead: () => number,
+  fileRows: () => number,
+  nextBatch: () => Promise<BatchSource | undefined>,
+  writers: number,
+  verdict?: Promise<void>,
+): Promise<TransactionImportSummary> {
+  const { db, opts, actor, stats, known } = run
+  const totals = { imported: 0, duplicates: 0, skipped: 0, erasedCustomers: 0, salesCreated: 0 }
+  let decided = !verdict
+  verdict?.then(() => (decided = true)).catch(() => {})
+  // A batch is prepared (read, grouped, its customers and products created) on another
+  // connection while the ones before are written: Node and PostgreSQL backends then work at
+  // once, instead of each waiting for the other.
+  const prepare = (): Promise<PreparedBatch | undefined> => {
+    const preparing = nextBatch().then(async (source) => {
+      if (!source) return undefined
+      const batch = await prepareBatch(db, 'draft' in source ? source.draft : await readDraft(source.texts, source.range), known, actor)
+      run.created.customers += batch.customersCreated
+      run.created.products += batch.productsCreated
+      await stats.grew(db, { customer: batch.customersCreated, product: batch.productsCreated })
+      return batch
+    })
+    preparing.catch(() => {}) // awaited below; a failed batch may leave it unawaited
+    return preparing
+  }
+  const write = (conn: Kysely<DB>, batch: PreparedBatch): Promise<number> =>
+    conn.transaction().execute(async (trx) => {
+      await commitLazily(trx)
+      const lines = await writeBatch(trx, batch, actor, opts)
+      if (!decided) {
+        const waited = await Promise.race([verdict!.then(() => true), delay(VERDICT_WAIT_MS, false, { ref: false })])
+        if (!waited) throw WAITED_TOO_LONG
+      }
+      return lines
+    })
+  const summaries = new LineSummaries(db)
+  const account = (batch: PreparedBatch, lines: number) => {
+    errors.addAll(batch.held.first, batch.held.total)
+    totals.salesCreated += batch.created.length
+    totals.imported += lines
+    totals.duplicates += duplicatesOf(batch, lines)
+    totals.skipped += batch.skipped
+    totals.erasedCustomers += batch.erasedCustomers
+    opts.onProgress?.({
+      phase: 'writing',
+      rows: fileRows(),
+      rowsInFile: run.scan.lines,
       imported: totals.imported,
       duplicates: totals.duplicates,
-      skipped: totals.skipped,
-      skips: totals.skipped
-        ? [{ reason: 'erased_customer' as const, rows: totals.skipped, customers: totals.erasedCustomers, message: ERASED_MESSAGE }]
-        : [],
       rejected: errors.rejected,
-      errors: errors.sorted(),
-      seconds: seconds(),
-      salesCreated: totals.salesCreated,
-      customersCreated: totals.customersCreated,
-      productsCreated: totals.productsCreated,
-    }
+      seconds: run.seconds(),
+    })
+  }
+  let next: Promise<PreparedBatch | undefined> | undefined = prepare()
+  try {
+    await withConnections(db, writers, async (conns) => {
+      const writing: (Promise<void> | undefined)[] = conns.map(() => undefined)
+      let failure: { error: unknown } | undefined
+      let k = 0
+      for (let batch = await next; batch && !failure; batch = failure ? undefined : await next) {
+        const w = k++ % writers
+        // This writer's previous batch must be done first; a failure anywhere stops new batches.
+        await writing[w]
+        if (failure) break
+        next = prepare()
+        const current = batch
+        const conn = conns[w]!
+        writing[w] = write(conn, current)
+          .catch(async (err: unknown) => {
+            if (err !== WAITED_TOO_LONG) throw err
+            await verdict
+            return write(conn, current)
+          })
+          .then((lines) => {
+            // After the commit, not in the batch: its lock (one summariser at a time) would be
+            // held through the batch, queueing a concurrent import behind it.
+            if (lines > 0) summaries.request()
+            account(current, lines)
+          })
+          .catch((error: unknown) => {
+            failure ??= { error }
+          })
+      }
+      // A batch being written when another failed still commits (it holds whole sales, as any
+      // batch does); nothing after them starts. Then the failure is the import's.
+      await Promise.all(writing)
+      await summaries.finish()
+      if (failure) throw failure.error
+      await flushCommits(conns[0]!)
+    })
   } finally {
-    await spool?.remove()
-    await scanned.remove()
+    await next?.catch(() => {})
+    await summaries.finish().catch(() => {})
+  }
+
+  return {
+    rows: rowsRead() + errors.malformed,
+    imported: totals.imported,
+    duplicates: totals.duplicates,
+    skipped: totals.skipped,
+    skips: totals.skipped
+      ? [{ reason: 'erased_customer' as const, rows: totals.skipped, customers: totals.erasedCustomers, message: ERASED_MESSAGE }]
+      : [],
+    rejected: errors.rejected,
+    errors: errors.sorted(),
+    seconds: run.seconds(),
+    salesCreated: totals.salesCreated,
+    customersCreated: run.created.customers,
+    productsCreated: run.created.products,
   }
 }
 
