@@ -288,8 +288,9 @@ function isBackend(pid: number): boolean {
 // ------------------------------------------------------------------ waits
 /**
  * What the lanes' PostgreSQL backends are doing, sampled every 20 ms from pg_stat_activity:
- * the share of busy-backend samples on CPU and in each wait (Lock/tuple and
- * Lock/transactionid: queued on a row another lane holds, the budgeted offers' above all).
+ * the share of busy-backend samples in each statement (the read, a single-sale write, a
+ * group-commit batch write) on CPU and in each wait (Lock/tuple and Lock/transactionid: queued
+ * on a row another lane holds, the budgeted offers' above all).
  */
 function sampleWaits(url: string): { stop: () => Promise<string> } {
   const client = new pg.Client({ connectionString: url })
