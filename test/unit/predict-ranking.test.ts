@@ -11,6 +11,7 @@ import { neighbourScores } from '../../src/modules/prediction/neighbours.ts'
 import { defaultConfig, type ItemStats, type PurchaseTransaction, type TimeMode } from '../../src/modules/prediction/prediction.types.ts'
 import { bestCandidates, predictForCustomer } from '../../src/modules/prediction/predictor.ts'
 import { rankingIndexOf } from '../../src/modules/prediction/ranking-index.ts'
+import { ByteWriter, decodeStats, decodeStatsLazily, encodedColumns, encodeStats } from '../../src/modules/prediction/stats-codec.ts'
 import * as ref from '../../test/helpers/prediction-reference.ts'
 
 // JSON keeps every bit of a double (and the key order), so equal text is equal output.
@@ -64,6 +65,10 @@ for (const mode of ['calendar', 'sequence'] as const) {
         const fast = predictForCustomer(stats, model, { asOf, limit: w.limit })
         const direct = ref.predictForCustomer(stats, model, { asOf, limit: w.limit })
         if (!same(fast, direct)) t.fail(`differs:\n${JSON.stringify(fast)}\n${JSON.stringify(direct)}`)
+        // As the lists read them: from the stored bytes, columns without objects.
+        const lazy = decodeStatsLazily('x', encodeStats(stats))
+        if (!same(predictForCustomer(lazy, model, { asOf, limit: w.limit }), direct)) t.fail('from the bytes differs')
+        if (!same(lazy, stats)) t.fail('lazily decoded statistics differ')
         // The candidates the fit learns from, too.
         const cands = candidatesFor(stats, model.population, asOf, config)
         if (!same(cands, ref.candidatesFor(stats, model.population, asOf, config))) t.fail('candidatesFor differs')
@@ -191,4 +196,61 @@ t.test('cyclePrior is unchanged', async (t) => {
     { numRuns: 30 },
   )
   t.pass()
+})
+
+t.test('statistics decoded lazily are decodeStats\' objects once read, and the ranking then uses those', async (t) => {
+  const config = defaultConfig('calendar')
+  const histories = fc.sample(history(300), { numRuns: 12, seed: 5 })
+  const model = modelOf('calendar', histories, true)
+  const stats = rebuildCustomerStats('x', txs(histories[0]!), config)
+  const bytes = encodeStats(stats)
+  const lazy = decodeStatsLazily('x', bytes)
+  t.ok(encodedColumns(lazy) !== undefined, 'unread: columns from the bytes')
+  t.strictSame(JSON.parse(JSON.stringify(lazy)), JSON.parse(JSON.stringify(decodeStats('x', bytes))))
+  t.equal(encodedColumns(lazy), undefined, 'once read, the objects are the statistics')
+  // A change to the objects shows in the ranking, as with decodeStats' objects.
+  const changed = decodeStatsLazily('x', bytes)
+  const eager = decodeStats('x', bytes)
+  const first = Object.keys(eager.products)[0]!
+  for (const s of [changed, eager]) s.products[first] = { ...s.products[first]!, days: 40, lastDay: s.lastDay, recent: [[s.lastDay - 7, 1], [s.lastDay, 1]] }
+  t.ok(same(predictForCustomer(changed, model, { limit: 40 }), predictForCustomer(eager, model, { limit: 40 })))
+  const replaced = decodeStatsLazily('x', bytes)
+  replaced.products = {}
+  t.same(replaced.products, {})
+  t.ok(same(predictForCustomer(replaced, model), predictForCustomer({ ...eager, products: {} }, model)))
+  // A JSON (version 0) row decodes eagerly.
+  t.equal(encodedColumns(decodeStatsLazily('x', Buffer.concat([Buffer.from([0]), Buffer.from(JSON.stringify({ ...stats, customerId: undefined }))]))), undefined)
+})
+
+t.test('bytes whose items are not in their object\'s key order rank from the objects', async (t) => {
+  const config = defaultConfig('calendar')
+  const histories = fc.sample(history(300), { numRuns: 12, seed: 9 })
+  const model = modelOf('calendar', histories, true)
+  // Version 1 by hand: products "7" then "3" (an object lists "3" first), then no categories.
+  const w = new ByteWriter(64)
+  w.byte(1)
+  w.uint(3) // trips
+  w.int(100) // first day
+  w.int(20) // last day - first day
+  w.uint(0) // recent trips
+  w.uint(2)
+  for (const [key, first] of [['7', 100], ['3', 104]] as const) {
+    w.key(key)
+    w.uint(3 * 2 + 1) // 3 days, decay 1
+    w.int(3) // quantity
+    w.int(first - 100)
+    w.int(16 - (first - 100))
+    w.uint(3)
+    for (const [d, q] of [[first - first, 1], [8, 1], [120 - first - 8, 1]]) {
+      w.int(d!)
+      w.int(q!)
+    }
+  }
+  w.uint(0)
+  const bytes = w.buf.slice(0, w.at)
+  const lazy = decodeStatsLazily('x', bytes)
+  t.equal(encodedColumns(lazy), undefined)
+  t.same(Object.keys(lazy.products), ['3', '7'])
+  t.ok(same(predictForCustomer(decodeStatsLazily('x', bytes), model, { asOf: 125, limit: 40 }), ref.predictForCustomer(decodeStats('x', bytes), model, { asOf: 125, limit: 40 })))
+  t.ok(config.windowDays > 0)
 })

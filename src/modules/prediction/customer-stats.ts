@@ -21,7 +21,12 @@ const decayOver = (days: number, config: PredictionConfig): number => Math.pow(2
 
 /** The frequency score of an item as of `asOf` (not before its last purchase). */
 export function decayAt(item: ItemStats, asOf: Day, config: PredictionConfig): number {
-  return item.decay * decayOver(Math.max(0, asOf - item.lastDay), config)
+  return decayOf(item.decay, item.lastDay, asOf, config)
+}
+
+/** decayAt from an item's decay and last day. */
+export function decayOf(decay: number, lastDay: Day, asOf: Day, config: PredictionConfig): number {
+  return decay * decayOver(Math.max(0, asOf - lastDay), config)
 }
 
 // A day may be inserted into (or looked up in) a kept list of recent days when the list holds

@@ -58,13 +58,49 @@ function sortedMedian(n: number): number {
   return n % 2 === 1 ? (sorted[m] as number) : ((sorted[m - 1] as number) + (sorted[m] as number)) / 2
 }
 
+/**
+ * An item's recent purchases as two parallel arrays, days[start..end) and quantities: the
+ * decoded ItemStats' `recent` pairs, or the columns the ranking decodes the stored row into.
+ */
+export interface RecentView {
+  days: ArrayLike<number>
+  quantities: ArrayLike<number>
+  start: number
+  end: number
+}
+
+// The view of an ItemStats, copied into scratch columns.
+let itemDays = new Float64Array(16)
+let itemQuantities = new Float64Array(16)
+const itemView: RecentView = { days: itemDays, quantities: itemQuantities, start: 0, end: 0 }
+function viewOf(item: ItemStats): RecentView {
+  const recent = item.recent
+  if (recent.length > itemDays.length) {
+    itemDays = new Float64Array(recent.length * 2)
+    itemQuantities = new Float64Array(recent.length * 2)
+    itemView.days = itemDays
+    itemView.quantities = itemQuantities
+  }
+  for (let k = 0; k < recent.length; k++) {
+    const entry = recent[k] as [Day, number]
+    itemDays[k] = entry[0]
+    itemQuantities[k] = entry[1]
+  }
+  itemView.end = recent.length
+  return itemView
+}
+
 /** The customer's usual quantity of this item: the median over the recent purchase days. */
 export function typicalQuantity(item: ItemStats): number {
-  const recent = item.recent
-  ensureScratch(recent.length)
+  return usualQuantity(viewOf(item))
+}
+
+function usualQuantity(v: RecentView): number {
+  const { quantities, start, end } = v
+  ensureScratch(end - start)
   let n = 0
-  for (let k = 0; k < recent.length; k++) {
-    const qty = (recent[k] as [Day, number])[1]
+  for (let k = start; k < end; k++) {
+    const qty = quantities[k] as number
     if (qty > 0) sorted[n++] = qty
   }
   const q = sortedMedian(n)
@@ -80,15 +116,21 @@ export function quantityFactor(item: ItemStats, usual: number = typicalQuantity(
   return clampFactor(last[1] / usual)
 }
 
+/** quantityFactor of a recent view. */
+export function viewQuantityFactor(v: RecentView, usual: number): number {
+  if (v.end <= v.start) return 1
+  return clampFactor((v.quantities[v.end - 1] as number) / usual)
+}
+
 /** Fills raw[0..n) with the intervals normalised to one usual quantity; returns n. */
-function rawIntervals(item: ItemStats, usual: number): number {
-  const recent = item.recent
-  ensureScratch(recent.length)
+function rawIntervals(v: RecentView, usual: number): number {
+  const { days, quantities, start, end } = v
+  ensureScratch(end - start)
   let n = 0
-  for (let k = 1; k < recent.length; k++) {
-    const [prevDay, prevQty] = recent[k - 1] as [Day, number]
-    const day = (recent[k] as [Day, number])[0]
-    const f = clampFactor(prevQty / usual)
+  for (let k = start + 1; k < end; k++) {
+    const prevDay = days[k - 1] as number
+    const day = days[k] as number
+    const f = clampFactor((quantities[k - 1] as number) / usual)
     if (day > prevDay) raw[n++] = (day - prevDay) / f
   }
   return n
@@ -111,7 +153,8 @@ function foldRaw(n: number): void {
  * (k missed purchases, e.g. bought elsewhere) folded into k intervals.
  */
 export function foldedIntervals(item: ItemStats): { values: number[]; weights: number[] } {
-  const n = rawIntervals(item, typicalQuantity(item))
+  const v = viewOf(item)
+  const n = rawIntervals(v, usualQuantity(v))
   foldRaw(n)
   return { values: Array.from(folded.subarray(0, n)), weights: Array.from(foldWeights.subarray(0, n)) }
 }
@@ -133,8 +176,13 @@ export interface CycleEvidence {
 }
 
 export function cycleEvidence(item: ItemStats): CycleEvidence {
-  const usual = typicalQuantity(item)
-  const n = rawIntervals(item, usual)
+  return recentEvidence(viewOf(item))
+}
+
+/** cycleEvidence of a recent view. */
+export function recentEvidence(v: RecentView): CycleEvidence {
+  const usual = usualQuantity(v)
+  const n = rawIntervals(v, usual)
   if (n === 0) return { intervals: 0, own: Number.NaN, spread: DEFAULT_SIGMA, usual }
   foldRaw(n)
   // Weighted median: folded values in ascending order (stable: equal values keep their order),
@@ -252,16 +300,16 @@ export function windowProbability(
   config: PredictionConfig,
   due: number = dueInterval(cycle, item),
 ): number {
-  return dueWindowProbability(cycle.sigma, due, item, asOf, config)
+  return dueWindowProbability(cycle.sigma, due, item.lastDay, item.days, asOf, config)
 }
 
-/** windowProbability from the cycle's sigma and the due interval. */
-export function dueWindowProbability(sigma: number, due: number, item: ItemStats, asOf: Day, config: PredictionConfig): number {
+/** windowProbability from the cycle's sigma, the due interval and the item's last day and purchase days. */
+export function dueWindowProbability(sigma: number, due: number, lastDay: Day, days: number, asOf: Day, config: PredictionConfig): number {
   const mu = Math.log(due)
   const shift = config.timeMode === 'sequence' ? 0.5 : 0
-  const start = Math.max(0, asOf - item.lastDay + shift)
-  const end = asOf - item.lastDay + config.windowDays + shift
-  const active = item.days / (item.days + 1)
+  const start = Math.max(0, asOf - lastDay + shift)
+  const end = asOf - lastDay + config.windowDays + shift
+  const active = days / (days + 1)
   const stillWaiting = active * (1 - logNormalCdf(start, mu, sigma)) + (1 - active)
   return Math.min(1, Math.max(0, (active * (logNormalCdf(end, mu, sigma) - logNormalCdf(start, mu, sigma))) / stillWaiting))
 }
@@ -274,10 +322,15 @@ const logNormalCdf = (t: number, mu: number, sigma: number): number => (t <= 0 ?
  * the median of the remaining time given that it has not happened yet.
  */
 export function expectedNextDay(cycle: CycleEstimate, item: ItemStats, asOf: Day, due: number = dueInterval(cycle, item)): Day {
-  const elapsed = asOf - item.lastDay
-  if (item.lastDay + due > asOf) return Math.round(item.lastDay + due)
-  const zElapsed = (Math.log(Math.max(elapsed, 1e-9)) - Math.log(due)) / cycle.sigma
+  return dueNextDay(cycle.sigma, due, item.lastDay, asOf)
+}
+
+/** expectedNextDay from the cycle's sigma, the due interval and the item's last day. */
+export function dueNextDay(sigma: number, due: number, lastDay: Day, asOf: Day): Day {
+  const elapsed = asOf - lastDay
+  if (lastDay + due > asOf) return Math.round(lastDay + due)
+  const zElapsed = (Math.log(Math.max(elapsed, 1e-9)) - Math.log(due)) / sigma
   const remainingHalf = 1 - (1 - normalCdf(zElapsed)) / 2
-  const t = Math.exp(Math.log(due) + cycle.sigma * normalQuantile(remainingHalf))
-  return Math.max(asOf + 1, Math.round(item.lastDay + t))
+  const t = Math.exp(Math.log(due) + sigma * normalQuantile(remainingHalf))
+  return Math.max(asOf + 1, Math.round(lastDay + t))
 }

@@ -5,7 +5,7 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { CustomerStats, TimeMode } from './prediction.types.ts'
-import { decodeStats, encodeStats } from './stats-codec.ts'
+import { decodeStats, decodeStatsLazily, encodeStats } from './stats-codec.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -17,12 +17,14 @@ export interface StoredStats {
 }
 
 const toStats = (customerId: number, bytes: Uint8Array): CustomerStats => decodeStats(String(customerId), bytes)
+// For the lists' reads: the ranking takes its columns from the bytes (stats-codec.ts).
+const toRankedStats = (customerId: number, bytes: Uint8Array): CustomerStats => decodeStatsLazily(String(customerId), bytes)
 
 export async function findCustomerStats(db: Db, customerId: number, forUpdate = false): Promise<StoredStats | undefined> {
   let q = db.selectFrom('customer_stats').select(['time_mode', 'stats']).where('customer_id', '=', customerId)
   if (forUpdate) q = q.forUpdate()
   const row = await q.executeTakeFirst()
-  return row === undefined ? undefined : { timeMode: row.time_mode, stats: toStats(customerId, row.stats) }
+  return row === undefined ? undefined : { timeMode: row.time_mode, stats: toRankedStats(customerId, row.stats) }
 }
 
 /** Statistics of the given customers (those that have any), one read. */
@@ -33,7 +35,7 @@ export async function findStatsOfCustomers(db: Db, customerIds: readonly number[
     .select(['customer_id', 'time_mode', 'stats'])
     .where('customer_id', '=', sql<number>`any(${[...customerIds]}::bigint[])`)
     .execute()
-  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: toStats(r.customer_id, r.stats) }]))
+  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: toRankedStats(r.customer_id, r.stats) }]))
 }
 
 export const categoryOrUndefined = (c: string | null): string | undefined => (c === null || c === '' || c === NO_CATEGORY ? undefined : c)

@@ -1,13 +1,14 @@
 // Ranked shopping list for one customer from their own statistics plus the shared model.
 // Pure and synchronous: the caller loads the customer's rows and the cached model.
-import { decayAt } from './customer-stats.ts'
-import { cycleEvidence, dueWindowProbability, estimateCycle, expectedNextDay, quantityFactor, shrunkCycleDays, shrunkSigma, windowProbability, type CycleEvidence } from './cycle.ts'
+import { decayOf } from './customer-stats.ts'
+import { dueNextDay, dueWindowProbability, estimateCycle, expectedNextDay, recentEvidence, shrunkCycleDays, shrunkSigma, viewQuantityFactor, windowProbability, type CycleEvidence, type RecentView } from './cycle.ts'
 import { cyclePrior, NEIGHBOUR_FLOOR, PROBABILITY_FLOOR, type Candidate } from './features.ts'
 import { sigmoid } from './logistic.ts'
 import type { PredictionModel } from './model-fit.ts'
 import type { NeighbourIndex } from './neighbours.ts'
 import type { PopulationModel } from './population.ts'
 import { rankingIndexOf, type RankingIndex } from './ranking-index.ts'
+import { columnsOfItems, encodedColumns, type ItemColumns } from './stats-codec.ts'
 import { topEntries } from './top-k.ts'
 import type {
   CustomerStats,
@@ -49,13 +50,15 @@ export function predictForCustomer(
   const asOf = options.asOf ?? defaultAsOf(stats)
   const limit = options.limit ?? DEFAULT_LIMIT
   const ri = rankingIndexOf(model.population)
-  const keys = Object.keys(stats.products)
-  const own: Owned = { keys, items: new Array(keys.length), decays: new Float64Array(keys.length), idx: new Int32Array(keys.length).fill(-1) }
+  // Statistics read from the database come as bytes: their columns without decoding objects.
+  const columns = encodedColumns(stats) ?? { products: columnsOfItems(stats.products), categories: columnsOfItems(stats.categories) }
+  const products = columns.products
+  const idx = new Int32Array(products.keys.length).fill(-1)
   const touched: number[] = []
   try {
-    accumulateNeighbours(ri.nx, stats, own, asOf, model.config, touched)
+    const decays = accumulateNeighbours(ri.nx, products, idx, asOf, model.config, touched)
     const pool = explorePool(ri, touched, model.config.exploreCandidates)
-    return rankCandidates(stats, model, ri, own, pool, asOf, limit)
+    return rankCandidates(stats, columns.categories, model, ri, products, idx, decays, pool, asOf, limit)
   } finally {
     // The index's buffers are shared by all requests: leave them zeroed.
     const { scores, viaContribution, owned } = ri.nx
@@ -63,35 +66,24 @@ export function predictForCustomer(
       scores[j] = 0
       viaContribution[j] = 0
     }
-    for (const i of own.idx) if (i >= 0) owned[i] = 0
+    for (const i of idx) if (i >= 0) owned[i] = 0
   }
-}
-
-/** The customer's own products, in the order of their statistics' keys. */
-interface Owned {
-  keys: string[]
-  items: ItemStats[]
-  /** Decayed frequency as of the list's day. */
-  decays: Float64Array
-  /** Index in the neighbour lists, -1 for a product the model does not know. */
-  idx: Int32Array
 }
 
 /**
  * Adds each own product's neighbours, weighted by its decayed frequency, into the index's score
  * buffer, exactly as neighbourScores does (same order, so the same sums and the same "via" on
- * ties), and marks the own products.
+ * ties), and marks the own products (their index in `idx`, -1 for one the model does not know).
+ * Returns the decayed frequencies.
  */
-function accumulateNeighbours(nx: NeighbourIndex, stats: CustomerStats, own: Owned, asOf: Day, config: PredictionConfig, touched: number[]): void {
+function accumulateNeighbours(nx: NeighbourIndex, products: ItemColumns, idx: Int32Array, asOf: Day, config: PredictionConfig, touched: number[]): Float64Array {
   const { offsets, targets, sims, scores: acc, via, viaContribution, owned: isOwned } = nx
-  const { keys, items, decays, idx } = own
+  const { keys, decay, lastDay } = products
+  const decays = new Float64Array(keys.length)
   for (let n = 0; n < keys.length; n++) {
-    const key = keys[n] as string
-    const item = stats.products[key] as ItemStats
-    items[n] = item
-    const weight = decayAt(item, asOf, config)
+    const weight = decayOf(decay[n] as number, lastDay[n] as number, asOf, config)
     decays[n] = weight
-    const i = nx.index.get(key)
+    const i = nx.index.get(keys[n] as string)
     if (i === undefined) continue
     idx[n] = i
     isOwned[i] = 1
@@ -108,6 +100,7 @@ function accumulateNeighbours(nx: NeighbourIndex, stats: CustomerStats, own: Own
       }
     }
   }
+  return decays
 }
 
 /** Explore candidates in candidatesFor's order: the best neighbour-based products, then trending ones not owned. */
@@ -138,9 +131,16 @@ function explorePool(ri: RankingIndex, touched: readonly number[], limit: number
   return pool
 }
 
-const SOURCES = ['population', 'product', 'category'] as const
-
 const weightsOf = (w: readonly number[], n: number): number[] => Array.from({ length: n }, (_, k) => w[k] ?? 0)
+
+/** Item n of the columns as a recent view (one object reused per request). */
+function recentOf(view: RecentView, c: ItemColumns, n: number): RecentView {
+  view.days = c.recentDays
+  view.quantities = c.recentQuantities
+  view.start = c.recentStart[n] as number
+  view.end = c.recentStart[n + 1] as number
+  return view
+}
 
 /**
  * Scores every candidate with its logistic model (the features of REPEAT_FEATURES and
@@ -148,16 +148,19 @@ const weightsOf = (w: readonly number[], n: number): number[] => Array.from({ le
  */
 function rankCandidates(
   stats: CustomerStats,
+  categories: ItemColumns,
   model: PredictionModel,
   ri: RankingIndex,
-  own: Owned,
+  products: ItemColumns,
+  idx: Int32Array,
+  decays: Float64Array,
   pool: readonly number[],
   asOf: Day,
   limit: number,
 ): PredictedItem[] {
   const { population, config } = model
   const { scores: acc, via } = ri.nx
-  const { keys, items, decays, idx } = own
+  const keys = products.keys
   const nOwned = keys.length
   const total = nOwned + pool.length
   const score = new Float64Array(total)
@@ -165,9 +168,13 @@ function rankCandidates(
   const cycleDays = new Float64Array(nOwned)
   const sigmas = new Float64Array(nOwned)
   const intervals = new Int32Array(nOwned)
-  const sources = new Int8Array(nOwned)
   const dues = new Float64Array(nOwned)
   const logTrips = Math.log(Math.max(1, stats.trips))
+  const neighbourFloor = NEIGHBOUR_FLOOR
+  const probabilityFloor = PROBABILITY_FLOOR
+  const view: RecentView = { days: products.recentDays, quantities: products.recentQuantities, start: 0, end: 0 }
+  // The customer's own category cycles, each worked out once.
+  let categoryAt: Map<string, number> | undefined
   const categoryEvidence = new Map<string, CycleEvidence>()
 
   // logit's weights as locals: w[k] ?? 0 per feature, the intercept last.
@@ -175,41 +182,43 @@ function rankCandidates(
   const [r0, r1, r2, r3, r4, r5, r6, r7, r8] = weightsOf(wr, 9) as [number, number, number, number, number, number, number, number, number]
   const rb = wr[wr.length - 1] ?? 0
   for (let n = 0; n < nOwned; n++) {
-    const item = items[n] as ItemStats
     const j = idx[n] as number
     const product = j >= 0 ? ri.product[j] : population.products[keys[n] as string]
     // The cycle's fallback, as cyclePrior gives it: the customer's own category, else the product's population.
     let prior = product === undefined ? population.globalCycleDays : product.cycleDays
-    let source = product === undefined ? 0 : 1
     const category = product?.category
-    const ownCategory = category === undefined ? undefined : stats.categories[category]
-    if (category !== undefined && ownCategory !== undefined && ownCategory.days >= 3) {
-      let e = categoryEvidence.get(category)
-      if (e === undefined) categoryEvidence.set(category, (e = cycleEvidence(ownCategory)))
-      prior = shrunkCycleDays(e, prior, config)
-      source = 2
+    if (category !== undefined) {
+      categoryAt ??= new Map(categories.keys.map((k, i) => [k, i]))
+      const c = categoryAt.get(category)
+      if (c !== undefined && (categories.days[c] as number) >= 3) {
+        let e = categoryEvidence.get(category)
+        if (e === undefined) categoryEvidence.set(category, (e = recentEvidence(recentOf({ ...view }, categories, c))))
+        prior = shrunkCycleDays(e, prior, config)
+      }
     }
-    const evidence = cycleEvidence(item)
+    const recent = recentOf(view, products, n)
+    const evidence = recentEvidence(recent)
     const days = shrunkCycleDays(evidence, prior, config)
     const sigma = shrunkSigma(evidence, config)
-    const due = days * quantityFactor(item, evidence.usual)
+    const due = days * viewQuantityFactor(recent, evidence.usual)
+    const itemDays = products.days[n] as number
+    const lastDay = products.lastDay[n] as number
     cycleDays[n] = days
     sigmas[n] = sigma
     intervals[n] = evidence.intervals
-    sources[n] = source
     dues[n] = due
     ids[n] = keys[n] as string
     const neighbour = j >= 0 && (acc[j] as number) > 0 ? (acc[j] as number) : 0
     let z = rb
-    z += r0 * Math.log(item.days)
+    z += r0 * Math.log(itemDays)
     z += r1 * logTrips
-    z += r2 * Math.log1p(Math.max(0, asOf - item.lastDay))
+    z += r2 * Math.log1p(Math.max(0, asOf - lastDay))
     z += r3 * Math.log(decays[n] as number)
     z += r4 * -Math.log(days)
-    z += r5 * Math.log(PROBABILITY_FLOOR + dueWindowProbability(sigma, due, item, asOf, config))
+    z += r5 * Math.log(probabilityFloor + dueWindowProbability(sigma, due, lastDay, itemDays, asOf, config))
     z += r6 * (j >= 0 ? (ri.logTrending[j] as number) : 0)
     z += r7 * (j >= 0 ? (ri.logBuyers[j] as number) : 0)
-    z += r8 * Math.log(NEIGHBOUR_FLOOR + neighbour)
+    z += r8 * Math.log(neighbourFloor + neighbour)
     score[n] = z
   }
 
@@ -220,7 +229,7 @@ function rankCandidates(
     const j = pool[m] as number
     const neighbour = (acc[j] as number) > 0 ? (acc[j] as number) : 0
     let z = eb
-    z += e0 * Math.log(NEIGHBOUR_FLOOR + neighbour)
+    z += e0 * Math.log(neighbourFloor + neighbour)
     z += e1 * (ri.logTrending[j] as number)
     z += e2 * (ri.logBuyers[j] as number)
     z += e3 * logTrips
@@ -228,20 +237,19 @@ function rankCandidates(
     ids[nOwned + m] = ri.nx.ids[j] as string
   }
 
+  const timeMode = config.timeMode
   return bestCandidates(score, ids, limit).map((c): PredictedItem => {
     const z = score[c] as number
     const productId = ids[c] as string
     if (c < nOwned) {
-      const item = items[c] as ItemStats
-      const n = intervals[c] as number
-      const cycle: CycleEstimate = {
-        cycleDays: cycleDays[c] as number,
-        sigma: sigmas[c] as number,
-        intervals: n,
-        source: n > 0 ? 'own' : (SOURCES[sources[c] as number] as CycleEstimate['source']),
-      }
-      const candidate: Candidate = { productId, repeat: true, x: [], item, cycle }
-      return { productId, score: z, probability: sigmoid(z), expectedDay: expectedNextDay(cycle, item, asOf, dues[c] as number), reason: reasonFor(candidate, model) }
+      // reasonFor's repeat reasons, from the columns.
+      const lastDay = products.lastDay[c] as number
+      const end = products.recentStart[c + 1] as number
+      const lastQuantity = end > (products.recentStart[c] as number) ? (products.recentQuantities[end - 1] as number) : 1
+      const base = { timeMode, lastDay, timesBought: products.days[c] as number, lastQuantity }
+      const own = (intervals[c] as number) > 0
+      const reason: PredictionReason = own ? { kind: 'cycle', ...base, cycleDays: Math.round((cycleDays[c] as number) * 10) / 10 } : { kind: 'frequent', ...base }
+      return { productId, score: z, probability: sigmoid(z), expectedDay: dueNextDay(sigmas[c] as number, dues[c] as number, lastDay, asOf), reason }
     }
     const j = pool[c - nOwned] as number
     const s = (acc[j] as number) > 0 ? (acc[j] as number) : 0

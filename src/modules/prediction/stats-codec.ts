@@ -177,6 +177,12 @@ class Reader {
     this.at += 8
     return v
   }
+  take(len: number): Uint8Array {
+    if (this.at + len > this.buf.length) throw new RangeError('customer statistics: truncated')
+    const b = this.buf.subarray(this.at, this.at + len)
+    this.at += len
+    return b
+  }
   key(): string {
     const k = this.uint()
     if (k % 2 === 0) return String(k / 2)
@@ -207,6 +213,184 @@ function readItems(r: Reader, baseDay: number): Record<string, ItemStats> {
     out[key] = { days: Math.floor(head / 2), quantity, firstDay, lastDay, recent, decay }
   }
   return out
+}
+
+/**
+ * One customer's products (or categories) as columns, in the order their object's keys would
+ * enumerate: what the ranking reads, without an object and a pair array per purchase day.
+ */
+export interface ItemColumns {
+  keys: string[]
+  days: Float64Array
+  lastDay: Float64Array
+  decay: Float64Array
+  /** Item n's recent purchases are recentDays/recentQuantities[recentStart[n]..recentStart[n + 1]). */
+  recentStart: Int32Array
+  recentDays: Float64Array
+  recentQuantities: Float64Array
+}
+
+/** Columns of decoded items (the ranking's view of a CustomerStats that was not read from bytes). */
+export function columnsOfItems(items: Record<string, ItemStats>): ItemColumns {
+  const keys = Object.keys(items)
+  const n = keys.length
+  let total = 0
+  for (const k of keys) total += items[k]!.recent.length
+  const c = emptyColumns(keys, total)
+  let at = 0
+  for (let i = 0; i < n; i++) {
+    const item = items[keys[i]!]!
+    c.days[i] = item.days
+    c.lastDay[i] = item.lastDay
+    c.decay[i] = item.decay
+    c.recentStart[i] = at
+    for (const [d, q] of item.recent) {
+      c.recentDays[at] = d
+      c.recentQuantities[at++] = q
+    }
+  }
+  c.recentStart[n] = at
+  return c
+}
+
+function emptyColumns(keys: string[], recent: number): ItemColumns {
+  const n = keys.length
+  return {
+    keys,
+    days: new Float64Array(n),
+    lastDay: new Float64Array(n),
+    decay: new Float64Array(n),
+    recentStart: new Int32Array(n + 1),
+    recentDays: new Float64Array(recent),
+    recentQuantities: new Float64Array(recent),
+  }
+}
+
+// Array-index keys (integers up to 2^32 - 2) enumerate first and ascending in an object, other
+// keys after them in insertion order. Columns in any other order than their object's are not
+// used (the ranking then decodes the object), so both views always list items alike.
+const MAX_ARRAY_INDEX = 2 ** 32 - 2
+
+/** Reads one section of items as columns; undefined if their order is not their object's. */
+function readItemColumns(r: Reader, baseDay: number): ItemColumns | undefined {
+  const n = r.uint()
+  const keys: string[] = new Array(n)
+  let c = emptyColumns(keys, n * 10)
+  let at = 0
+  let lastIndex = -1
+  let named: Set<string> | undefined
+  let inOrder = true
+  for (let i = 0; i < n; i++) {
+    const tag = r.uint()
+    let key: string
+    if (tag % 2 === 0) {
+      const v = tag / 2
+      key = String(v)
+      if (v <= MAX_ARRAY_INDEX) {
+        if (named !== undefined || v <= lastIndex) inOrder = false
+        lastIndex = v
+      } else if (!(named ??= new Set()).add(key)) inOrder = false
+    } else {
+      const len = (tag - 1) / 2
+      key = textDecoder.decode(r.take(len))
+      if (named?.has(key)) inOrder = false
+      ;(named ??= new Set()).add(key)
+    }
+    keys[i] = key
+    const head = r.uint()
+    r.int() // quantity
+    const firstDay = baseDay + r.int()
+    c.lastDay[i] = firstDay + r.int()
+    const len = r.uint()
+    if (at + len > c.recentDays.length) c = grownRecent(c, Math.max(2 * c.recentDays.length, at + len))
+    c.recentStart[i] = at
+    let prev = firstDay
+    for (let j = 0; j < len; j++) {
+      prev += r.int()
+      c.recentDays[at] = prev
+      c.recentQuantities[at++] = r.int()
+    }
+    c.days[i] = Math.floor(head / 2)
+    c.decay[i] = head % 2 === 1 ? 1 : r.float()
+  }
+  c.recentStart[n] = at
+  return inOrder ? c : undefined
+}
+
+function grownRecent(c: ItemColumns, size: number): ItemColumns {
+  const days = new Float64Array(size)
+  const quantities = new Float64Array(size)
+  days.set(c.recentDays)
+  quantities.set(c.recentQuantities)
+  return { ...c, recentDays: days, recentQuantities: quantities }
+}
+
+const ENCODED = Symbol('encoded customer statistics')
+interface Encoded {
+  bytes: Uint8Array
+  /** Where the products start, after the customer's header. */
+  itemsAt: number
+  /** Whether products and categories were decoded into objects (they may have changed since). */
+  materialised: boolean
+}
+
+/**
+ * decodeStats that decodes the header now and products and categories only when first read.
+ * The ranking never reads them: it takes columns straight from the bytes (encodedColumns), so a
+ * list's statistics cost no object per item and purchase day. Anything else reading `products`
+ * or `categories` gets exactly decodeStats' objects.
+ */
+export function decodeStatsLazily(customerId: string, bytes: Uint8Array): CustomerStats {
+  if (bytes.length === 0 || bytes[0] !== STATS_VERSION) return decodeStats(customerId, bytes)
+  const r = new Reader(bytes)
+  const trips = r.uint()
+  const firstDay = r.int()
+  const lastDay = firstDay + r.int()
+  const n = r.uint()
+  const recentTrips: Array<[number, number]> = new Array(n)
+  let prev = firstDay
+  for (let j = 0; j < n; j++) {
+    prev += r.int()
+    recentTrips[j] = [prev, r.int()]
+  }
+  const encoded: Encoded = { bytes, itemsAt: r.at, materialised: false }
+  const stats = { customerId, trips, firstDay, lastDay, recentTrips } as CustomerStats
+  const materialise = (): CustomerStats => {
+    const full = decodeStats(customerId, bytes)
+    // From here on the objects are the statistics (they may be changed): the bytes go.
+    encoded.materialised = true
+    encoded.bytes = new Uint8Array(0)
+    Object.defineProperty(stats, 'products', { value: full.products, writable: true, enumerable: true, configurable: true })
+    Object.defineProperty(stats, 'categories', { value: full.categories, writable: true, enumerable: true, configurable: true })
+    return stats
+  }
+  for (const key of ['products', 'categories'] as const) {
+    Object.defineProperty(stats, key, {
+      get: () => materialise()[key],
+      set: (v: Record<string, ItemStats>) => {
+        materialise()[key] = v
+      },
+      enumerable: true,
+      configurable: true,
+    })
+  }
+  Object.defineProperty(stats, ENCODED, { value: encoded })
+  return stats
+}
+
+/**
+ * The products and categories of statistics from decodeStatsLazily, as columns, if they were not
+ * decoded into objects yet (and their keys come in their objects' order); else undefined.
+ */
+export function encodedColumns(stats: CustomerStats): { products: ItemColumns; categories: ItemColumns } | undefined {
+  const encoded = (stats as { [ENCODED]?: Encoded })[ENCODED]
+  if (encoded === undefined || encoded.materialised) return undefined
+  const r = new Reader(encoded.bytes)
+  r.at = encoded.itemsAt
+  const products = readItemColumns(r, stats.firstDay)
+  const categories = readItemColumns(r, stats.firstDay)
+  if (r.at !== encoded.bytes.length) throw new RangeError('customer statistics: trailing bytes')
+  return products === undefined || categories === undefined ? undefined : { products, categories }
 }
 
 /** The statistics stored in `bytes` (any version). */
