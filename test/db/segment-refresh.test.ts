@@ -235,3 +235,46 @@ t.test('refreshAllProfiles: a customer whose chunk is written can be refreshed a
   const temp = await sql<{ n: number }>`select count(*)::int as n from pg_class where relname = 'refresh_category_facts'`.execute(db)
   t.equal(temp.rows[0]!.n, 0, 'the staged sums are dropped when the refresh ends')
 })
+
+t.test('refreshAllProfiles: a chunk reaching a customer a single refresh holds waits for it, then writes their cells without colliding', async (t) => {
+  const { db } = await testDatabase(t)
+  const p = await catalog(db)
+  const ids: number[] = []
+  for (let i = 0; i < 4; i++) {
+    const id = await insertCustomer(db)
+    ids.push(id)
+    await insertSale(db, id, ago(i + 2), [{ product: p.milk, quantity: 2 }, { product: p.catFood, quantity: 1 }])
+  }
+  const held = ids[2]!
+  // Nobody has cells yet, so both writers would insert the same new cells: the chunk's write
+  // knows which cells exist only because it takes the customer's write lock first
+  // (db/customer-lock.ts), which the single refresh holds until it commits.
+  let release!: () => void
+  const released = new Promise<void>((resolve) => (release = resolve))
+  let refreshedAlone = false
+  const single = inTrx(db, async (trx) => {
+    await refreshCustomerProfile(trx, held, AS_OF)
+    refreshedAlone = true
+    await released
+  })
+  while (!refreshedAlone) await new Promise((r) => setTimeout(r, 10))
+  const all = refreshAllProfiles(db, AS_OF, { config: { chunkSize: 2 } })
+  all.catch(() => {})
+  // Wait until the chunk holding that customer is blocked on its lock, then let the single refresh commit.
+  let waited = false
+  for (let i = 0; i < 500 && !waited; i++) {
+    const w = await sql<{ n: number }>`select count(*)::int as n from pg_locks where locktype = 'advisory' and not granted`.execute(db)
+    waited = w.rows[0]!.n > 0
+    if (!waited) await new Promise((r) => setTimeout(r, 10))
+  }
+  t.ok(waited, 'the population refresh waited for the customer the single refresh held')
+  release()
+  await single
+  const result = await all
+  t.equal(result.customers, 4, 'every customer profiled')
+  const cells = await sql<{ customer_id: number; n: number }>`
+    select customer_id, count(*)::int as n from customer_segment where customer_id = any(${ids}::bigint[]) group by 1 order by 1`.execute(db)
+  t.same(cells.rows.map((r) => r.n), [2, 2, 2, 2], 'two cells each, the held customer\'s written once')
+  const profile = (await findProfile(db, held))!
+  t.same(profile.segments.map((s) => s.category), ['Dairy/Milk', 'Pet/Cat food'])
+})

@@ -163,17 +163,20 @@ export async function refreshAllProfiles(
           const computedAt = new Date()
           const profiles = cur.facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: previousTierCuts, config: cfg }))
           await writing
-          writing = db.transaction().execute(async (trx) => {
-            // Redone if lost: the refresh is repeated until the run's durable commits follow it.
-            await commitLazily(trx)
-            await writeRange(trx, cur.range, cur.facts, profiles)
-          })
+          writing = (async () => {
+            await db.transaction().execute(async (trx) => {
+              // Redone if lost: the refresh is repeated until the run's durable commits follow it.
+              await commitLazily(trx)
+              await writeRange(trx, cur.range, cur.facts, profiles)
+            })
+            result.customers += profiles.length
+            result.optedOut += profiles.filter((p) => p.optOut).length
+            result.eligible += profiles.filter((p) => p.eligible).length
+            result.chunks++
+            // Once the chunk is committed; the next chunk's write waits for it.
+            await opts.onChunk?.(result.customers)
+          })()
           writing.catch(() => {})
-          result.customers += profiles.length
-          result.optedOut += profiles.filter((p) => p.optOut).length
-          result.eligible += profiles.filter((p) => p.eligible).length
-          result.chunks++
-          await opts.onChunk?.(result.customers)
         }
         await writing
       } finally {
