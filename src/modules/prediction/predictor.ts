@@ -53,12 +53,14 @@ export function predictForCustomer(
   // Statistics read from the database come as bytes: their columns without decoding objects.
   const columns = encodedColumns(stats) ?? { products: columnsOfItems(stats.products), categories: columnsOfItems(stats.categories) }
   const products = columns.products
-  const idx = new Int32Array(products.keys.length).fill(-1)
+  const nOwned = products.keys.length
+  const scratch = scratchFor(nOwned)
+  const idx = scratch.idx.fill(-1, 0, nOwned)
   const touched: number[] = []
   try {
-    const decays = accumulateNeighbours(ri.nx, products, idx, asOf, model.config, touched)
+    const decays = accumulateNeighbours(ri.nx, products, idx, scratch.decays, asOf, model.config, touched)
     const pool = explorePool(ri, touched, model.config.exploreCandidates)
-    return rankCandidates(stats, columns.categories, model, ri, products, idx, decays, pool, asOf, limit)
+    return rankCandidates(stats, columns.categories, model, ri, products, scratch, pool, asOf, limit)
   } finally {
     // The index's buffers are shared by all requests: leave them zeroed.
     const { scores, viaContribution, owned } = ri.nx
@@ -66,8 +68,40 @@ export function predictForCustomer(
       scores[j] = 0
       viaContribution[j] = 0
     }
-    for (const i of idx) if (i >= 0) owned[i] = 0
+    for (let n = 0; n < nOwned; n++) if ((idx[n] as number) >= 0) owned[idx[n] as number] = 0
   }
+}
+
+/**
+ * Per-request arrays, reused: typed arrays of a customer's size live off the JavaScript heap,
+ * and each new one costs an allocation and garbage collector bookkeeping. The ranking is
+ * synchronous, so one request at a time uses them. They grow to the largest customer seen.
+ */
+interface Scratch {
+  idx: Int32Array
+  decays: Float64Array
+  cycleDays: Float64Array
+  sigmas: Float64Array
+  intervals: Int32Array
+  dues: Float64Array
+  /** Owned products plus explore candidates. */
+  score: Float64Array
+}
+let scratch: Scratch | undefined
+function scratchFor(owned: number): Scratch {
+  if (scratch === undefined || scratch.idx.length < owned) {
+    const n = Math.max(256, owned)
+    scratch = {
+      idx: new Int32Array(n),
+      decays: new Float64Array(n),
+      cycleDays: new Float64Array(n),
+      sigmas: new Float64Array(n),
+      intervals: new Int32Array(n),
+      dues: new Float64Array(n),
+      score: new Float64Array(n + 512),
+    }
+  }
+  return scratch
 }
 
 /**
@@ -76,10 +110,17 @@ export function predictForCustomer(
  * ties), and marks the own products (their index in `idx`, -1 for one the model does not know).
  * Returns the decayed frequencies.
  */
-function accumulateNeighbours(nx: NeighbourIndex, products: ItemColumns, idx: Int32Array, asOf: Day, config: PredictionConfig, touched: number[]): Float64Array {
+function accumulateNeighbours(
+  nx: NeighbourIndex,
+  products: ItemColumns,
+  idx: Int32Array,
+  decays: Float64Array,
+  asOf: Day,
+  config: PredictionConfig,
+  touched: number[],
+): Float64Array {
   const { offsets, targets, sims, scores: acc, via, viaContribution, owned: isOwned } = nx
   const { keys, decay, lastDay } = products
-  const decays = new Float64Array(keys.length)
   for (let n = 0; n < keys.length; n++) {
     const weight = decayOf(decay[n] as number, lastDay[n] as number, asOf, config)
     decays[n] = weight
@@ -103,12 +144,15 @@ function accumulateNeighbours(nx: NeighbourIndex, products: ItemColumns, idx: In
   return decays
 }
 
+let boostedScratch = new Float64Array(1024)
+
 /** Explore candidates in candidatesFor's order: the best neighbour-based products, then trending ones not owned. */
 function explorePool(ri: RankingIndex, touched: readonly number[], limit: number): number[] {
   const { scores: acc, boost, owned: isOwned } = ri.nx
   const fresh: number[] = []
   for (const j of touched) if (isOwned[j] === 0) fresh.push(j)
-  const boosted = new Float64Array(fresh.length)
+  if (fresh.length > boostedScratch.length) boostedScratch = new Float64Array(fresh.length * 2)
+  const boosted = boostedScratch.subarray(0, fresh.length)
   for (let n = 0; n < fresh.length; n++) {
     const j = fresh[n] as number
     boosted[n] = (acc[j] as number) * (boost[j] as number)
@@ -152,8 +196,7 @@ function rankCandidates(
   model: PredictionModel,
   ri: RankingIndex,
   products: ItemColumns,
-  idx: Int32Array,
-  decays: Float64Array,
+  scratch: Scratch,
   pool: readonly number[],
   asOf: Day,
   limit: number,
@@ -163,12 +206,10 @@ function rankCandidates(
   const keys = products.keys
   const nOwned = keys.length
   const total = nOwned + pool.length
-  const score = new Float64Array(total)
+  if (scratch.score.length < total) scratch.score = new Float64Array(total * 2)
+  const score = scratch.score.subarray(0, total)
   const ids: string[] = new Array(total)
-  const cycleDays = new Float64Array(nOwned)
-  const sigmas = new Float64Array(nOwned)
-  const intervals = new Int32Array(nOwned)
-  const dues = new Float64Array(nOwned)
+  const { idx, decays, cycleDays, sigmas, intervals, dues } = scratch
   const logTrips = Math.log(Math.max(1, stats.trips))
   const neighbourFloor = NEIGHBOUR_FLOOR
   const probabilityFloor = PROBABILITY_FLOOR

@@ -253,16 +253,19 @@ export function columnsOfItems(items: Record<string, ItemStats>): ItemColumns {
   return c
 }
 
+// One buffer for all of a section's columns: typed arrays of this size live off the JavaScript
+// heap, and each costs an allocation and garbage collector bookkeeping.
 function emptyColumns(keys: string[], recent: number): ItemColumns {
   const n = keys.length
+  const buffer = new ArrayBuffer(8 * (3 * n + 2 * recent) + 4 * (n + 1))
   return {
     keys,
-    days: new Float64Array(n),
-    lastDay: new Float64Array(n),
-    decay: new Float64Array(n),
-    recentStart: new Int32Array(n + 1),
-    recentDays: new Float64Array(recent),
-    recentQuantities: new Float64Array(recent),
+    days: new Float64Array(buffer, 0, n),
+    lastDay: new Float64Array(buffer, 8 * n, n),
+    decay: new Float64Array(buffer, 16 * n, n),
+    recentDays: new Float64Array(buffer, 24 * n, recent),
+    recentQuantities: new Float64Array(buffer, 24 * n + 8 * recent, recent),
+    recentStart: new Int32Array(buffer, 24 * n + 16 * recent, n + 1),
   }
 }
 

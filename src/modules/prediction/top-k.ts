@@ -25,10 +25,20 @@ function siftDown(keys: Int32Array, values: Float64Array, size: number, at: numb
   }
 }
 
+let heapKeys = new Int32Array(128)
+let heapValues = new Float64Array(128)
+
 /** The k largest (key, value) pairs, best first, ties by smaller key, in one pass (bounded heap). */
 export function topEntries(keys: ArrayLike<number>, values: Float64Array, k: number): Array<[number, number]> {
-  const hk = new Int32Array(Math.max(0, k))
-  const hv = new Float64Array(Math.max(0, k))
+  // The heap lives in arrays reused between calls (synchronous, so never shared by two at once):
+  // a list's ranking calls this per customer, and fresh typed arrays of this size live off the
+  // JavaScript heap, which costs an allocation and garbage collector bookkeeping each.
+  if (k > heapKeys.length) {
+    heapKeys = new Int32Array(k)
+    heapValues = new Float64Array(k)
+  }
+  const hk = heapKeys
+  const hv = heapValues
   let size = 0
   for (let n = 0; n < values.length; n++) {
     const v = values[n] as number
