@@ -30,7 +30,7 @@ export function asDatabase(target: Database | pg.Pool): Database {
 export async function copyIn(
   db: Kysely<DB> | Transaction<DB>,
   statement: string,
-  source: Iterable<string> | AsyncIterable<string>,
+  source: Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
 ): Promise<number> {
   const copy = copyFrom(statement)
   await db.executeQuery(CompiledQuery.raw(copy as unknown as string))
@@ -41,9 +41,16 @@ export async function copyIn(
 const COPY_CHUNK_CHARS = 1 << 16
 
 /** Each write becomes a protocol message; a few large ones beat a million small ones. */
-async function* coalesce(source: Iterable<string> | AsyncIterable<string>): AsyncGenerator<string> {
+async function* coalesce(source: Iterable<string | Buffer> | AsyncIterable<string | Buffer>): AsyncGenerator<string | Buffer> {
   let pending = ''
   for await (const s of source) {
+    if (typeof s !== 'string') {
+      // Bytes come in chunks large enough already.
+      if (pending) yield pending
+      pending = ''
+      yield s
+      continue
+    }
     pending += s
     if (pending.length >= COPY_CHUNK_CHARS) {
       yield pending

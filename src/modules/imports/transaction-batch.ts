@@ -22,6 +22,8 @@ export interface ProductRef {
   firstLine: number
   /** Set once resolved: product id and GTIN as COPY text ("id\tgtin"). */
   copy: string
+  /** The same as bytes, made when first needed (RowDraft.lineCopyText). */
+  bytes?: Buffer
 }
 
 export interface ProductKey {
@@ -39,7 +41,7 @@ export interface Draft {
   total(sale: SaleDraft): string | number
   firstRow(sale: SaleDraft): { day: string | null; occurredAt: string | null; store: string | null }
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[]
-  lineCopyText(sales: SaleDraft[]): Generator<string>
+  lineCopyText(sales: SaleDraft[]): Generator<string | Buffer>
 }
 
 /** Product keys resolved by earlier batches, with the product id and GTIN. */
