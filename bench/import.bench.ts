@@ -27,6 +27,7 @@ import { connectDatabase } from '../src/db/database.ts'
 import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
+import { loadAverage } from './support.ts'
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '1000000' }, 'batch-rows': { type: 'string' }, again: { type: 'boolean', default: false } },
@@ -176,6 +177,7 @@ try {
         return seconds
       }
 
+      const loadBefore = loadAverage()
       const copyBefore = await plainCopy()
       let readSeconds = 0
       const onProgress = (p: ImportProgress) => {
@@ -239,6 +241,8 @@ try {
         saleLineCopyFloor: { seconds: round(floorSeconds), ratioToCopy: round(floorSeconds / copySeconds) },
         ...(again ? { again } : {}),
         peakRss: mb(process.resourceUsage().maxRSS),
+        // The machine's 1, 5 and 15 minute load averages before the first COPY and at the end.
+        load: { before: loadBefore, after: loadAverage() },
       }
       process.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
     } finally {
