@@ -48,7 +48,7 @@ export async function startConsoleApp(t: Tap, opts: { customers?: number } = {})
   const today = new Date().toISOString().slice(0, 10)
   const demo = await loadDemoIfEmpty(db.db, { customers: opts.customers ?? 40, log, today })
   if (!demo) throw new Error('the test database was not empty')
-  const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'info', LANELIST_KEY_CACHE_SECONDS: '0' })
+  const config = loadConfig({ LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'info', LANELIST_KEY_CACHE_SECONDS: '0', LANELIST_MAX_EVENT_LOOP_DELAY_MS: '0' })
   const logs: string[] = []
   const logStream = { write: (chunk: string) => (logs.push(String(chunk)), true) } as unknown as NodeJS.WritableStream
   const app = await buildApp({ config, database: db, migrationVersions: (await readMigrations()).map((m) => m.version), logStream })
