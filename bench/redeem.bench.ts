@@ -453,6 +453,7 @@ async function main(): Promise<void> {
       batches: metric(/lanelist_redemption_write_statements_total\{kind="batch"\} (\d+)/),
       fallbacks: metric(/lanelist_redemption_write_statements_total\{kind="fallback"\} (\d+)/),
       sales: metric(/lanelist_redemption_batched_sales_total (\d+)/),
+      stalls: metric(/lanelist_redemption_write_stalls_total (\d+)/),
     }
     say(`TPC-B reference: ${CONNECTIONS} clients, ${TPCB_SECONDS} s`)
     service.kill('SIGTERM')
@@ -480,7 +481,7 @@ async function main(): Promise<void> {
       `  database    ${after.commits! - before.commits!} commits, ${after.rollbacks! - before.rollbacks!} rollbacks (retried writes and other failures), ${after.deadlocks! - before.deadlocks!} deadlocks`,
       `  CPU         ${(cpu.all / DURATION).toFixed(2)} cores busy on the machine: service ${(cpu.service / DURATION).toFixed(2)}, load generator ${(cpu.bench / DURATION).toFixed(2)}, PostgreSQL ${(cpu.pg / DURATION).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / DURATION).toFixed(2)}`,
       `  CPU per redemption  service ${((cpu.service * 1000) / result.requests.total).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / result.requests.total).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / result.requests.total).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
-      `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone (whole run, warm-up included; LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
+      `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone, ${batching.stalls} ran past the stall window (whole run, warm-up included; LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
       `  waits       ${waited}`,
       `  load        ${load0} before the run, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'}`,

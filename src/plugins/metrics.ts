@@ -47,6 +47,14 @@ export default fp<{ pool: pg.Pool }>(
       },
     })
     new client.Counter({
+      name: 'lanelist_redemption_write_stalls_total',
+      help: 'Lane write statements still running after the stall window, so the next one started beside them',
+      collect() {
+        this.reset()
+        this.inc(writeBatchStats.stalls)
+      },
+    })
+    new client.Counter({
       name: 'lanelist_redemption_batched_sales_total',
       help: 'Sales written by committed multi-sale statements',
       collect() {

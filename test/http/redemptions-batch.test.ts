@@ -95,6 +95,11 @@ t.test('concurrent redemptions of different customers land in one statement, eac
        from sale s join sale_line l on l.sale_id = s.id group by 1 order by 1`,
   )
   t.same(lines.rows, ids.map((c) => ({ c, n: [1, 2, 3], d: 300 })), 'every sale has its own lines, numbered from 1')
+  // Operators see the grouping on /metrics.
+  const metrics = (await f.app.inject({ method: 'GET', url: '/metrics' })).body
+  t.match(metrics, new RegExp(`lanelist_redemption_write_statements_total\\{kind="batch"\\} ${writeBatchStats.batches}\\b`))
+  t.match(metrics, new RegExp(`lanelist_redemption_batched_sales_total ${writeBatchStats.batchedSales}\\b`))
+  t.match(metrics, /lanelist_redemption_write_stalls_total \d+/)
 })
 
 t.test('a batch with a member whose budget ran out: the others are recorded, that one is answered as alone', async (t) => {
