@@ -55,8 +55,10 @@ interface Known {
  * import the sale whole later; a partial sale would count as imported and block that.
  *
  * A grouped file is written as it is read, in batches that end where a transaction does: one
- * batch is parsed and prepared while the one before is written, so Node's parsing and
- * PostgreSQL's writing overlap. Any other file is read whole first, its good rows spooled by
+ * batch is parsed and prepared while the ones before are written, two at a time on two
+ * connections, so Node's parsing and PostgreSQL's writing overlap and PostgreSQL writes on two
+ * cores. Parsing starts while the first pass is still reading; no batch commits before it has
+ * found the file grouped (importGrouped). Any other file is read whole first, its good rows spooled by
  * customer to files in the temp folder (memory stays bounded), and written in batches of whole
  * customer buckets. Either way, each batch's customers (with cards) and products are created
  * first, then one transaction inserts its new sales and COPYs all their lines straight into
@@ -64,7 +66,9 @@ interface Known {
  * dies half-way and is run again ends exactly where one clean run would have.
  *
  * Batch commits are asynchronous (synchronous_commit off): a crash may lose the last few
- * batches, which a re-import writes again (see above), and a durable commit at the end
+ * batches, which a re-import writes again (see above); with two writers the batches committed
+ * are not always a prefix of the file (one may commit while the other fails), which changes
+ * nothing for a re-import. A durable commit at the end
  * (flushCommits) makes everything before it durable too, so the summary is never returned
  * ahead of the data.
  * Lane writes never do this.
