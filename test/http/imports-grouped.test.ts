@@ -255,3 +255,25 @@ t.test('the input failing before the first pass ends: the import fails and commi
   await t.rejects(importTransactions(db.db, Readable.from(broken()), { batchRows: 30 }), { code: 'validation_failed' })
   t.same(await history(db.db), [], 'batches parsed ahead never commit')
 })
+
+t.test('a first pass slower than the wait: batches written ahead let go of their transaction, then commit once it ends', async (t) => {
+  const reference = await testDatabase(t)
+  await importTransactions(reference.db, Readable.from([csv(rows)]), { batchRows: 50 })
+  const db = await testDatabase(t)
+  let open: number | undefined
+  async function* slowUpload(): AsyncGenerator<string> {
+    const text = csv(rows)
+    yield text.slice(0, text.length / 2)
+    // Past the 5 s a written batch waits for the verdict inside its transaction.
+    await new Promise((r) => setTimeout(r, 8_000))
+    const { rows: held } = await sql<{ n: number }>`
+      select count(*)::int n from pg_stat_activity
+      where datname = current_database() and state like 'idle in transaction%' and backend_xid is not null`.execute(db.db)
+    open = held[0]!.n
+    yield text.slice(text.length / 2)
+  }
+  const summary = await importTransactions(db.db, Readable.from(slowUpload()), { batchRows: 50 })
+  t.equal(open, 0, 'no transaction with writes held open while the upload is slow')
+  t.match(summary, { imported: rows.length, duplicates: 0, rejected: 0 })
+  t.same(await history(db.db), await history(reference.db))
+})
