@@ -4,7 +4,9 @@
 // eligible ones), the Node CPU per customer of predictionsFor (the run's call: chunks of 500, 40
 // items each) next to the CPU of reading the same customers' statistics rows without decoding
 // them, measured in the same rounds: the ratio is what compares between machines and loads.
-// Then the single-customer call a regeneration makes, p50/p99, next to one row read.
+// In the same rounds, the prediction module's own part (decode and rank) now and with the code
+// before session 6 (the tests' oracle). Then the single-customer call a regeneration makes,
+// p50/p99, next to one row read.
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
@@ -18,8 +20,9 @@ import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { generateDemo } from '../src/demo/generate.ts'
 import { predictionsFor } from '../src/modules/lists/list-generation.service.ts'
 import { currentModel, dayOf, fitModel, rankFromStats, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
-import { decodeStats } from '../src/modules/prediction/stats-codec.ts'
+import { decodeStats, decodeStatsLazily } from '../src/modules/prediction/stats-codec.ts'
 import { refreshAllProfiles } from '../src/modules/segments/segment.service.ts'
+import * as oracle from '../test/helpers/prediction-reference.ts'
 import { freePort, loadAverage, pct } from './support.ts'
 
 const AS_OF = '2026-11-23'
@@ -70,6 +73,14 @@ export async function benchListPredictions(opts: { customers: number; rounds: nu
     const model = (await currentModel(db, 'calendar'))!
     const stats = rows.map((r) => decodeStats(String(r.customer_id), r.stats))
     const cpuOnly = (fn: () => void) => measure(async () => fn())
+    // The prediction module's part of it (decode the rows, rank 40 items), now and as it was
+    // before session 6's request-time ranking: the old code is kept as the tests' oracle
+    // (test/helpers/prediction-reference.ts), so both run here on the same rows, same rounds.
+    const asOf = dayOf(AS_OF)
+    const now = () => rows.forEach((x) => rankFromStats(decodeStatsLazily(String(x.customer_id), x.stats), model, asOf, LIMIT))
+    const before = () => rows.forEach((x) => oracle.predictForCustomer(decodeStats(String(x.customer_id), x.stats), model, { asOf, limit: LIMIT }))
+    now()
+    before()
 
     const p: number[] = []
     const r: number[] = []
@@ -77,6 +88,8 @@ export async function benchListPredictions(opts: { customers: number; rounds: nu
     const rw: number[] = []
     const decode: number[] = []
     const rank: number[] = []
+    const moduleNow: number[] = []
+    const moduleBefore: number[] = []
     for (let round = 0; round < opts.rounds; round++) {
       const a = await reference()
       const b = await batch()
@@ -86,13 +99,19 @@ export async function benchListPredictions(opts: { customers: number; rounds: nu
       pw.push(b.wall)
       decode.push((await cpuOnly(() => rows.forEach((x) => decodeStats(String(x.customer_id), x.stats)))).cpu)
       rank.push((await cpuOnly(() => stats.forEach((s) => rankFromStats(s, model, dayOf(AS_OF), LIMIT)))).cpu)
+      moduleBefore.push((await cpuOnly(before)).cpu)
+      moduleNow.push((await cpuOnly(now)).cpu)
     }
     const n = ids.length
     const med = (xs: number[]) => pct(xs, 0.5) / n
     out(`predictionsFor, chunks of ${CHUNK}, ${LIMIT} items, median of ${opts.rounds} rounds: CPU ${med(p).toFixed(3)} ms per customer (wall ${med(pw).toFixed(3)} ms)`)
-    out(`  of which decoding the statistics ${med(decode).toFixed(3)} ms, ranking ${med(rank).toFixed(3)} ms (CPU, in process)`)
+    out(`  for comparison, in process: decoding the rows into objects (the fit's path) ${med(decode).toFixed(3)} ms, ranking those objects ${med(rank).toFixed(3)} ms`)
     out(`reference, the same rows read undecoded, same rounds: CPU ${med(r).toFixed(3)} ms per customer (wall ${med(rw).toFixed(3)} ms)`)
     out(`ratio predictionsFor / reference: CPU ${(pct(p, 0.5) / pct(r, 0.5)).toFixed(2)}x, wall ${(pct(pw, 0.5) / pct(rw, 0.5)).toFixed(2)}x (load average ${loadAverage()})`)
+    out(
+      `decode + rank, same rows and rounds: now ${med(moduleNow).toFixed(3)} ms CPU per customer, before session 6 ${med(moduleBefore).toFixed(3)} ms: ` +
+        `${(pct(moduleBefore, 0.5) / pct(moduleNow, 0.5)).toFixed(2)}x less (ratios to the reference ${(pct(moduleNow, 0.5) / pct(r, 0.5)).toFixed(1)}x and ${(pct(moduleBefore, 0.5) / pct(r, 0.5)).toFixed(1)}x)`,
+    )
 
     // One customer, as a regeneration asks (predictionsFor with one id), and one row read.
     const single: number[] = []
