@@ -193,6 +193,21 @@ class Reader {
   }
 }
 
+/** The part of a binary row before its items: trips, first and last day, recent trips. */
+function readHeader(r: Reader): Pick<CustomerStats, 'trips' | 'firstDay' | 'lastDay' | 'recentTrips'> {
+  const trips = r.uint()
+  const firstDay = r.int()
+  const lastDay = firstDay + r.int()
+  const n = r.uint()
+  const recentTrips: Array<[number, number]> = new Array(n)
+  let prev = firstDay
+  for (let j = 0; j < n; j++) {
+    prev += r.int()
+    recentTrips[j] = [prev, r.int()]
+  }
+  return { trips, firstDay, lastDay, recentTrips }
+}
+
 function readItems(r: Reader, baseDay: number): Record<string, ItemStats> {
   const out: Record<string, ItemStats> = {}
   const n = r.uint()
@@ -346,16 +361,7 @@ interface Encoded {
 export function decodeStatsLazily(customerId: string, bytes: Uint8Array): CustomerStats {
   if (bytes.length === 0 || bytes[0] !== STATS_VERSION) return decodeStats(customerId, bytes)
   const r = new Reader(bytes)
-  const trips = r.uint()
-  const firstDay = r.int()
-  const lastDay = firstDay + r.int()
-  const n = r.uint()
-  const recentTrips: Array<[number, number]> = new Array(n)
-  let prev = firstDay
-  for (let j = 0; j < n; j++) {
-    prev += r.int()
-    recentTrips[j] = [prev, r.int()]
-  }
+  const { trips, firstDay, lastDay, recentTrips } = readHeader(r)
   const encoded: Encoded = { bytes, itemsAt: r.at, materialised: false }
   const stats = { customerId, trips, firstDay, lastDay, recentTrips } as CustomerStats
   const materialise = (): CustomerStats => {
@@ -405,16 +411,7 @@ export function decodeStats(customerId: string, bytes: Uint8Array): CustomerStat
   }
   if (version !== STATS_VERSION) throw new RangeError(`customer statistics: unknown version ${version}`)
   const r = new Reader(bytes)
-  const trips = r.uint()
-  const firstDay = r.int()
-  const lastDay = firstDay + r.int()
-  const n = r.uint()
-  const recentTrips: Array<[number, number]> = new Array(n)
-  let prev = firstDay
-  for (let j = 0; j < n; j++) {
-    prev += r.int()
-    recentTrips[j] = [prev, r.int()]
-  }
+  const { trips, firstDay, lastDay, recentTrips } = readHeader(r)
   const products = readItems(r, firstDay)
   const categories = readItems(r, firstDay)
   if (r.at !== bytes.length) throw new RangeError('customer statistics: trailing bytes')
