@@ -24,6 +24,7 @@ import { TransactionSpool } from './transaction-spool.ts'
 import { GroupedBatches, type RowDraft } from './grouped-batches.ts'
 import { startScan, type InputScan } from './input-scan.ts'
 import { GroupedReader } from './grouped-reader.ts'
+import { commitLazily, forceCommitRecord } from '../../db/lazy-commit.ts'
 
 const CARD_ATTEMPTS = 8
 /** Connections writing batches of a grouped file at once (TransactionImportOptions.writers). */
@@ -592,11 +593,6 @@ class LineSummaries {
   }
 }
 
-/** See importTransactions: flushCommits() at the end makes this one durable. */
-async function commitLazily(trx: Transaction<DB>): Promise<void> {
-  await sql`set local synchronous_commit = off`.execute(trx)
-}
-
 /**
  * A durable commit flushes the WAL up to it, so every asynchronous commit before it becomes
  * durable too. It needs a transaction id to have a commit record: whether a batch is the last is
@@ -604,7 +600,7 @@ async function commitLazily(trx: Transaction<DB>): Promise<void> {
  */
 async function flushCommits(db: Kysely<DB>): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    await sql`select pg_current_xact_id()`.execute(trx)
+    await forceCommitRecord(trx)
   })
 }
 
