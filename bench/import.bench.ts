@@ -24,10 +24,9 @@ import { from as copyFrom, to as copyTo } from 'pg-copy-streams'
 import pino from 'pino'
 import { loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
-import { loadAverage } from './support.ts'
+import { loadAverage, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { rows: { type: 'string', default: '1000000' }, 'batch-rows': { type: 'string' }, again: { type: 'boolean', default: false } },
@@ -78,7 +77,7 @@ async function withDatabase<T>(dir: string, run: (url: string) => Promise<T>): P
   const config = loadConfig()
   const log = pino({ level: 'warn' }, pino.destination(2))
   if (!config.DATABASE_URL) {
-    const embedded = await startEmbeddedPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), log })
+    const embedded = await startBenchPostgres({ dataDir: path.join(dir, 'pg'), port: await freePort(), log })
     try {
       return await run(embedded.url)
     } finally {

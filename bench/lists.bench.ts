@@ -17,7 +17,6 @@ import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import pino from 'pino'
 import { connectDatabase } from '../src/db/database.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { demoOffers, demoPerks, generateDemo } from '../src/demo/generate.ts'
@@ -25,6 +24,7 @@ import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
+import { startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
@@ -62,7 +62,7 @@ const cpuOf = (pid: number) => {
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-bench-lists-'))
-const pg = await startEmbeddedPostgres({ dataDir: dir, port: await freePort(), log: pino({ level: 'warn' }) })
+const pg = await startBenchPostgres({ dataDir: dir, port: await freePort(), log: pino({ level: 'warn' }) })
 const handle = connectDatabase(pg.url, { max: 4 })
 let service: ReturnType<typeof spawn> | undefined
 try {

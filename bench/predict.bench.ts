@@ -14,11 +14,11 @@ import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import pino from 'pino'
 import { connectDatabase } from '../src/db/database.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { findCustomerStats } from '../src/modules/prediction/prediction-stats.repository.ts'
 import { currentModel, dayOf, fitModel, predictCustomerItems, rankFromStats, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
 import { fastLoadDemo } from './demo-fast-load.ts'
+import { startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: {
@@ -58,7 +58,7 @@ const port = await new Promise<number>((resolve) => {
   })
 })
 const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-bench-predict-'))
-const pg = await startEmbeddedPostgres({ dataDir: dir, port, log: pino({ level: 'warn' }) })
+const pg = await startBenchPostgres({ dataDir: dir, port, log: pino({ level: 'warn' }) })
 const handle = connectDatabase(pg.url, { max: 4 })
 try {
   const db = handle.db

@@ -17,14 +17,13 @@ import { parseArgs } from 'node:util'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
 import pino from 'pino'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import type { DB } from '../src/db/schema.ts'
 import { moveRegenRequests } from '../src/modules/jobs/regen-requests.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
 import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
-import { autocannon, freePort, say } from './support.ts'
+import { autocannon, freePort, say, startBenchPostgres } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -334,7 +333,7 @@ async function main(): Promise<void> {
   if (!url) {
     dataDir = '.lanelist-bench'
     rmSync(dataDir, { recursive: true, force: true })
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
+    const embedded = await startBenchPostgres({ dataDir, port: await freePort(), log })
     url = embedded.url
     stopDb = async () => {
       await embedded.stop()

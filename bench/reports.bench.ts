@@ -13,7 +13,6 @@ import pino from 'pino'
 import { buildApp } from '../src/app.ts'
 import { loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { readMigrations } from '../src/db/migrate.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
@@ -22,7 +21,7 @@ import { generateDemo } from '../src/demo/generate.ts'
 import { REASONS } from '../src/modules/lists/list-allocation.ts'
 import { runRollup } from '../src/modules/reports/rollup.service.ts'
 import { refreshAllProfiles } from '../src/modules/segments/segment.service.ts'
-import { freePort, say } from './support.ts'
+import { freePort, say, startBenchPostgres } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -261,7 +260,7 @@ async function main(): Promise<void> {
   if (!url) {
     const dataDir = '.lanelist-bench-reports'
     rmSync(dataDir, { recursive: true, force: true })
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
+    const embedded = await startBenchPostgres({ dataDir, port: await freePort(), log })
     url = embedded.url
     stop = async () => {
       await embedded.stop()

@@ -17,10 +17,9 @@ import { parseArgs } from 'node:util'
 import pg from 'pg'
 import pino from 'pino'
 import { connectDatabase } from '../src/db/database.ts'
-import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { loadDemoIfEmpty } from '../src/demo/load-demo.ts'
-import { autocannon, freePort, say } from './support.ts'
+import { autocannon, freePort, say, startBenchPostgres } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -81,7 +80,7 @@ async function main(): Promise<void> {
   const dataDir = '.lanelist-soak'
   if (!url) {
     rmSync(dataDir, { recursive: true, force: true })
-    const embedded = await startEmbeddedPostgres({ dataDir, port: await freePort(), log })
+    const embedded = await startBenchPostgres({ dataDir, port: await freePort(), log })
     url = embedded.url
     stopDb = async () => {
       await embedded.stop()

