@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { executePrepared } from './redemption-sql.ts'
+import { executePrepared } from '../../db/prepared-statements.ts'
 import { recordedEvent, type RedemptionWrite } from './redemption-write.repository.ts'
 
 /** A batch member's answer: the redemption id the statement gave it and its stored response. */

@@ -1,6 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { executePrepared } from './redemption-sql.ts'
+import { executePrepared } from '../../db/prepared-statements.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
