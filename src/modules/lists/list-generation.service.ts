@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto'
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { lockCustomers } from '../../db/customer-lock.ts'
 import { newListBarcode } from '../../lib/codes.ts'
 import { listOffersActiveOn } from '../offers/offer.service.ts'
 import { emptyCustomerStats } from '../prediction/customer-stats.ts'
@@ -12,6 +13,7 @@ import type { TimeMode } from '../prediction/prediction.types.ts'
 import { describeReason } from '../prediction/reasons.ts'
 import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
+import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
 import { settleAndAttachVouchers, type VoucherState } from '../vouchers/voucher.service.ts'
 import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
@@ -36,7 +38,7 @@ export interface ChunkContext {
   /** The caller already holds the customers' list locks in this transaction (saves a round trip). */
   customersLocked?: boolean
   /** The customers' current lists, read by the caller after taking their locks (saves a round trip). */
-  currentLists?: repo.CurrentListRow[]
+  currentLists?: CurrentListFacts[]
   /** The customers' voucher states (settleAndAttachVouchers), read by the caller in this transaction (saves a round trip). */
   voucherStates?: VoucherState[]
   /** Write with named prepared statements (the single regeneration: a fixed statement per lane sale). */
@@ -206,7 +208,7 @@ export async function writeChunk(
   profilesIn?: Map<number, CustomerProfile>,
 ): Promise<ChunkResult> {
   const result: ChunkResult = { listsCreated: 0, notEligible: 0, current: 0, lists: new Map() }
-  if (!ctx.customersLocked) await repo.lockCustomerLists(trx, customerIds)
+  if (!ctx.customersLocked) await lockCustomers(trx, customerIds)
   const currents = new Map((ctx.currentLists ?? (await repo.findCurrentLists(trx, customerIds))).map((l) => [l.customer_id, l]))
   const isCurrent = (customerId: number) => {
     const cur = currents.get(customerId)

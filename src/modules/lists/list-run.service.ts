@@ -9,6 +9,7 @@
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
+import { lockCustomers } from '../../db/customer-lock.ts'
 import { commitLazily } from '../../db/lazy-commit.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
@@ -105,7 +106,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           const ids = run.customer_ids.slice(i, i + config.chunkSize)
           await db.transaction().execute(async (trx) => {
             // All the slice's locks first, in id order, as every many-customer writer takes them.
-            await writer.lockCustomerLists(trx, ids)
+            await lockCustomers(trx, ids)
             for (const id of ids) await refreshCustomerProfile(trx, id, run.as_of)
           })
         }
@@ -211,7 +212,7 @@ export async function regenerateList(
   let listId: number | undefined
   try {
     listId = await db.transaction().execute(async (trx) => {
-      // Before the profile refresh: a run's chunk may hold this customer (writer.lockCustomerLists).
+      // Before the profile refresh: a run's chunk may hold this customer (db/customer-lock.ts).
       // A redemption's regeneration commits lazily: its job's durable completion follows.
       await writer.beginRegeneration(trx, customerId, { lazyCommit: opts.trigger === 'redemption' })
       const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })

@@ -1,7 +1,7 @@
 // SQL for writing generated lists: product facts for predictions, offer reference prices,
 // the run's own offer allocations, and the list, item and decision rows.
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { CUSTOMER_WRITE_LOCK, lockCustomers } from '../../db/customer-lock.ts'
+import { CUSTOMER_WRITE_LOCK } from '../../db/customer-lock.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
@@ -95,9 +95,7 @@ export async function findEligible(db: Db, customerIds: number[]): Promise<Map<n
 }
 
 /** The same shape the regeneration gets with the customer's facts (segment-facts.repository.ts). */
-export type CurrentListRow = CurrentListFacts
-
-export function findCurrentLists(db: Db, customerIds: number[]): Promise<CurrentListRow[]> {
+export function findCurrentLists(db: Db, customerIds: number[]): Promise<CurrentListFacts[]> {
   if (!customerIds.length) return Promise.resolve([])
   return db
     .selectFrom('list')
@@ -127,11 +125,6 @@ export interface NewList {
   perks: unknown[]
   items: { productId: number | null; category: string | null; expectedDate: string | null; probability: number | null; reason: string; offerId: string | null; offerValueCents: number | null }[]
   decisions: { offerId: string; given: boolean; reason: string }[]
-}
-
-/** A customer's list writers serialise on the customer's write lock (db/customer-lock.ts). */
-export function lockCustomerLists(trx: Transaction<DB>, customerIds: number[]): Promise<void> {
-  return lockCustomers(trx, customerIds)
 }
 
 /**
