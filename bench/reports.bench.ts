@@ -113,17 +113,6 @@ async function loadProgram(pool: pg.Pool, today: string): Promise<void> {
  */
 async function approximateProfiles(pool: pg.Pool, today: string): Promise<void> {
   await pool.query(`
-    insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
-    select customer_id, category,
-           case when nat * 5 >= units * 4 then 'national' when nat * 5 <= units then 'store' else 'switcher' end,
-           case when units <= 2 then 'low' when units <= 6 then 'medium' else 'high' end, units, nat, spend
-      from (select sl.customer_id, p.category, sum(sl.quantity)::int as units,
-                   coalesce(sum(sl.quantity) filter (where p.brand_type = 'national'), 0)::int as nat,
-                   sum(sl.quantity::bigint * sl.unit_price_cents) as spend
-              from sale s join sale_line sl on sl.sale_id = s.id join product p on p.id = sl.product_id
-             where s.day > $1::date - 182 group by 1, 2) c
-     where units > 0`, [today])
-  await pool.query(`
     insert into customer_profile (customer_id, as_of, weekly_spend_cents, eligible, spend_cents, margin_cents, rewards_cents,
       value_cents, negative_value, lifecycle, first_purchase_day, last_purchase_day, median_gap_days, trips)
     select customer_id, $1::date, recent / 8, recent >= 20000, spend, spend / 4, 0, spend / 4, false,
@@ -134,6 +123,26 @@ async function approximateProfiles(pool: pg.Pool, today: string): Promise<void> 
                    count(distinct day)::int as trips, greatest(1, (max(day) - min(day))::real / greatest(1, count(distinct day) - 1)) as gap,
                    coalesce(sum(total_before_cents) filter (where day > $1::date - 56), 0) as recent
               from sale where day > $1::date - 364 and day <= $1::date group by customer_id) x`, [today])
+  // The cells as the profile row's arrays (migration 0029), in code-point order of category.
+  await pool.query(`
+    update customer_profile p
+       set segment_categories = c.categories, segment_brand_groups = c.brand_groups, segment_usages = c.usages,
+           segment_units = c.units, segment_national_units = c.nats, segment_spend_cents = c.spends
+      from (select customer_id, array_agg(category order by category collate "C") as categories,
+                   array_agg(brand_group order by category collate "C") as brand_groups, array_agg(usage order by category collate "C") as usages,
+                   array_agg(units order by category collate "C") as units, array_agg(nat order by category collate "C") as nats,
+                   array_agg(spend order by category collate "C") as spends
+              from (select customer_id, category,
+                           case when nat * 5 >= units * 4 then 'national' when nat * 5 <= units then 'store' else 'switcher' end as brand_group,
+                           case when units <= 2 then 'low' when units <= 6 then 'medium' else 'high' end as usage, units, nat, spend
+                      from (select sl.customer_id, p.category, sum(sl.quantity)::int as units,
+                                   coalesce(sum(sl.quantity) filter (where p.brand_type = 'national'), 0)::int as nat,
+                                   sum(sl.quantity::bigint * sl.unit_price_cents)::bigint as spend
+                              from sale s join sale_line sl on sl.sale_id = s.id join product p on p.id = sl.product_id
+                             where s.day > $1::date - 182 group by 1, 2) c0
+                     where units > 0) c1
+             group by customer_id) c
+     where c.customer_id = p.customer_id`, [today])
   await pool.query(`
     update customer_profile p set value_tier = t.tier
       from (select customer_id, case when r <= 0.1 then 'A' when r <= 0.3 then 'B' when r <= 0.6 then 'C' else 'D' end as tier

@@ -286,9 +286,17 @@ export interface CustomerProfileTable {
   trips: number | null
   regular_cycle: boolean | null
   wallet_share: 'high' | 'medium' | 'low' | null
+  /** 0029: the segment cells, one element per category in code-point order (customer_segment is a view of them). */
+  segment_categories: ColumnType<string[], string[] | undefined, string[]>
+  segment_brand_groups: ColumnType<('national' | 'store' | 'switcher')[], string[] | undefined, string[]>
+  segment_usages: ColumnType<('low' | 'medium' | 'high')[], string[] | undefined, string[]>
+  segment_units: ColumnType<number[], number[] | undefined, number[]>
+  segment_national_units: ColumnType<number[], number[] | undefined, number[]>
+  /** int8[]: node-postgres gives the elements as strings. */
+  segment_spend_cents: ColumnType<string[], number[] | undefined, number[]>
 }
 
-/** 0006 */
+/** 0006; since 0029 a read-only view of customer_profile's segment arrays. */
 export interface CustomerSegmentTable {
   customer_id: number
   category: string

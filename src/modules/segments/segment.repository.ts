@@ -112,28 +112,40 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
 }
 
 /**
- * Writes a range's refreshed profiles and segment cells in one statement (one round trip; the
- * regeneration after every lane sale runs this for one customer): upserts the profiles, inserts
- * new cells, updates only the cells whose values changed, deletes the range's cells no longer
- * true and the profiles of erased customers. Every part touches different rows, so they can share
- * a statement. The caller holds the profiled customers' write locks (lockCustomers), so a single
- * refresh racing a chunk refresh of the same customer waits for it and then sees its cells.
+ * Writes a range's refreshed profiles with their segment cells in one statement (one round trip;
+ * the regeneration after every lane sale runs this for one customer): upserts the profiles, the
+ * cells as the row's arrays (migration 0029), and deletes the profiles of erased customers in the
+ * range. The caller holds the profiled customers' write locks (lockCustomers).
  */
 export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[], opts: { prepared?: boolean } = {}) {
   // One customer (the regeneration) is an equality, which a generic plan estimates as such.
   const inRange = (col: string) => (range.lo === range.hi ? sql`${sql.ref(col)} = ${range.lo}` : sql`${sql.ref(col)} between ${range.lo} and ${range.hi}`)
   const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
-  const rows = profiles.flatMap((p) => p.segments.map((s) => ({ ...s, customerId: p.customerId })))
+  // The cells go flat, numbered by their profile's position, and are gathered back per profile in
+  // their order (segmentsFor's code-point order): parameters cannot be arrays of arrays of rows.
+  const cells = profiles.flatMap((p, i) => p.segments.map((s) => ({ ...s, n: i + 1 })))
+  const cell = <T>(f: (c: (typeof cells)[number]) => T) => cells.map(f)
   const query = sql`
-    with prof as (
+    with cells as (
+      select n, array_agg(category order by k) as categories, array_agg(brand_group order by k) as brand_groups,
+        array_agg(usage order by k) as usages, array_agg(units order by k) as cell_units,
+        array_agg(national_units order by k) as cell_national_units, array_agg(spend_cents order by k) as cell_spend_cents
+      from unnest(${cell((c) => c.n)}::int[], ${cell((c) => c.category)}::text[], ${cell((c) => c.brandGroup)}::text[],
+        ${cell((c) => c.usage)}::text[], ${cell((c) => c.units)}::int[], ${cell((c) => c.nationalUnits)}::int[],
+        ${cell((c) => c.spendCents)}::bigint[]) with ordinality as u(n, category, brand_group, usage, units, national_units, spend_cents, k)
+      group by n
+    ),
+    prof as (
       insert into customer_profile (
         customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
+        segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents)
       select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
-        regular_cycle, wallet_share
+        regular_cycle, wallet_share, coalesce(c.categories, '{}'), coalesce(c.brand_groups, '{}'), coalesce(c.usages, '{}'),
+        coalesce(c.cell_units, '{}'), coalesce(c.cell_national_units, '{}'), coalesce(c.cell_spend_cents, '{}')
       from unnest(
         ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
         ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
@@ -144,9 +156,10 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
         ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
         ${col((p) => p.walletShare)}::text[]
-      ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+      ) with ordinality as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share)
+        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share, n)
+      left join cells c on c.n = u.n
       on conflict (customer_id) do update set
         as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
         weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
@@ -155,41 +168,10 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
         lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
         last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
-        regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share
-    ),
-    seg as (
-      select * from unnest(${rows.map((r) => r.customerId)}::bigint[], ${rows.map((r) => r.category)}::text[], ${rows.map((r) => r.brandGroup)}::text[],
-        ${rows.map((r) => r.usage)}::text[], ${rows.map((r) => r.units)}::int[], ${rows.map((r) => r.nationalUnits)}::int[],
-        ${rows.map((r) => r.spendCents)}::bigint[]) as u(customer_id, category, brand_group, usage, units, national_units, spend_cents)
-    ),
-    -- The range's cells as they were, read once and hashed by the joins below. Written as
-    -- per-row NOT EXISTS lookups they were planned, on a first refresh, against "empty table"
-    -- statistics as a sequential scan per new cell of a table this statement is filling (1.2 s
-    -- of a 1,000-customer chunk, quadratic in the chunk).
-    seg_old as materialized (
-      select customer_id, category, brand_group, usage, units, national_units, spend_cents
-      from customer_segment where ${inRange('customer_id')}
-    ),
-    seg_gone as (
-      delete from customer_segment cs
-      using (select customer_id, category from seg_old except select customer_id, category from seg) g
-      where cs.customer_id = g.customer_id and cs.category = g.category
-    ),
-    -- The caller holds the customers' write locks (db/customer-lock.ts), so seg_old is every cell
-    -- they have: new cells are plain inserts (ON CONFLICT's speculative insertion cost half as
-    -- much again per row), changed ones updates, and unchanged ones are not touched at all.
-    seg_new as (
-      insert into customer_segment (customer_id, category, brand_group, usage, units, national_units, spend_cents)
-      select s.* from seg s left join seg_old o on o.customer_id = s.customer_id and o.category = s.category
-      where o.customer_id is null
-    ),
-    seg_changed as (
-      update customer_segment cs
-      set brand_group = ch.brand_group, usage = ch.usage, units = ch.units, national_units = ch.national_units, spend_cents = ch.spend_cents
-      from (select s.* from seg s join seg_old o on o.customer_id = s.customer_id and o.category = s.category
-            where (s.brand_group, s.usage, s.units, s.national_units, s.spend_cents)
-              is distinct from (o.brand_group, o.usage, o.units, o.national_units, o.spend_cents)) ch
-      where cs.customer_id = ch.customer_id and cs.category = ch.category
+        regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share,
+        segment_categories = excluded.segment_categories, segment_brand_groups = excluded.segment_brand_groups,
+        segment_usages = excluded.segment_usages, segment_units = excluded.segment_units,
+        segment_national_units = excluded.segment_national_units, segment_spend_cents = excluded.segment_spend_cents
     ),
     erased as (
       delete from customer_profile p using customer c
@@ -205,16 +187,4 @@ export function findProfileRows(db: Db, customerIds: number[]) {
   return db.selectFrom('customer_profile').selectAll().where('customer_id', 'in', customerIds).execute()
 }
 
-export function findSegmentRows(db: Db, customerIds: number[]) {
-  return db
-    .selectFrom('customer_segment')
-    .selectAll()
-    .where('customer_id', 'in', customerIds)
-    .orderBy('customer_id')
-    // Code-point order, the same as segmentsFor's sort, whatever the database's collation.
-    .orderBy(sql`category collate "C"`)
-    .execute()
-}
-
 export type ProfileRow = Awaited<ReturnType<typeof findProfileRows>>[number]
-export type SegmentRow = Awaited<ReturnType<typeof findSegmentRows>>[number]

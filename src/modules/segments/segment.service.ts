@@ -201,7 +201,15 @@ export async function refreshAllProfiles(
   })
 }
 
-function toProfile(row: repo.ProfileRow, segments: CustomerSegment[]): CustomerProfile {
+function toProfile(row: repo.ProfileRow): CustomerProfile {
+  const segments: CustomerSegment[] = row.segment_categories.map((category, i) => ({
+    category,
+    brandGroup: row.segment_brand_groups[i]!,
+    usage: row.segment_usages[i]!,
+    units: row.segment_units[i]!,
+    nationalUnits: row.segment_national_units[i]!,
+    spendCents: Number(row.segment_spend_cents[i]),
+  }))
   const lifeStage = (row.life_stage ?? []) as CustomerProfile['lifeStage']
   return {
     customerId: row.customer_id,
@@ -235,16 +243,8 @@ function toProfile(row: repo.ProfileRow, segments: CustomerSegment[]): CustomerP
 /** Stored profiles (as of their last refresh) with their segment cells, keyed by customer id. */
 export async function findProfiles(db: Db, customerIds: number[]): Promise<Map<number, CustomerProfile>> {
   if (customerIds.length === 0) return new Map()
-  // Sequential: db may be a transaction, whose one connection runs one query at a time anyway.
   const rows = await repo.findProfileRows(db, customerIds)
-  const segRows = await repo.findSegmentRows(db, customerIds)
-  const segs = new Map<number, CustomerSegment[]>()
-  for (const s of segRows) {
-    const list = segs.get(s.customer_id) ?? []
-    list.push({ category: s.category, brandGroup: s.brand_group, usage: s.usage, units: s.units, nationalUnits: s.national_units, spendCents: s.spend_cents })
-    segs.set(s.customer_id, list)
-  }
-  return new Map(rows.map((r) => [r.customer_id, toProfile(r, segs.get(r.customer_id) ?? [])]))
+  return new Map(rows.map((r) => [r.customer_id, toProfile(r)]))
 }
 
 export async function findProfile(db: Db, customerId: number): Promise<CustomerProfile | undefined> {
