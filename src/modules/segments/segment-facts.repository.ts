@@ -112,26 +112,54 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
       group by 1, 2`
 }
 
-/** The population refresh's table of sums (stageCategoryFacts): temporary, so each refresh's session has its own. */
+/** The population refresh's tables (stageCategoryFacts): temporary, so each refresh's session has its own. */
 const STAGE_TABLE = 'refresh_category_facts'
+const TRIPS_TABLE = 'refresh_customer_trips'
 
 /**
- * The population refresh's first pass: every customer's per-category sums in one aggregation over
- * the history (a hash aggregate of one join, instead of one range scan per chunk), kept in a
- * temporary table of the caller's session that the chunks (aggregateCustomerFacts with
- * `staged`, each in its own transaction on that session) and the usage cut-offs
- * (usageCutsFromStage) read. The caller drops it (dropCategoryFacts) when done.
+ * Every customer's trip days in one pass over sale (a tenth of the lines), for the chunks: first
+ * and last purchase day over the whole history, and the trips and gaps between distinct trip days
+ * in the gap window, as the single refresh computes them per customer.
+ */
+function populationTrips(asOf: string, cfg: SegmentConfig) {
+  const gap = sql`(${asOf}::date - ${cfg.lifecycle.gapWindowDays}::int)`
+  return sql`
+    with d as (
+      select customer_id, day from sale where status = 'recorded' and day <= ${asOf}::date group by 1, 2
+    ),
+    g as (
+      select customer_id, day - lag(day) over (partition by customer_id order by day) as gap from d where day > ${gap}
+    ),
+    t as (
+      select customer_id, count(*)::int as trips,
+        percentile_cont(0.5) within group (order by gap) as median_gap,
+        avg(gap)::float8 as mean_gap,
+        stddev_pop(gap)::float8 as sd_gap
+      from g group by customer_id
+    )
+    select f.customer_id, f.first_day, f.last_day, t.trips, t.median_gap, t.mean_gap, t.sd_gap
+    from (select customer_id, min(day) as first_day, max(day) as last_day from d group by customer_id) f
+    left join t on t.customer_id = f.customer_id`
+}
+
+/**
+ * The population refresh's first pass: every customer's per-category sums and trip days in one
+ * aggregation each over the history, kept in temporary tables of the caller's session that the
+ * chunks (aggregateCustomerFacts with `staged`, each in its own transaction on that session) and
+ * the usage cut-offs (usageCutsFromStage) read. The caller drops them (dropCategoryFacts) when done.
  */
 export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
   const db = trx
   await dropCategoryFacts(db)
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
   await sql`create index on ${sql.table(STAGE_TABLE)} (customer_id)`.execute(db)
-  await sql`analyze ${sql.table(STAGE_TABLE)}`.execute(db)
+  await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
+  await sql`create index on ${sql.table(TRIPS_TABLE)} (customer_id)`.execute(db)
+  await sql`analyze ${sql.table(STAGE_TABLE)}, ${sql.table(TRIPS_TABLE)}`.execute(db)
 }
 
 export async function dropCategoryFacts(db: Db): Promise<void> {
-  await sql`drop table if exists pg_temp.${sql.table(STAGE_TABLE)}`.execute(db)
+  await sql`drop table if exists pg_temp.${sql.table(STAGE_TABLE)}, pg_temp.${sql.table(TRIPS_TABLE)}`.execute(db)
 }
 
 /**
@@ -217,7 +245,7 @@ export async function aggregateCustomerFacts(
       from cats
       group by customer_id
     ),
-    gaps as (
+    ${opts.staged ? sql`` : sql`gaps as (
       select customer_id, day - lag(day) over (partition by customer_id order by day) as gap
       from (select distinct customer_id, day from sale
             where ${inRange('customer_id')} and status = 'recorded' and day > ${gap} and day <= ${asOf}::date) d
@@ -229,7 +257,7 @@ export async function aggregateCustomerFacts(
         stddev_pop(gap)::float8 as sd_gap
       from gaps
       group by customer_id
-    ),
+    ),`}
     disc as (
       select r.customer_id,
         coalesce((select sum(amount_cents) from redemption_discount rd where rd.redemption_id = r.id), 0)
@@ -247,15 +275,19 @@ export async function aggregateCustomerFacts(
       group by customer_id
     )
     select c.id as customer_id, c.created_at, c.opt_out, c.household,
-      (select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
-      (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,
+      ${
+        opts.staged
+          ? sql`t.first_day, t.last_day,`
+          : sql`(select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
+      (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,`
+      }
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
       coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
       cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}${vouchers}
     from c
     left join customer_profile cp on cp.customer_id = c.id
-    left join trips t on t.customer_id = c.id
+    left join ${opts.staged ? sql`${sql.table(TRIPS_TABLE)}` : sql`trips`} t on t.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
     left join cat_json cj on cj.customer_id = c.id
