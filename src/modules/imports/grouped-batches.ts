@@ -1,5 +1,15 @@
 import type { RowError } from './import.types.ts'
-import { CHUNK_CHARS, firstLineMatters, heldRows, unresolvedProducts, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
+import {
+  CHUNK_CHARS,
+  firstLineMatters,
+  heldRows,
+  resolveRef,
+  unresolvedProducts,
+  type Draft,
+  type ProductMap,
+  type ProductRef,
+  type SaleDraft,
+} from './transaction-batch.ts'
 import type { CheckedRow, RowSink } from './transaction-rows.ts'
 
 interface RowSale extends SaleDraft {
@@ -19,13 +29,30 @@ function putInt(buf: Buffer, at: number, n: number): number {
     buf[at] = 48 + n
     return at + 1
   }
-  let digits = 1
-  for (let m = n; m >= 10; m = Math.floor(m / 10)) digits++
-  for (let i = at + digits - 1; i >= at; i--) {
-    buf[i] = 48 + (n % 10)
-    n = Math.floor(n / 10)
+  let end = at + 2
+  for (let m = 100; m <= n && end < at + 16; m *= 10) end++
+  if (n >= 1e16) end = at + String(n).length
+  let i = end
+  // Integer division on 32 bits where it fits: Math.floor on a double costs more.
+  while (n > 0x7fffffff) {
+    const q = Math.floor(n / 10)
+    buf[--i] = 48 + n - q * 10
+    n = q
   }
-  return at + digits
+  while (n >= 10) {
+    const q = (n / 10) | 0
+    buf[--i] = 48 + n - q * 10
+    n = q
+  }
+  buf[--i] = 48 + n
+  return end
+}
+
+/** `n` as digits into `into` (from 0), followed by a tab when asked; returns the length. */
+function intBytes(into: Buffer, n: number, tabAfter: boolean): number {
+  let at = putInt(into, 0, n)
+  if (tabAfter) into[at++] = TAB
+  return at
 }
 
 /**
@@ -50,8 +77,8 @@ export class RowDraft implements Draft {
   sale(customer: string, transaction: string): RowSale {
     const last = this.last
     if (last && last.customer === customer && last.transaction === transaction) return last
-    // JSON keeps the pair apart whatever characters the ids hold.
-    const key = JSON.stringify([customer, transaction])
+    // An accepted id never holds a NUL (row-checks.ts text()): it keeps the pair apart.
+    const key = `${customer}\u0000${transaction}`
     let sale = this.byKey.get(key)
     if (!sale) {
       sale = { customer, transaction, rows: [], heldBy: 0, total: 0, customerId: 0, id: 0, first: undefined }
@@ -63,12 +90,18 @@ export class RowDraft implements Draft {
   }
 
   add(line: number, sale: RowSale, row: CheckedRow): void {
-    let product = this.products.get(row.productKey)
+    // The encoder's slot for the key remembers this batch's product: no map lookup per row.
+    const slot = row.productSlot
+    let product = slot !== undefined && slot.owner === this ? (slot.ref as ProductRef) : this.products.get(row.productKey)
     if (!product) {
       product = { key: row.productKey, firstLine: line, copy: '' }
       this.products.set(row.productKey, product)
     } else if (line < product.firstLine && firstLineMatters(row.productKey)) {
       product.firstLine = line
+    }
+    if (slot !== undefined && slot.owner !== this) {
+      slot.owner = this
+      slot.ref = product
     }
     const r = this.goodRows++
     if (r === this.line.length) {
@@ -110,7 +143,19 @@ export class RowDraft implements Draft {
   }
 
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[] {
-    return unresolvedProducts(this.productOf, sales, known)
+    let rows = 0
+    for (const sale of sales) rows += sale.rows.length
+    if (rows !== this.goodRows) return unresolvedProducts(this.productOf, sales, known)
+    // Every good row is to be written (the usual batch): its products are the batch's, each
+    // looked at once rather than once per row.
+    const missing: ProductRef[] = []
+    for (const product of this.products.values()) {
+      if (product.copy) continue
+      const hit = known.get(product.key)
+      if (hit) resolveRef(product, hit)
+      else missing.push(product)
+    }
+    return missing
   }
 
   /**
@@ -121,15 +166,18 @@ export class RowDraft implements Draft {
   *lineCopyText(sales: SaleDraft[]): Generator<Buffer> {
     let buf = Buffer.allocUnsafe(CHUNK_CHARS + LINE_BYTES_MAX)
     let at = 0
+    // The sale's id and customer, as bytes once per sale rather than once per line.
+    const id = Buffer.allocUnsafe(24)
+    const customer = Buffer.allocUnsafe(24)
     for (const sale of sales) {
+      const idLength = intBytes(id, sale.id, true)
+      const customerLength = intBytes(customer, sale.customerId, true)
       for (let i = 0; i < sale.rows.length; i++) {
         const row = sale.rows[i]!
-        at = putInt(buf, at, sale.id)
-        buf[at++] = TAB
+        for (let k = 0; k < idLength; k++) buf[at++] = id[k]!
         at = putInt(buf, at, i + 1)
         buf[at++] = TAB
-        at = putInt(buf, at, sale.customerId)
-        buf[at++] = TAB
+        for (let k = 0; k < customerLength; k++) buf[at++] = customer[k]!
         const product = this.productOf[row]!
         const bytes = (product.bytes ??= Buffer.from(product.copy, 'latin1'))
         for (let k = 0; k < bytes.length; k++) buf[at++] = bytes[k]!

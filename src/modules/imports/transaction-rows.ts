@@ -41,9 +41,22 @@ export interface CheckedRow {
   occurredAt: string | null
   store: string | null
   productKey: string
+  /**
+   * The key's entry in the encoder's cache, when it has one (line() on a numeric chain id): the
+   * same object for every row naming that product, so a batch can keep its own record of the
+   * product on it (RowDraft.add) instead of looking the key up in a map for every row.
+   */
+  productSlot: ProductSlot | undefined
   quantity: number
   /** null: no price given. */
   unitPrice: number | null
+}
+
+/** A product key cached by the encoder, and whatever the batch being gathered keeps on it. */
+export interface ProductSlot {
+  readonly key: string
+  owner: object | undefined
+  ref: unknown
 }
 
 /** Where the rows of a grouped file go: fields as checked, no spool text to parse again. */
@@ -77,9 +90,12 @@ export class TransactionRowEncoder implements LineSink {
     day: null as string | null,
     dayBytes: Buffer.alloc(0) as Buffer,
   }
-  private readonly productKeys = new Map<number, string>()
+  /** Product keys of numeric chain ids, by value: small ones in pages of an array, any other in a map. */
+  private productSlots = emptySlotPages()
+  private readonly largeProductSlots = new Map<number, ProductSlot>()
+  private productSlotCount = 0
   /** Handed to the sink for every row line() accepts; the sink copies what it keeps. */
-  private readonly scratch: CheckedRow = { day: null, occurredAt: null, store: null, productKey: '', quantity: 0, unitPrice: null }
+  private readonly scratch: CheckedRow = { day: null, occurredAt: null, store: null, productKey: '', productSlot: undefined, quantity: 0, unitPrice: null }
   private readonly at: {
     customer: number
     transaction: number
@@ -144,16 +160,25 @@ export class TransactionRowEncoder implements LineSink {
     const last = this.last
 
     // Customer and transaction: 1 to MAX_ID_LENGTH printable ASCII characters, nothing to trim.
+    // The bytes of the row before passed that check already: most rows repeat them.
     let from = bounds[at.customer]!
     let to = bounds[at.customer + 1]! - 1
-    if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
-    const customer = same(buf, from, to, last.customerBytes) ? last.customer : buf.toString('latin1', from, to)
-    const customerBytes = customer === last.customer ? last.customerBytes : buf.subarray(from, to)
+    let customer = last.customer
+    let customerBytes = last.customerBytes
+    if (!same(buf, from, to, customerBytes)) {
+      if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
+      customer = buf.toString('latin1', from, to)
+      customerBytes = buf.subarray(from, to)
+    }
     from = bounds[at.transaction]!
     to = bounds[at.transaction + 1]! - 1
-    if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
-    const transaction = same(buf, from, to, last.transactionBytes) ? last.transaction : buf.toString('latin1', from, to)
-    const transactionBytes = transaction === last.transaction ? last.transactionBytes : buf.subarray(from, to)
+    let transaction = last.transaction
+    let transactionBytes = last.transactionBytes
+    if (!same(buf, from, to, transactionBytes)) {
+      if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
+      transaction = buf.toString('latin1', from, to)
+      transactionBytes = buf.subarray(from, to)
+    }
 
     from = bounds[at.day]!
     to = bounds[at.day + 1]! - 1
@@ -176,16 +201,10 @@ export class TransactionRowEncoder implements LineSink {
     from = bounds[at.product]!
     to = bounds[at.product + 1]! - 1
     if (!printable(buf, from, to, MAX_ID_LENGTH, true)) return false
-    let productKey: string | undefined
     const numeric = to - from <= 15 && (to - from === 1 || buf[from] !== 48) ? digits(buf, from, to) : -1
-    if (numeric >= 0) productKey = this.productKeys.get(numeric)
-    if (productKey === undefined) {
-      productKey = `e${buf.toString('latin1', from, to)}|`
-      if (numeric >= 0) {
-        if (this.productKeys.size >= 100_000) this.productKeys.clear()
-        this.productKeys.set(numeric, productKey)
-      }
-    }
+    let slot = numeric >= 0 ? this.productSlot(numeric) : undefined
+    if (slot === undefined && numeric >= 0) slot = this.newProductSlot(numeric, `e${buf.toString('latin1', from, to)}|`)
+    const productKey = slot === undefined ? `e${buf.toString('latin1', from, to)}|` : slot.key
 
     from = bounds[at.quantity]!
     to = bounds[at.quantity + 1]! - 1
@@ -211,10 +230,32 @@ export class TransactionRowEncoder implements LineSink {
     const row = this.scratch
     row.day = day
     row.productKey = productKey
+    row.productSlot = slot
     row.quantity = quantity
     row.unitPrice = unitPrice
     ;(this.sink as RowSink).row(line, customer, transaction, row)
     return true
+  }
+
+  private productSlot(numeric: number): ProductSlot | undefined {
+    return numeric < SMALL_PRODUCT_IDS ? this.productSlots[numeric >>> SLOT_PAGE_BITS]?.[numeric & SLOT_PAGE_MASK] : this.largeProductSlots.get(numeric)
+  }
+
+  private newProductSlot(numeric: number, key: string): ProductSlot {
+    // Bounded: a file naming more products than this starts over (a batch copes either way).
+    if (this.productSlotCount >= MAX_PRODUCT_SLOTS) {
+      this.productSlots = emptySlotPages()
+      this.largeProductSlots.clear()
+      this.productSlotCount = 0
+    }
+    const slot: ProductSlot = { key, owner: undefined, ref: undefined }
+    if (numeric < SMALL_PRODUCT_IDS) {
+      // Arrays filled up front: a sparse one would become a slow dictionary.
+      const page = (this.productSlots[numeric >>> SLOT_PAGE_BITS] ??= new Array<ProductSlot | undefined>(SLOT_PAGE_MASK + 1).fill(undefined))
+      page[numeric & SLOT_PAGE_MASK] = slot
+    } else this.largeProductSlots.set(numeric, slot)
+    this.productSlotCount++
+    return slot
   }
 
   /**
@@ -297,9 +338,19 @@ export class TransactionRowEncoder implements LineSink {
 
     // The product a row names: by the chain's id first, its GTIN otherwise (see resolveProducts).
     const productKey = productExt !== null ? `e${copyText(productExt)}|${gtin ?? ''}` : `g${gtin}`
-    return { day, occurredAt, store, productKey, quantity, unitPrice }
+    return { day, occurredAt, store, productKey, productSlot: undefined, quantity, unitPrice }
   }
 }
+
+/** Numeric chain product ids below this are cached in an array (TransactionRowEncoder.productSlots). */
+const SMALL_PRODUCT_IDS = 1 << 20
+const SLOT_PAGE_BITS = 12
+const SLOT_PAGE_MASK = (1 << SLOT_PAGE_BITS) - 1
+
+function emptySlotPages(): ((ProductSlot | undefined)[] | undefined)[] {
+  return new Array<(ProductSlot | undefined)[] | undefined>(SMALL_PRODUCT_IDS >>> SLOT_PAGE_BITS).fill(undefined)
+}
+const MAX_PRODUCT_SLOTS = 100_000
 
 /** Bytes from..to are 1 to max printable ASCII characters (no space, so nothing to trim); no backslash if asked. */
 function printable(buf: Buffer, from: number, to: number, max: number, noBackslash: boolean): boolean {
