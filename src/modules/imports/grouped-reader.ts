@@ -71,15 +71,32 @@ export class GroupedReader {
     if (this.done) return false
     const chunk = await this.chunks.next()
     let buf: Buffer
+    let pos = 0
     if (chunk.done) {
       this.done = true
       if (!this.carry) return false
       buf = this.carry
+      this.carry = undefined
     } else {
-      buf = this.carry ? Buffer.concat([this.carry, chunk.value]) : chunk.value
+      buf = chunk.value
+      const carry = this.carry
+      if (carry && carry.indexOf(LF) !== -1) {
+        // What open() read past the header: whole lines, read first.
+        this.carry = undefined
+        buf = Buffer.concat([carry, buf])
+      } else if (carry) {
+        // Only the line the carry begins is joined to it, not the whole chunk.
+        this.carry = undefined
+        const nl = buf.indexOf(LF)
+        if (nl === -1) {
+          this.carry = Buffer.concat([carry, buf])
+          return true
+        }
+        const first = Buffer.concat([carry, buf.subarray(0, nl)])
+        this.take(sink, first, 0, first.length)
+        pos = nl + 1
+      }
     }
-    this.carry = undefined
-    let pos = 0
     for (;;) {
       const nl = buf.indexOf(LF, pos)
       if (nl === -1) break

@@ -158,11 +158,21 @@ export class GroupingCheck {
   }
 
   write(chunk: Buffer): void {
-    let buf = chunk
-    if (this.carry) {
-      buf = Buffer.concat([this.carry, chunk])
+    const carry = this.carry
+    if (carry) {
+      // Only the line the carry begins is joined to it: copying every chunk behind a carry was
+      // a second copy of the whole input.
       this.carry = undefined
+      const nl = chunk.indexOf(LF)
+      if (nl === -1) return this.scan(Buffer.concat([carry, chunk]))
+      this.scan(Buffer.concat([carry, chunk.subarray(0, nl + 1)]))
+      if (nl + 1 === chunk.length) return
+      chunk = chunk.subarray(nl + 1)
     }
+    this.scan(chunk)
+  }
+
+  private scan(buf: Buffer): void {
     let pos = 0
     if (this.header) {
       const nl = buf.indexOf(LF)
