@@ -207,18 +207,27 @@ export class RowDraft implements Draft {
  * The rows of a grouped file (input-scan.ts) cut into batches as they are read. A batch ends
  * only where the transaction changes, so it holds every row of each of its sales (the file is
  * grouped). Like bucketBatches, the first batches are smaller (a quarter, then a half) so that
- * PostgreSQL starts working sooner.
+ * PostgreSQL starts working sooner. Once the file's length is known (`totalRows`, from the
+ * first pass), the last rows are cut in halves (each batch half of what is left, down to a
+ * sixteenth of a batch): two writers then end at about the same time, where a last full batch
+ * kept one of them busy alone while the other had nothing left.
  */
 export class GroupedBatches implements RowSink {
   /** Batches complete and not yet taken. */
   readonly ready: RowDraft[] = []
   private draft = new RowDraft()
   private rows = 0
+  /** Rows of the batches cut so far. */
+  private cut = 0
   private current: RowSale | undefined
+  private growing: number
   private target: number
 
-  constructor(private readonly batchRows: number) {
-    this.target = Math.max(1, Math.floor(batchRows / 4))
+  constructor(
+    private readonly batchRows: number,
+    private readonly totalRows: () => number | undefined = () => undefined,
+  ) {
+    this.growing = this.target = Math.max(1, Math.floor(batchRows / 4))
   }
 
   row(line: number, customer: string, transaction: string, row: CheckedRow): void {
@@ -244,8 +253,14 @@ export class GroupedBatches implements RowSink {
       if (this.rows >= this.target) {
         this.ready.push(this.draft)
         this.draft = new RowDraft()
+        this.cut += this.rows
         this.rows = 0
-        this.target = Math.min(this.batchRows, this.target * 2)
+        this.growing = Math.min(this.batchRows, this.growing * 2)
+        this.target = this.growing
+        const total = this.totalRows()
+        if (total !== undefined && total - this.cut < 2 * this.target) {
+          this.target = Math.max(1, Math.floor(this.batchRows / 16), Math.ceil((total - this.cut) / 2))
+        }
       }
       current = this.current = this.draft.sale(customer, transaction)
     }

@@ -149,7 +149,9 @@ async function importGrouped(run: Run): Promise<TransactionImportSummary | undef
   }
   try {
     const errors = new RowErrors()
-    const cutter = new GroupedBatches(run.batchRows)
+    let fileLines: number | undefined
+    scan.done.then((v) => (fileLines = v.lines)).catch(() => {})
+    const cutter = new GroupedBatches(run.batchRows, () => fileLines)
     const encoder = new TransactionRowEncoder(reader.columns, run.storeIds, errors, cutter)
     let ended = false
     const nextBatch = async (): Promise<BatchSource | undefined> => {
@@ -233,7 +235,9 @@ async function writeAll(
   verdict?.then(() => (decided = true)).catch(() => {})
   // A batch is prepared (read, grouped, its customers and products created) on another
   // connection while the ones before are written: Node and PostgreSQL backends then work at
-  // once, instead of each waiting for the other.
+  // once, instead of each waiting for the other. The next one is prepared while a prepared
+  // batch waits for a writer (PreparedAhead): preparing the first batches, which create most
+  // of a file's customers and products, took longer than writing them, and the writers waited.
   const prepare = (): Promise<PreparedBatch | undefined> => {
     const preparing = nextBatch().then(async (source) => {
       if (!source) return undefined
@@ -274,18 +278,17 @@ async function writeAll(
       seconds: run.seconds(),
     })
   }
-  let next: Promise<PreparedBatch | undefined> | undefined = prepare()
+  const ahead = new PreparedAhead(prepare)
   try {
     await withConnections(db, writers, async (conns) => {
       const writing: (Promise<void> | undefined)[] = conns.map(() => undefined)
       let failure: { error: unknown } | undefined
       let k = 0
-      for (let batch = await next; batch && !failure; batch = failure ? undefined : await next) {
+      for (let batch = await ahead.next(); batch && !failure; batch = failure ? undefined : await ahead.next()) {
         const w = k++ % writers
         // This writer's previous batch must be done first; a failure anywhere stops new batches.
         await writing[w]
         if (failure) break
-        next = prepare()
         const current = batch
         const conn = conns[w]!
         writing[w] = write(conn, current)
@@ -312,7 +315,8 @@ async function writeAll(
       await flushCommits(conns[0]!)
     })
   } finally {
-    await next?.catch(() => {})
+    ahead.stop()
+    await ahead.settled()
     await summaries.finish().catch(() => {})
   }
 
@@ -330,6 +334,40 @@ async function writeAll(
     salesCreated: totals.salesCreated,
     customersCreated: run.created.customers,
     productsCreated: run.created.products,
+  }
+}
+
+/**
+ * Batches prepared one at a time, in order (the sale ids they draw follow the batch order), and
+ * one ahead of the batch handed out: while that one waits for a writer, the next is prepared.
+ * So an import holds at most the batches being written, one waiting and one being prepared.
+ */
+class PreparedAhead {
+  private upcoming: Promise<PreparedBatch | undefined> | undefined
+  private stopped = false
+
+  constructor(private readonly prepare: () => Promise<PreparedBatch | undefined>) {}
+
+  /** The next batch (undefined at the end); starts preparing the one after it. */
+  async next(): Promise<PreparedBatch | undefined> {
+    const current = this.upcoming ?? this.prepare()
+    this.upcoming = undefined
+    const batch = await current
+    if (batch && !this.stopped) {
+      this.upcoming = this.prepare()
+      this.upcoming.catch(() => {}) // handed out by the next call, or awaited by settled()
+    }
+    return batch
+  }
+
+  /** No more batches are wanted (a write failed, or the import is over). */
+  stop(): void {
+    this.stopped = true
+  }
+
+  /** Waits for a batch still being prepared, whatever its outcome. */
+  async settled(): Promise<void> {
+    await this.upcoming?.catch(() => {})
   }
 }
 
