@@ -1,13 +1,15 @@
 import { sql, type Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { boolArray, intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
-import { recordedEvent, type RedemptionWrite } from './redemption-write.repository.ts'
+import { recordedEvent, withRedemptionId, type RedemptionWrite } from './redemption-write.repository.ts'
 
 /** A batch member's answer: the redemption id the statement gave it and its stored response. */
 export interface BatchWritten {
   redemptionId: number
   response: Record<string, unknown>
 }
+
 
 /**
  * Several first-attempt sales in ONE statement and one commit: insertRedemption's parts with
@@ -49,17 +51,17 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
   const newRainChecks = ws.flatMap((w, i) => w.newRainChecks.map((r) => ({ i, r })))
   const usedRainChecks = ws.flatMap((w, i) => w.redeemedRainChecks.map((id) => ({ i, id })))
 
-  const result = await executePrepared(db, sql<{ written: [string, string, number, Record<string, unknown>][] | null }>`
+  const result = await executePrepared(db, sql<{ written: [string, string, number][] | null }>`
     with ids as materialized (
       select m.*, nextval(pg_get_serial_sequence('sale', 'id')) as sale_id,
              nextval(pg_get_serial_sequence('redemption', 'id')) as redemption_id
         from unnest(
-          ${idx}::int[], ${ws.map((w) => w.storeId)}::text[], ${ws.map((w) => w.laneId)}::text[],
-          ${ws.map((w) => w.posTransactionId)}::text[], ${ws.map((w) => w.requestHash)}::text[],
-          ${ws.map((w) => w.customerId)}::bigint[], ${ws.map((w) => w.listId)}::bigint[], ${ws.map((w) => w.offline)}::bool[],
-          ${ws.map((w) => w.occurredAt)}::timestamptz[], ${ws.map((w) => w.day)}::date[],
-          ${ws.map((w) => w.totalBeforeCents)}::bigint[], ${ws.map((w) => w.totalDiscountCents)}::bigint[],
-          ${ws.map((w) => w.rainCheckExpiresOn)}::date[]
+          ${intArray(idx)}::int[], ${textArray(ws.map((w) => w.storeId))}::text[], ${textArray(ws.map((w) => w.laneId))}::text[],
+          ${textArray(ws.map((w) => w.posTransactionId))}::text[], ${textArray(ws.map((w) => w.requestHash))}::text[],
+          ${intArray(ws.map((w) => w.customerId))}::bigint[], ${intArray(ws.map((w) => w.listId))}::bigint[], ${boolArray(ws.map((w) => w.offline))}::bool[],
+          ${textArray(ws.map((w) => w.occurredAt))}::timestamptz[], ${textArray(ws.map((w) => w.day))}::date[],
+          ${intArray(ws.map((w) => w.totalBeforeCents))}::bigint[], ${intArray(ws.map((w) => w.totalDiscountCents))}::bigint[],
+          ${textArray(ws.map((w) => w.rainCheckExpiresOn))}::date[]
         ) as m(i, store_id, lane_id, pos_transaction_id, request_hash, customer_id, list_id, offline,
                occurred_at, day, total_before, total_discount, rain_check_expires)
     ),
@@ -80,7 +82,7 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
              nullif(docs.pricings -> ids.i, 'null'::jsonb)
         from ids cross join docs
       on conflict (store_id, pos_transaction_id) do nothing
-      returning id, store_id, pos_transaction_id, response
+      returning id, store_id, pos_transaction_id
     ),
     sale_row as (
       insert into sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day,
@@ -95,9 +97,9 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
       insert into sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents, discount_cents)
       select ids.sale_id, u.line_no, ids.customer_id, u.product_id, u.gtin, u.quantity, u.price, u.discount
         from unnest(
-          ${lines.map((x) => x.i)}::int[], ${lines.map((x) => x.n)}::int[], ${lines.map((x) => x.l.productId)}::bigint[],
-          ${lines.map((x) => x.l.gtin)}::char(14)[], ${lines.map((x) => x.l.quantity)}::int[],
-          ${lines.map((x) => x.l.unitPriceCents)}::int[], ${lines.map((x) => x.l.discountCents)}::bigint[]
+          ${intArray(lines.map((x) => x.i))}::int[], ${intArray(lines.map((x) => x.n))}::int[], ${intArray(lines.map((x) => x.l.productId))}::bigint[],
+          ${textArray(lines.map((x) => x.l.gtin))}::char(14)[], ${intArray(lines.map((x) => x.l.quantity))}::int[],
+          ${intArray(lines.map((x) => x.l.unitPriceCents))}::int[], ${intArray(lines.map((x) => x.l.discountCents))}::bigint[]
         ) as u(i, line_no, product_id, gtin, quantity, price, discount)
         join ids on ids.i = u.i
       returning 1
@@ -106,9 +108,9 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
       insert into redemption_discount (redemption_id, offer_id, gtin, quantity, amount_cents, unit_cents)
       select ids.redemption_id, u.offer_id, u.gtin, u.quantity, u.amount, u.units::int[]
         from unnest(
-          ${discounts.map((x) => x.i)}::int[], ${discounts.map((x) => x.d.offerId)}::bigint[],
-          ${discounts.map((x) => x.d.gtin)}::char(14)[], ${discounts.map((x) => x.d.quantity)}::int[],
-          ${discounts.map((x) => x.d.amountCents)}::bigint[], ${discounts.map((x) => `{${x.d.unitCents.join(',')}}`)}::text[]
+          ${intArray(discounts.map((x) => x.i))}::int[], ${intArray(discounts.map((x) => x.d.offerId))}::bigint[],
+          ${textArray(discounts.map((x) => x.d.gtin))}::char(14)[], ${intArray(discounts.map((x) => x.d.quantity))}::int[],
+          ${intArray(discounts.map((x) => x.d.amountCents))}::bigint[], ${textArray(discounts.map((x) => `{${x.d.unitCents.join(',')}}`))}::text[]
         ) as u(i, offer_id, gtin, quantity, amount, units)
         join ids on ids.i = u.i
       returning 1
@@ -116,8 +118,8 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     usage_rows as (
       insert into offer_usage (customer_id, offer_id, redemptions, discount_cents)
       select u.customer_id, u.offer_id, 1, u.cents
-        from unnest(${usage.map((u) => u.customerId)}::bigint[], ${usage.map((u) => u.offerId)}::bigint[],
-                    ${usage.map((u) => u.cents)}::bigint[]) as u(customer_id, offer_id, cents)
+        from unnest(${intArray(usage.map((u) => u.customerId))}::bigint[], ${intArray(usage.map((u) => u.offerId))}::bigint[],
+                    ${intArray(usage.map((u) => u.cents))}::bigint[]) as u(customer_id, offer_id, cents)
       on conflict (customer_id, offer_id) do update
         set redemptions = offer_usage.redemptions + 1,
             discount_cents = offer_usage.discount_cents + excluded.discount_cents
@@ -127,7 +129,7 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     ),
     locked_offers as (
       select o.id from offer o
-       where o.id = any(${budgetIds}::bigint[])
+       where o.id = any(${intArray(budgetIds)}::bigint[])
        order by o.id
        for no key update
     ),
@@ -135,8 +137,8 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
       update offer o
          set budget_used_redemptions = o.budget_used_redemptions + u.n,
              budget_used_discount_cents = o.budget_used_discount_cents + u.cents
-        from unnest(${budgetIds}::bigint[], ${budgetIds.map((id) => budgets.get(id)!.count)}::int[],
-                    ${budgetIds.map((id) => budgets.get(id)!.cents)}::bigint[]) as u(offer_id, n, cents)
+        from unnest(${intArray(budgetIds)}::bigint[], ${intArray(budgetIds.map((id) => budgets.get(id)!.count))}::int[],
+                    ${intArray(budgetIds.map((id) => budgets.get(id)!.cents))}::bigint[]) as u(offer_id, n, cents)
        where o.id = u.offer_id
          and o.id in (select id from locked_offers)
          and (o.budget_max_redemptions is null or o.budget_used_redemptions + u.n <= o.budget_max_redemptions)
@@ -146,7 +148,7 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     ),
     free_offers as (
       select o.id from offer o
-       where o.id = any(${freeIds}::bigint[])
+       where o.id = any(${intArray(freeIds)}::bigint[])
          and o.budget_max_redemptions is null and o.budget_max_discount_cents is null
        for key share
     ),
@@ -159,8 +161,8 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     voucher_accrual as (
       insert into voucher_entry (customer_id, sale_id, kind, reference, day, spend_cents, rate_bp, units)
       select ids.customer_id, ids.sale_id, 'accrual', 'sale', ids.day, u.spend, u.rate, u.units
-        from unnest(${vouchers.map((x) => x.i)}::int[], ${vouchers.map((x) => x.v.spendCents)}::bigint[],
-                    ${vouchers.map((x) => x.v.rateBp)}::int[], ${vouchers.map((x) => x.v.units)}::bigint[]) as u(i, spend, rate, units)
+        from unnest(${intArray(vouchers.map((x) => x.i))}::int[], ${intArray(vouchers.map((x) => x.v.spendCents))}::bigint[],
+                    ${intArray(vouchers.map((x) => x.v.rateBp))}::int[], ${intArray(vouchers.map((x) => x.v.units))}::bigint[]) as u(i, spend, rate, units)
         join ids on ids.i = u.i
       returning 1
     ),
@@ -173,22 +175,24 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
     new_rain_checks as (
       insert into rain_check (customer_id, offer_id, redemption_id, value_cents, description, expires_on)
       select ids.customer_id, u.offer_id, ids.redemption_id, u.value, u.description, ids.rain_check_expires
-        from unnest(${newRainChecks.map((x) => x.i)}::int[], ${newRainChecks.map((x) => x.r.offerId)}::bigint[],
-                    ${newRainChecks.map((x) => x.r.valueCents)}::bigint[], ${newRainChecks.map((x) => x.r.description)}::text[]
+        from unnest(${intArray(newRainChecks.map((x) => x.i))}::int[], ${intArray(newRainChecks.map((x) => x.r.offerId))}::bigint[],
+                    ${intArray(newRainChecks.map((x) => x.r.valueCents))}::bigint[], ${textArray(newRainChecks.map((x) => x.r.description))}::text[]
         ) as u(i, offer_id, value, description)
         join ids on ids.i = u.i
       returning 1
     ),
     used_rain_checks as (
       update rain_check r set redeemed_by = ids.redemption_id
-        from unnest(${usedRainChecks.map((x) => x.i)}::int[], ${usedRainChecks.map((x) => x.id)}::bigint[]) as u(i, id)
+        from unnest(${intArray(usedRainChecks.map((x) => x.i))}::int[], ${intArray(usedRainChecks.map((x) => x.id))}::bigint[]) as u(i, id)
         join ids on ids.i = u.i
        where r.id = u.id and r.customer_id = ids.customer_id
          and r.redeemed_by is null and r.cancelled_at is null
       returning 1
     )
     select
-      (select json_agg(json_build_array(red.store_id, red.pos_transaction_id, red.id, red.response)) from red) as written,
+      -- The ids only: the service holds each response already (withRedemptionId), and sending
+      -- them back would cost the writer their jsonb output and the service their parsing.
+      (select json_agg(json_build_array(red.store_id, red.pos_transaction_id, red.id)) from red) as written,
       lanelist_assert((select count(*) from red) = ${ws.length}, 'batch_key') as keys_ok,
       (select count(*) from sale_row) + (select count(*) from line_rows) + (select count(*) from discount_rows)
         + (select count(*) from new_rain_checks) + (select count(*) from voucher_accrual) as written_rows,
@@ -198,11 +202,11 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
       lanelist_assert((select count(*) from free_offers) = ${freeIds.length}, 'offer_budget_added') as free_offers_ok,
       lanelist_assert((select count(*) from budget_rows) = ${budgetIds.length}, 'budget') as budget_ok
   `)
-  const byKey = new Map<string, BatchWritten>()
-  for (const [storeId, pos, id, response] of result.rows[0]?.written ?? []) byKey.set(`${storeId}\u0000${pos}`, { redemptionId: id, response })
+  const byKey = new Map<string, number>()
+  for (const [storeId, pos, id] of result.rows[0]?.written ?? []) byKey.set(`${storeId}\u0000${pos}`, id)
   return ws.map((w) => {
-    const written = byKey.get(`${w.storeId}\u0000${w.posTransactionId}`)
-    if (!written) throw new Error(`batch write returned no redemption for ${w.storeId}/${w.posTransactionId}`)
-    return written
+    const id = byKey.get(`${w.storeId}\u0000${w.posTransactionId}`)
+    if (id === undefined) throw new Error(`batch write returned no redemption for ${w.storeId}/${w.posTransactionId}`)
+    return { redemptionId: id, response: withRedemptionId(w.response, id) }
   })
 }

@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 
 export interface SaleLineWrite {
@@ -72,6 +73,15 @@ export function recordedEvent(w: RedemptionWrite): Record<string, unknown> {
   }
 }
 
+/**
+ * The response as the write stored it: the statement sets only redemptionId (a string, like
+ * every id in the API). The write answers with the id alone and the service builds this from
+ * the response it already holds, instead of reading the stored document back.
+ */
+export function withRedemptionId(response: Record<string, unknown>, redemptionId: number): Record<string, unknown> {
+  return { ...response, redemptionId: String(redemptionId) }
+}
+
 /** SQLSTATE of lanelist_assert (migration 0005): a condition of the write no longer held. */
 export const STALE_WRITE = 'LL001'
 
@@ -101,7 +111,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
   const budgetIds = budgeted.map((u) => u.offerId)
   const budgetCents = budgeted.map((u) => u.cents)
   const freeIds = w.usage.filter((u) => !u.budgeted).map((u) => u.offerId)
-  const result = await executePrepared(db, sql<{ redemption_id: number | null; response: Record<string, unknown> | null }>`
+  const result = await executePrepared(db, sql<{ redemption_id: number | null }>`
     with ids as (
       select nextval(pg_get_serial_sequence('sale', 'id')) as sale_id,
              nextval(pg_get_serial_sequence('redemption', 'id')) as redemption_id
@@ -116,7 +126,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
              ${w.pricing === null ? null : JSON.stringify(w.pricing)}::jsonb
         from ids
       on conflict (store_id, pos_transaction_id) do nothing
-      returning id, sale_id, response
+      returning id, sale_id
     ),
     sale_row as (
       insert into sale (id, customer_id, store_id, lane_id, source, external_id, occurred_at, day,
@@ -131,9 +141,9 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       insert into sale_line (sale_id, line_no, customer_id, product_id, gtin, quantity, unit_price_cents, discount_cents)
       select red.sale_id, u.ord::int, ${w.customerId}, u.product_id, u.gtin, u.quantity, u.price, u.discount
         from red cross join unnest(
-          ${lines.map((l) => l.productId)}::bigint[], ${lines.map((l) => l.gtin)}::char(14)[],
-          ${lines.map((l) => l.quantity)}::int[], ${lines.map((l) => l.unitPriceCents)}::int[],
-          ${lines.map((l) => l.discountCents)}::bigint[]
+          ${intArray(lines.map((l) => l.productId))}::bigint[], ${textArray(lines.map((l) => l.gtin))}::char(14)[],
+          ${intArray(lines.map((l) => l.quantity))}::int[], ${intArray(lines.map((l) => l.unitPriceCents))}::int[],
+          ${intArray(lines.map((l) => l.discountCents))}::bigint[]
         ) with ordinality as u(product_id, gtin, quantity, price, discount, ord)
       returning 1
     ),
@@ -141,15 +151,15 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       insert into redemption_discount (redemption_id, offer_id, gtin, quantity, amount_cents, unit_cents)
       select red.id, u.offer_id, u.gtin, u.quantity, u.amount, u.units::int[]
         from red cross join unnest(
-          ${d.map((x) => x.offerId)}::bigint[], ${d.map((x) => x.gtin)}::char(14)[], ${d.map((x) => x.quantity)}::int[],
-          ${d.map((x) => x.amountCents)}::bigint[], ${d.map((x) => `{${x.unitCents.join(',')}}`)}::text[]
+          ${intArray(d.map((x) => x.offerId))}::bigint[], ${textArray(d.map((x) => x.gtin))}::char(14)[], ${intArray(d.map((x) => x.quantity))}::int[],
+          ${intArray(d.map((x) => x.amountCents))}::bigint[], ${textArray(d.map((x) => `{${x.unitCents.join(',')}}`))}::text[]
         ) as u(offer_id, gtin, quantity, amount, units)
       returning 1
     ),
     usage_rows as (
       insert into offer_usage (customer_id, offer_id, redemptions, discount_cents)
       select ${w.customerId}, u.offer_id, 1, u.cents
-        from red cross join unnest(${usageIds}::bigint[], ${usageCents}::bigint[]) as u(offer_id, cents)
+        from red cross join unnest(${intArray(usageIds)}::bigint[], ${intArray(usageCents)}::bigint[]) as u(offer_id, cents)
       on conflict (customer_id, offer_id) do update
         set redemptions = offer_usage.redemptions + 1,
             discount_cents = offer_usage.discount_cents + excluded.discount_cents
@@ -162,7 +172,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
     -- update's own join order is the planner's choice). Empty when nothing budgeted applies.
     locked_offers as (
       select o.id from offer o
-       where o.id = any(${budgetIds}::bigint[]) and exists (select from red)
+       where o.id = any(${intArray(budgetIds)}::bigint[]) and exists (select from red)
        order by o.id
        for no key update
     ),
@@ -170,7 +180,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       update offer o
          set budget_used_redemptions = o.budget_used_redemptions + 1,
              budget_used_discount_cents = o.budget_used_discount_cents + u.cents
-        from unnest(${budgetIds}::bigint[], ${budgetCents}::bigint[]) as u(offer_id, cents)
+        from unnest(${intArray(budgetIds)}::bigint[], ${intArray(budgetCents)}::bigint[]) as u(offer_id, cents)
        where o.id = u.offer_id
          and o.id in (select id from locked_offers)
          and (o.budget_max_redemptions is null or o.budget_used_redemptions + 1 <= o.budget_max_redemptions)
@@ -184,7 +194,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
     -- it then counts; a sale that read the offer before the budget came re-reads it (LL001).
     free_offers as (
       select o.id from offer o
-       where o.id = any(${freeIds}::bigint[]) and exists (select from red)
+       where o.id = any(${intArray(freeIds)}::bigint[]) and exists (select from red)
          and o.budget_max_redemptions is null and o.budget_max_discount_cents is null
        for key share
     ),
@@ -214,21 +224,20 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       insert into rain_check (customer_id, offer_id, redemption_id, value_cents, description, expires_on)
       select ${w.customerId}, u.offer_id, red.id, u.value, u.description, ${w.rainCheckExpiresOn}::date
         from red cross join unnest(
-          ${w.newRainChecks.map((r) => r.offerId)}::bigint[], ${w.newRainChecks.map((r) => r.valueCents)}::bigint[],
-          ${w.newRainChecks.map((r) => r.description)}::text[]
+          ${intArray(w.newRainChecks.map((r) => r.offerId))}::bigint[], ${intArray(w.newRainChecks.map((r) => r.valueCents))}::bigint[],
+          ${textArray(w.newRainChecks.map((r) => r.description))}::text[]
         ) as u(offer_id, value, description)
       returning 1
     ),
     used_rain_checks as (
       update rain_check r set redeemed_by = red.id
         from red
-       where r.id = any(${w.redeemedRainChecks}::bigint[]) and r.customer_id = ${w.customerId}
+       where r.id = any(${intArray(w.redeemedRainChecks)}::bigint[]) and r.customer_id = ${w.customerId}
          and r.redeemed_by is null and r.cancelled_at is null
       returning 1
     )
     select
       (select id from red) as redemption_id,
-      (select response from red) as response,
       -- Everything but the budgets first: the offer rows all lanes share are locked last, so
       -- each lane holds them only for its budget update, the foreign-key checks and the commit.
       (select count(*) from sale_row) + (select count(*) from line_rows) + (select count(*) from discount_rows)
@@ -241,9 +250,9 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       lanelist_assert(not exists (select from red) or (select count(*) from free_offers) = ${freeIds.length},
                       'offer_budget_added') as free_offers_ok,
       lanelist_assert(not exists (select from red) or (select count(*) from budget_rows) = ${budgetIds.length},
-                      'budget:' || coalesce((select string_agg(x::text, ',') from unnest(${budgetIds}::bigint[]) x
+                      'budget:' || coalesce((select string_agg(x::text, ',') from unnest(${intArray(budgetIds)}::bigint[]) x
                                               where x not in (select id from budget_rows)), '')) as budget_ok
   `)
-  const row = result.rows[0]
-  return { redemptionId: row?.redemption_id ?? null, response: row?.response ?? null }
+  const id = result.rows[0]?.redemption_id ?? null
+  return { redemptionId: id, response: id === null ? null : withRedemptionId(w.response, id) }
 }

@@ -1,0 +1,46 @@
+/**
+ * PostgreSQL array literals for statement parameters. pg encodes a JavaScript array itself,
+ * but generically: every element goes through its value conversion and two regular-expression
+ * escapes. The lane's write sends a few thousand elements per batch (30 lines of seven columns
+ * per sale), and that encoding took 80-120 µs of the service's CPU per sale (about a tenth of
+ * it); these build the same text directly. Pass the string where the array went and keep the
+ * cast in the SQL: `${intArray(ids)}::bigint[]`.
+ */
+
+/** Integers (ids, cents, quantities) and nulls: `{1,NULL,3}`. */
+export function intArray(xs: readonly (number | null)[]): string {
+  let s = '{'
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]
+    if (i > 0) s += ','
+    if (x === null || x === undefined) {
+      s += 'NULL'
+      continue
+    }
+    // A fraction or NaN here is a bug upstream; PostgreSQL would refuse it for an integer array too.
+    if (!Number.isSafeInteger(x)) throw new TypeError(`intArray: ${x} is not a safe integer`)
+    s += x
+  }
+  return `${s}}`
+}
+
+export function boolArray(xs: readonly boolean[]): string {
+  let s = '{'
+  for (let i = 0; i < xs.length; i++) s += (i > 0 ? ',' : '') + (xs[i] ? 't' : 'f')
+  return `${s}}`
+}
+
+const NEEDS_ESCAPE = /["\\]/
+const ESCAPED = /["\\]/g
+
+/** Text (also dates, timestamps, fixed-width codes): every element quoted, so `NULL`, commas and braces stay text; null is NULL. */
+export function textArray(xs: readonly (string | null)[]): string {
+  let s = '{'
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]
+    if (i > 0) s += ','
+    if (x === null || x === undefined) s += 'NULL'
+    else s += `"${NEEDS_ESCAPE.test(x) ? x.replace(ESCAPED, '\\$&') : x}"`
+  }
+  return `${s}}`
+}

@@ -1,0 +1,28 @@
+import t from 'tap'
+import { sql } from 'kysely'
+import { boolArray, intArray, textArray } from '../../src/db/array-literal.ts'
+import { testDatabase } from '../helpers/database.ts'
+
+t.test('the literals are what PostgreSQL reads back, element for element', async (t) => {
+  const { db } = await testDatabase(t, { max: 1 })
+  const ints = [0, 1, -42, null, 9_007_199_254_740_991, 123456789012]
+  const texts = ['plain', '', 'NULL', null, 'a,b', '{braces}', 'say "hi"', 'back\\slash', '\\"', ' padded ', 'é •••• 1234', 'line\nbreak']
+  const bools = [true, false, true]
+  const { rows } = await sql<{ ints: string[] | null; texts: (string | null)[]; bools: boolean[]; empty: number; gtins: string[] }>`
+    select (${intArray(ints)}::bigint[])::text[] as ints, ${textArray(texts)}::text[] as texts, ${boolArray(bools)}::bool[] as bools,
+           cardinality(${intArray([])}::int[]) as empty, ${textArray(['00012345678905'])}::char(14)[] as gtins`.execute(db)
+  const row = rows[0]!
+  t.same(row.ints, ints.map((x) => (x === null ? null : String(x))))
+  t.same(row.texts, texts, 'quotes, backslashes, commas, braces, the word NULL and null all survive')
+  t.same(row.bools, bools)
+  t.equal(Number(row.empty), 0)
+  t.same(row.gtins, ['00012345678905'])
+})
+
+t.test('a number that is not a safe integer is refused before it reaches the database', async (t) => {
+  t.throws(() => intArray([1.5]), /not a safe integer/)
+  t.throws(() => intArray([Number.NaN]), /not a safe integer/)
+  t.throws(() => intArray([2 ** 60]), /not a safe integer/)
+  t.equal(intArray([]), '{}')
+  t.equal(textArray([null]), '{NULL}')
+})
