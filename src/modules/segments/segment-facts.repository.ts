@@ -95,14 +95,14 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
   const spend = sql`(sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
   return sql`
       select s.customer_id, coalesce(p.category, '') as category,
-        coalesce(sum(${units}) filter (where s.day > ${seg}), 0) as units,
-        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0) as national_units,
-        coalesce(sum(${spend}) filter (where s.day > ${seg}), 0) as spend,
-        coalesce(sum(${spend}) filter (where s.day > ${val}), 0) as value_spend,
-        coalesce(sum(${units}) filter (where s.day > ${life}), 0) as recent_units,
-        coalesce(sum(${spend}) filter (where s.day > ${recent}), 0) as recent,
-        coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0) as previous,
-        coalesce(sum(${spend}) filter (where s.day > ${elig}), 0) as eligibility
+        coalesce(sum(${units}) filter (where s.day > ${seg}), 0)::bigint as units,
+        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0)::bigint as national_units,
+        coalesce(sum(${spend}) filter (where s.day > ${seg}), 0)::bigint as spend,
+        coalesce(sum(${spend}) filter (where s.day > ${val}), 0)::bigint as value_spend,
+        coalesce(sum(${units}) filter (where s.day > ${life}), 0)::bigint as recent_units,
+        coalesce(sum(${spend}) filter (where s.day > ${recent}), 0)::bigint as recent,
+        coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0)::bigint as previous,
+        coalesce(sum(${spend}) filter (where s.day > ${elig}), 0)::bigint as eligibility
       from sale s
       join sale_line sl on sl.sale_id = s.id
       left join product p on p.id = sl.product_id
@@ -240,7 +240,7 @@ export async function aggregateCustomerFacts(
     cats as (${opts.staged ? sql`select * from ${sql.table(STAGE_TABLE)} where ${inRange('customer_id')}` : categorySums(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
     cat_json as (
       select customer_id,
-        json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category) as categories,
+        json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category collate "C") as categories,
         sum(recent) as recent, sum(previous) as previous, sum(eligibility) as eligibility
       from cats
       group by customer_id
@@ -286,7 +286,7 @@ export async function aggregateCustomerFacts(
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
       cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}${vouchers}
     from c
-    left join customer_profile cp on cp.customer_id = c.id
+    left join (select customer_id, lifecycle from customer_profile where ${inRange('customer_id')}) cp on cp.customer_id = c.id
     left join ${opts.staged ? sql`${sql.table(TRIPS_TABLE)}` : sql`trips`} t on t.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
