@@ -91,15 +91,20 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
   const recent = since(cfg.trend.recentDays)
   const previous = since(2 * cfg.trend.recentDays)
   const elig = since(cfg.eligibility.windowDays)
-  const units = sql`(sl.quantity - sl.returned_quantity)::bigint`
-  const spend = sql`(sl.quantity - sl.returned_quantity)::bigint * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
+  // Units are summed as integers (sum of int4 is an int8 by value). Spend is summed in float8:
+  // every term is a whole number of cents, so the sum is exact while it stays below 2^53 cents
+  // (the bound the int8 parser already puts on every sum read into Node, db/database.ts), and
+  // it is cast back to bigint. sum() over bigint keeps a 128-bit state per group and returns
+  // numeric: the population's aggregation took 1.8-2.7 s of PostgreSQL CPU that way against 1.5 s.
+  const units = sql`(sl.quantity - sl.returned_quantity)`
+  const spend = sql`(sl.quantity - sl.returned_quantity)::float8 * coalesce(sl.unit_price_cents, p.regular_price_cents, 0)`
   return sql`
       select s.customer_id, coalesce(p.category, '') as category,
-        coalesce(sum(${units}) filter (where s.day > ${seg}), 0)::bigint as units,
-        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0)::bigint as national_units,
+        coalesce(sum(${units}) filter (where s.day > ${seg}), 0) as units,
+        coalesce(sum(${units}) filter (where s.day > ${seg} and p.brand_type = 'national'), 0) as national_units,
         coalesce(sum(${spend}) filter (where s.day > ${seg}), 0)::bigint as spend,
         coalesce(sum(${spend}) filter (where s.day > ${val}), 0)::bigint as value_spend,
-        coalesce(sum(${units}) filter (where s.day > ${life}), 0)::bigint as recent_units,
+        coalesce(sum(${units}) filter (where s.day > ${life}), 0) as recent_units,
         coalesce(sum(${spend}) filter (where s.day > ${recent}), 0)::bigint as recent,
         coalesce(sum(${spend}) filter (where s.day > ${previous} and s.day <= ${recent}), 0)::bigint as previous,
         coalesce(sum(${spend}) filter (where s.day > ${elig}), 0)::bigint as eligibility
