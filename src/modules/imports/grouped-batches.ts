@@ -66,12 +66,20 @@ export class RowDraft implements Draft {
   private readonly sales: RowSale[] = []
   private readonly byKey = new Map<string, RowSale>()
   private readonly products = new Map<string, ProductRef>()
-  private quantity = new Int32Array(1 << 12)
+  private quantity: Int32Array
   /** -1: no price. */
-  private price = new Int32Array(1 << 12)
-  private line = new Int32Array(1 << 12)
+  private price: Int32Array
+  private line: Int32Array
   private productOf: ProductRef[] = []
   private last: RowSale | undefined
+
+  /** `rows`: about how many the batch will hold (the arrays grow past it if need be). */
+  constructor(rows = 1 << 12) {
+    const size = Math.max(16, Math.min(rows + (rows >> 4), 1 << 20))
+    this.quantity = new Int32Array(size)
+    this.price = new Int32Array(size)
+    this.line = new Int32Array(size)
+  }
 
   /** The sale of (customer, transaction); rows of a sale follow each other, so the last one is checked first. */
   sale(customer: string, transaction: string): RowSale {
@@ -215,7 +223,7 @@ export class RowDraft implements Draft {
 export class GroupedBatches implements RowSink {
   /** Batches complete and not yet taken. */
   readonly ready: RowDraft[] = []
-  private draft = new RowDraft()
+  private draft: RowDraft
   private rows = 0
   /** Rows of the batches cut so far. */
   private cut = 0
@@ -228,6 +236,7 @@ export class GroupedBatches implements RowSink {
     private readonly totalRows: () => number | undefined = () => undefined,
   ) {
     this.growing = this.target = Math.max(1, Math.floor(batchRows / 4))
+    this.draft = new RowDraft(this.target)
   }
 
   row(line: number, customer: string, transaction: string, row: CheckedRow): void {
@@ -243,7 +252,7 @@ export class GroupedBatches implements RowSink {
   /** The end of the file: the last batch is complete. */
   finish(): void {
     if (this.rows > 0) this.ready.push(this.draft)
-    this.draft = new RowDraft()
+    this.draft = new RowDraft(this.target)
     this.rows = 0
   }
 
@@ -252,7 +261,6 @@ export class GroupedBatches implements RowSink {
     if (!current || current.customer !== customer || current.transaction !== transaction) {
       if (this.rows >= this.target) {
         this.ready.push(this.draft)
-        this.draft = new RowDraft()
         this.cut += this.rows
         this.rows = 0
         this.growing = Math.min(this.batchRows, this.growing * 2)
@@ -261,6 +269,7 @@ export class GroupedBatches implements RowSink {
         if (total !== undefined && total - this.cut < 2 * this.target) {
           this.target = Math.max(1, Math.floor(this.batchRows / 16), Math.ceil((total - this.cut) / 2))
         }
+        this.draft = new RowDraft(this.target)
       }
       current = this.current = this.draft.sale(customer, transaction)
     }
