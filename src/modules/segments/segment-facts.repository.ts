@@ -156,6 +156,11 @@ function populationTrips(asOf: string, cfg: SegmentConfig) {
 export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
   const db = trx
   await dropCategoryFacts(db)
+  // In parallel, for this transaction (a partial hash aggregate per worker): the service waits
+  // for the sums with nothing else to do, so a second core shortens them, at about 0.3 s more
+  // CPU at 10,000 customers. Left to itself the planner ran the sums serially: its cost model put
+  // the partial groups' transfer above what the second core saves.
+  await sql`select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)`.execute(db)
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
   await sql`create index on ${sql.table(STAGE_TABLE)} (customer_id)`.execute(db)
   await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
