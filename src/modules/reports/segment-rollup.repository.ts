@@ -1,6 +1,6 @@
 // Segment snapshots: the nine cells per category as the last population refresh left them,
 // and who moved between cells since the snapshot before. Reads customer_segment (the profiles'
-// own pre-aggregated table), never sales; the "after an offer" check reads the movers' own
+// cell arrays as rows, a view since 0029), never sales; the "after an offer" check reads the movers' own
 // redemptions by customer.
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'

@@ -109,10 +109,11 @@ export interface RefreshAllResult {
 }
 
 /**
- * Recomputes every customer's profile as of `asOf`: first every customer's per-category sums in
- * one aggregation over the history, kept in a temporary table (stageCategoryFacts), and the usage
- * cut-offs from it; then customers in id-ordered chunks, each in its own transaction reading its
- * sums from that table with its trips, rewards and vouchers in one query, so memory is bounded by
+ * Recomputes every customer's profile as of `asOf`: first every customer's per-category sums and
+ * trip days in one aggregation each over the history, kept in temporary tables
+ * (stageCategoryFacts), and the usage cut-offs from them; then customers in id-ordered chunks,
+ * each reading its sums and trips from those tables with its rewards and vouchers in one query,
+ * and written in its own transaction, so memory is bounded by
  * the chunk whatever the population; then one ranking that sets every value tier and stores the
  * cut-offs single refreshes use.
  *
