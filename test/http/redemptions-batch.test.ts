@@ -3,6 +3,7 @@
 // holds a budgeted offer's row so the first write stops there, lets the others gather behind
 // it, then lets go: what gathered goes as one statement. Sales written by one statement share
 // their transaction id (xmin), which is how the tests see who was batched with whom.
+import { createRequire } from 'node:module'
 import pg from 'pg'
 import t from 'tap'
 import { configureWriteBatching, writeBatching, writeBatchStats } from '../../src/modules/redemptions/redemption-coalescer.ts'
@@ -279,4 +280,53 @@ t.test('a write stuck on a lock does not hold up the other lanes past the stall 
   await hold.release()
   t.equal((await blocked).statusCode, 201)
   t.match(await f.counts(), { sales: 3, redemptions: 3 })
+})
+
+t.test('the next batch is sent before the lanes of the last one are answered', async (t) => {
+  // The one writer is the lanes' critical path (docs/redemptions.md): when a batch commits, the
+  // sales that gathered behind it go to the database first, then its lanes get their answers.
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer({ description: '$1 off milk', budget: { maxRedemptions: 100 } })
+  const customers: Awaited<ReturnType<CheckoutFixture['customerWithList']>>[] = []
+  for (let i = 0; i < 6; i++) customers.push(await f.customerWithList([offer]))
+  const hold = await holdOffer(t, f, offer)
+  // A second session queues for the offer's row behind the first write, so the batch after it
+  // (A) stops there too, while B gathers.
+  const second = new pg.Client({ connectionString: f.database.url })
+  await second.connect()
+  t.teardown(() => second.end())
+  const events: string[] = []
+  const Query = createRequire(import.meta.url)('pg/lib/query.js') as { prototype: { submit: (...a: unknown[]) => unknown; text?: string } }
+  const submit = Query.prototype.submit
+  Query.prototype.submit = function (this: { text?: string }, ...args: unknown[]) {
+    if (this.text?.includes('with ids as materialized')) events.push('batch sent')
+    return submit.apply(this, args)
+  }
+  t.teardown(() => {
+    Query.prototype.submit = submit
+  })
+
+  const redeem = (c: (typeof customers)[number], name: string) =>
+    f.redeem(f.body(c.cardNumber, [item('milk')])).then((r) => {
+      events.push(`${name} answered`)
+      return r
+    })
+  const first = redeem(customers[0]!, 'first')
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  const a = customers.slice(1, 4).map((c) => redeem(c, 'A'))
+  await until('A to gather', () => writeBatchStats.waiting === 3)
+  await second.query('begin')
+  const secondLock = second.query('select id from offer where id = $1 for no key update', [Number(offer)])
+  await until('the second session to queue for the row', async () => (await hold.waitingOnLock('for no key update')).length === 1)
+  await hold.release()
+  await secondLock
+  await until('A to wait on the row', async () => (await hold.waitingOnLock('with ids as materialized')).length === 1)
+  const b = customers.slice(4).map((c) => redeem(c, 'B'))
+  await until('B to gather', () => writeBatchStats.waiting === 2)
+  events.length = 0
+  await second.query('rollback')
+  const results = [await first, ...(await Promise.all([...a, ...b]))]
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+  t.same(events.slice(0, 2), ['batch sent', 'A answered'], 'B was sent before any lane of A was answered')
+  t.same(await statements(f), [[Number(customers[0]!.id)], customers.slice(1, 4).map((c) => Number(c.id)), customers.slice(4).map((c) => Number(c.id))])
 })

@@ -89,7 +89,7 @@ class Coalescer {
         writeBatchStats.stalls++
         release()
       }, settings.stallMs)
-      void this.run(batch).finally(() => {
+      void this.run(batch, release).finally(() => {
         clearTimeout(stalled)
         release()
       })
@@ -117,7 +117,7 @@ class Coalescer {
     return batch
   }
 
-  private async run(batch: Pending[]): Promise<void> {
+  private async run(batch: Pending[], release: () => void): Promise<void> {
     if (batch.length > 1) {
       try {
         const written = await insertRedemptionBatch(
@@ -127,7 +127,12 @@ class Coalescer {
         writeBatchStats.batches++
         writeBatchStats.batchedSales += batch.length
         writeBatchStats.largestBatch = Math.max(writeBatchStats.largestBatch, batch.length)
-        batch.forEach((p, i) => p.resolve(written[i]!))
+        // The one writer is the lanes' critical path: send the next statement before answering
+        // these lanes. Resolved here, their responses (a chain of promise steps each) would
+        // interleave with the next statement's and go out first: 2-3 ms between a batch's end
+        // and the next one's start, against 0.6-0.9 ms this way (measured beside equal load).
+        release()
+        setImmediate(() => batch.forEach((p, i) => p.resolve(written[i]!)))
         return
       } catch {
         // Nothing of the batch was kept (one statement); each sale now meets its own fate.
