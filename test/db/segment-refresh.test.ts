@@ -278,3 +278,19 @@ t.test('refreshAllProfiles: a chunk reaching a customer a single refresh holds w
   const profile = (await findProfile(db, held))!
   t.same(profile.segments.map((s) => s.category), ['Dairy/Milk', 'Pet/Cat food'])
 })
+
+t.test('cells keep categories with quotes, backslashes, commas and braces, in code-point order', async (t) => {
+  const { db } = await testDatabase(t)
+  // Category paths allow any character but the separator (products.schemas.ts): the cells travel as
+  // array literals (migration 0029), so these must come back exactly.
+  const odd = ['Deli/"Quoted", {braced}', 'Deli/back\\slash', 'Deli/NULL', 'Deli/a,b']
+  const products = await Promise.all(odd.map((category) => insertProduct(db, { category, priceCents: 100 })))
+  const id = await insertCustomer(db, { createdAt: '2025-01-01T00:00:00Z' })
+  await insertSale(db, id, ago(1), products.map((product) => ({ product })))
+  const profile = await inTrx(db, (trx) => refreshCustomerProfile(trx, id, AS_OF))
+  const sorted = [...odd].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
+  t.same(profile?.segments.map((s) => s.category), sorted)
+  t.same((await findProfile(db, id))?.segments, profile?.segments, 'read back as written')
+  const rows = await db.selectFrom('customer_segment').select(['category', 'units']).where('customer_id', '=', id).execute()
+  t.same(rows.map((r) => r.category).sort(), [...odd].sort(), 'the view shows one row per cell')
+})

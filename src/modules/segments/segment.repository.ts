@@ -112,6 +112,15 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
 }
 
 /**
+ * A PostgreSQL array literal of `values`: text elements double-quoted with backslash escapes
+ * (`quote`), others (numbers, and words from a fixed set) as they are.
+ */
+function arrayLiteral(values: (string | number)[], quote: boolean): string {
+  const el = quote ? (v: string | number) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"` : String
+  return `{${values.map(el).join(',')}}`
+}
+
+/**
  * Writes a range's refreshed profiles with their segment cells in one statement (one round trip;
  * the regeneration after every lane sale runs this for one customer): upserts the profiles, the
  * cells as the row's arrays (migration 0029), and deletes the profiles of erased customers in the
@@ -121,21 +130,13 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
   // One customer (the regeneration) is an equality, which a generic plan estimates as such.
   const inRange = (col: string) => (range.lo === range.hi ? sql`${sql.ref(col)} = ${range.lo}` : sql`${sql.ref(col)} between ${range.lo} and ${range.hi}`)
   const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
-  // The cells go flat, numbered by their profile's position, and are gathered back per profile in
-  // their order (segmentsFor's code-point order): parameters cannot be arrays of arrays of rows.
-  const cells = profiles.flatMap((p, i) => p.segments.map((s) => ({ ...s, n: i + 1 })))
-  const cell = <T>(f: (c: (typeof cells)[number]) => T) => cells.map(f)
+  // Each profile's cells go as one array literal per column (parameters cannot be arrays of
+  // arrays of different lengths), parsed by a cast per row. Sent flat and gathered back with six
+  // ordered array_agg, they cost 80-150 ms of a 1,000-customer chunk's write, against 40 ms for the
+  // profiles alone.
+  const cells = (f: (s: CustomerSegment) => string | number, quote: boolean) => col((p) => arrayLiteral(p.segments.map(f), quote))
   const query = sql`
-    with cells as (
-      select n, array_agg(category order by k) as categories, array_agg(brand_group order by k) as brand_groups,
-        array_agg(usage order by k) as usages, array_agg(units order by k) as cell_units,
-        array_agg(national_units order by k) as cell_national_units, array_agg(spend_cents order by k) as cell_spend_cents
-      from unnest(${cell((c) => c.n)}::int[], ${cell((c) => c.category)}::text[], ${cell((c) => c.brandGroup)}::text[],
-        ${cell((c) => c.usage)}::text[], ${cell((c) => c.units)}::int[], ${cell((c) => c.nationalUnits)}::int[],
-        ${cell((c) => c.spendCents)}::bigint[]) with ordinality as u(n, category, brand_group, usage, units, national_units, spend_cents, k)
-      group by n
-    ),
-    prof as (
+    with prof as (
       insert into customer_profile (
         customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
@@ -144,8 +145,8 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
       select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
-        regular_cycle, wallet_share, coalesce(c.categories, '{}'), coalesce(c.brand_groups, '{}'), coalesce(c.usages, '{}'),
-        coalesce(c.cell_units, '{}'), coalesce(c.cell_national_units, '{}'), coalesce(c.cell_spend_cents, '{}')
+        regular_cycle, wallet_share, categories::text[], brand_groups::text[], usages::text[], cell_units::int[],
+        cell_national_units::int[], cell_spend_cents::bigint[]
       from unnest(
         ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
         ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
@@ -155,11 +156,13 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
         ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
         ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
-        ${col((p) => p.walletShare)}::text[]
-      ) with ordinality as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
+        ${col((p) => p.walletShare)}::text[], ${cells((c) => c.category, true)}::text[], ${cells((c) => c.brandGroup, false)}::text[],
+        ${cells((c) => c.usage, false)}::text[], ${cells((c) => c.units, false)}::text[], ${cells((c) => c.nationalUnits, false)}::text[],
+        ${cells((c) => c.spendCents, false)}::text[]
+      ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share, n)
-      left join cells c on c.n = u.n
+        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
+        categories, brand_groups, usages, cell_units, cell_national_units, cell_spend_cents)
       on conflict (customer_id) do update set
         as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
         weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
