@@ -41,3 +41,19 @@ t.test('leaves the skipped columns out of a table analysis and analyses the rest
   const { rows: tuples } = await sql<{ reltuples: number }>`select reltuples::float8 as reltuples from pg_class where relname = 'probe_c'`.execute(db)
   t.equal(tuples[0]?.reltuples, 500, 'the row count is current')
 })
+
+t.test('an analysis of customer_profile as autovacuum runs it leaves the segment arrays out (0032)', async (t) => {
+  const { db } = await testDatabase(t, { max: 1 })
+  await sql`insert into customer (first_name) select 'c' || g from generate_series(1, 300) g`.execute(db)
+  await sql`
+    insert into customer_profile (customer_id, as_of, value_tier, segment_categories, segment_brand_groups, segment_usages,
+      segment_units, segment_national_units, segment_spend_cents)
+    select id, '2026-11-20', 'B', array['Dairy/Milk', 'Pantry/Rice'], array['national', 'store'], array['low', 'high'],
+      array[id::int % 7, 2], array[1, 0], array[id * 100, 250]
+    from customer`.execute(db)
+  await sql`analyze customer_profile`.execute(db)
+  const { rows } = await sql<{ attname: string }>`select attname from pg_stats where tablename = 'customer_profile' order by attname`.execute(db)
+  const names = rows.map((r) => r.attname)
+  t.ok(names.includes('customer_id') && names.includes('value_tier'), 'the other columns are analysed')
+  t.same(names.filter((n) => n.startsWith('segment_')), [], 'no statistics for the six arrays')
+})
