@@ -29,19 +29,6 @@ t.test('analyses a table never analysed or changed past the threshold, and leave
   t.equal(rows[0]?.reltuples, 1200, 'the planner sees the rows added')
 })
 
-t.test('leaves the skipped columns out of a table analysis and analyses the rest', async (t) => {
-  const { db } = await testDatabase(t, { max: 1 })
-  await sql`create table probe_c (id int, tier text, cells text[])`.execute(db)
-  await sql`insert into probe_c select g, (g % 3)::text, array[g::text, (g + 1)::text] from generate_series(1, 500) g`.execute(db)
-  await sql`select pg_stat_force_next_flush()`.execute(db)
-  await sql`select pg_stat_clear_snapshot()`.execute(db)
-  t.same(await analyzeIfStale(db, ['probe_c'], { skipColumns: { probe_c: ['cells'] } }), ['probe_c'])
-  const { rows } = await sql<{ attname: string }>`select attname from pg_stats where tablename = 'probe_c' order by attname`.execute(db)
-  t.same(rows.map((r) => r.attname), ['id', 'tier'], 'statistics for every column but the skipped one')
-  const { rows: tuples } = await sql<{ reltuples: number }>`select reltuples::float8 as reltuples from pg_class where relname = 'probe_c'`.execute(db)
-  t.equal(tuples[0]?.reltuples, 500, 'the row count is current')
-})
-
 t.test('an analysis of customer_profile as autovacuum runs it leaves the segment arrays out (0032)', async (t) => {
   const { db } = await testDatabase(t, { max: 1 })
   await sql`insert into customer (first_name) select 'c' || g from generate_series(1, 300) g`.execute(db)

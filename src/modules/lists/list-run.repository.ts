@@ -88,8 +88,6 @@ export async function advanceRun(
     .execute()
 }
 
-const PROFILE_SEGMENT_COLUMNS = ['segment_categories', 'segment_brand_groups', 'segment_usages', 'segment_units', 'segment_national_units', 'segment_spend_cents']
-
 /** Fresh planner statistics for the tables a run reads in full (see runGeneration), where stale. */
 export function analyzeHistory(db: Kysely<DB>): Promise<string[]> {
   return analyzeIfStale(db, ['customer', 'product', 'sale', 'sale_line'])
@@ -101,8 +99,6 @@ export function analyzeHistory(db: Kysely<DB>): Promise<string[]> {
  * lane sale) would otherwise be planned on "empty table" statistics until autovacuum comes around.
  */
 export function analyzeRunWrites(db: Kysely<DB>, what: 'profiles' | 'lists'): Promise<string[]> {
-  if (what === 'lists') return analyzeIfStale(db, ['list', 'list_item', 'list_offer_decision'])
-  // The segment cells' arrays (0029) are read whole by customer, never searched: their element
-  // statistics were most of the analysis.
-  return analyzeIfStale(db, ['customer_profile'], { skipColumns: { customer_profile: PROFILE_SEGMENT_COLUMNS } })
+  // customer_profile's segment arrays (0029) are analysed by no one: statistics target 0 (0032).
+  return analyzeIfStale(db, what === 'profiles' ? ['customer_profile'] : ['list', 'list_item', 'list_offer_decision'])
 }
