@@ -153,6 +153,28 @@ export interface NeighbourScores {
 }
 
 /**
+ * Marks own product `i` and adds its neighbours, times `weight`, into the index's score buffer,
+ * keeping for each the own product that contributed most (the first on ties). Indices scored
+ * for the first time go to `touched`, so the caller can report and then clear just those.
+ */
+export function addNeighbours(nx: NeighbourIndex, i: number, weight: number, touched: number[]): void {
+  const { offsets, targets, sims, scores: acc, via, viaContribution } = nx
+  nx.owned[i] = 1
+  const end = offsets[i + 1] as number
+  for (let k = offsets[i] as number; k < end; k++) {
+    const j = targets[k] as number
+    const c = weight * (sims[k] as number)
+    const before = acc[j] as number
+    if (before === 0) touched.push(j)
+    acc[j] = before + c
+    if (c > (viaContribution[j] as number)) {
+      viaContribution[j] = c
+      via[j] = i
+    }
+  }
+}
+
+/**
  * Scores every product similar to the customer's, each of the customer's products weighted by
  * how often and how recently they buy it.
  */
@@ -162,32 +184,19 @@ export function neighbourScores(
   limit: number,
   extra: readonly string[] = [],
 ): NeighbourScores {
-  const { index, offsets, targets, sims, scores: acc, via, viaContribution, owned: isOwned } = nx
   const touched: number[] = []
   const ownedIdx: number[] = []
   for (const [productId, weight] of owned) {
-    const i = index.get(productId)
+    const i = nx.index.get(productId)
     if (i === undefined) continue
     ownedIdx.push(i)
-    isOwned[i] = 1
-    const end = offsets[i + 1] as number
-    for (let k = offsets[i] as number; k < end; k++) {
-      const j = targets[k] as number
-      const c = weight * (sims[k] as number)
-      const before = acc[j] as number
-      if (before === 0) touched.push(j)
-      acc[j] = before + c
-      if (c > (viaContribution[j] as number)) {
-        viaContribution[j] = c
-        via[j] = i
-      }
-    }
+    addNeighbours(nx, i, weight, touched)
   }
-  const fresh = touched.filter((j) => isOwned[j] === 0)
+  const fresh = touched.filter((j) => nx.owned[j] === 0)
   const values = new Float64Array(fresh.length)
   for (let n = 0; n < fresh.length; n++) {
     const j = fresh[n] as number
-    values[n] = (acc[j] as number) * (nx.boost[j] as number)
+    values[n] = (nx.scores[j] as number) * (nx.boost[j] as number)
   }
   const best = topEntries(fresh, values, limit).map(([j]) => j)
   const scores = new Map<string, NeighbourScore>()

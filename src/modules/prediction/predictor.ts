@@ -5,7 +5,7 @@ import { dueNextDay, dueWindowProbability, estimateCycle, expectedNextDay, recen
 import { cyclePrior, NEIGHBOUR_FLOOR, PROBABILITY_FLOOR, type Candidate } from './features.ts'
 import { sigmoid } from './logistic.ts'
 import type { PredictionModel } from './model-fit.ts'
-import type { NeighbourIndex } from './neighbours.ts'
+import { addNeighbours, type NeighbourIndex } from './neighbours.ts'
 import type { PopulationModel } from './population.ts'
 import { rankingIndexOf, type RankingIndex } from './ranking-index.ts'
 import { columnsOfItems, encodedColumns, type ItemColumns } from './stats-codec.ts'
@@ -119,7 +119,6 @@ function accumulateNeighbours(
   config: PredictionConfig,
   touched: number[],
 ): Float64Array {
-  const { offsets, targets, sims, scores: acc, via, viaContribution, owned: isOwned } = nx
   const { keys, decay, lastDay } = products
   for (let n = 0; n < keys.length; n++) {
     const weight = decayOf(decay[n] as number, lastDay[n] as number, asOf, config)
@@ -127,19 +126,7 @@ function accumulateNeighbours(
     const i = nx.index.get(keys[n] as string)
     if (i === undefined) continue
     idx[n] = i
-    isOwned[i] = 1
-    const end = offsets[i + 1] as number
-    for (let k = offsets[i] as number; k < end; k++) {
-      const j = targets[k] as number
-      const c = weight * (sims[k] as number)
-      const before = acc[j] as number
-      if (before === 0) touched.push(j)
-      acc[j] = before + c
-      if (c > (viaContribution[j] as number)) {
-        viaContribution[j] = c
-        via[j] = i
-      }
-    }
+    addNeighbours(nx, i, weight, touched)
   }
   return decays
 }
