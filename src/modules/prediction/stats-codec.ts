@@ -86,18 +86,23 @@ export class ByteWriter {
 const textEncoder = new TextEncoder()
 const textDecoder = new TextDecoder()
 
+/** [day, count] pairs in day order: their number, then each day as a step from the one before (the first from `fromDay`). */
+function writeDayPairs(w: ByteWriter, pairs: ReadonlyArray<readonly [number, number]>, fromDay: number): void {
+  w.uint(pairs.length)
+  let prev = fromDay
+  for (const [d, q] of pairs) {
+    w.int(d - prev)
+    w.int(q)
+    prev = d
+  }
+}
+
 function writeItem(w: ByteWriter, item: ItemStats, baseDay: number): void {
   w.uint(item.days * 2 + (item.decay === 1 ? 1 : 0))
   w.int(item.quantity)
   w.int(item.firstDay - baseDay)
   w.int(item.lastDay - item.firstDay)
-  w.uint(item.recent.length)
-  let prev = item.firstDay
-  for (const [d, q] of item.recent) {
-    w.int(d - prev)
-    w.int(q)
-    prev = d
-  }
+  writeDayPairs(w, item.recent, item.firstDay)
   if (item.decay !== 1) w.float(item.decay)
 }
 
@@ -118,13 +123,7 @@ export function writeStats(w: ByteWriter, stats: CustomerStats): void {
     w.uint(stats.trips)
     w.int(stats.firstDay)
     w.int(stats.lastDay - stats.firstDay)
-    w.uint(stats.recentTrips.length)
-    let prev = stats.firstDay
-    for (const [d, n] of stats.recentTrips) {
-      w.int(d - prev)
-      w.int(n)
-      prev = d
-    }
+    writeDayPairs(w, stats.recentTrips, stats.firstDay)
     writeItems(w, stats.products, stats.firstDay)
     writeItems(w, stats.categories, stats.firstDay)
   } catch (e) {
@@ -193,19 +192,24 @@ class Reader {
   }
 }
 
+/** What writeDayPairs wrote. */
+function readDayPairs(r: Reader, fromDay: number): Array<[number, number]> {
+  const n = r.uint()
+  const pairs: Array<[number, number]> = new Array(n)
+  let prev = fromDay
+  for (let j = 0; j < n; j++) {
+    prev += r.int()
+    pairs[j] = [prev, r.int()]
+  }
+  return pairs
+}
+
 /** The part of a binary row before its items: trips, first and last day, recent trips. */
 function readHeader(r: Reader): Pick<CustomerStats, 'trips' | 'firstDay' | 'lastDay' | 'recentTrips'> {
   const trips = r.uint()
   const firstDay = r.int()
   const lastDay = firstDay + r.int()
-  const n = r.uint()
-  const recentTrips: Array<[number, number]> = new Array(n)
-  let prev = firstDay
-  for (let j = 0; j < n; j++) {
-    prev += r.int()
-    recentTrips[j] = [prev, r.int()]
-  }
-  return { trips, firstDay, lastDay, recentTrips }
+  return { trips, firstDay, lastDay, recentTrips: readDayPairs(r, firstDay) }
 }
 
 function readItems(r: Reader, baseDay: number): Record<string, ItemStats> {
@@ -217,13 +221,7 @@ function readItems(r: Reader, baseDay: number): Record<string, ItemStats> {
     const quantity = r.int()
     const firstDay = baseDay + r.int()
     const lastDay = firstDay + r.int()
-    const len = r.uint()
-    const recent: Array<[number, number]> = new Array(len)
-    let prev = firstDay
-    for (let j = 0; j < len; j++) {
-      prev += r.int()
-      recent[j] = [prev, r.int()]
-    }
+    const recent = readDayPairs(r, firstDay)
     const decay = head % 2 === 1 ? 1 : r.float()
     out[key] = { days: Math.floor(head / 2), quantity, firstDay, lastDay, recent, decay }
   }
