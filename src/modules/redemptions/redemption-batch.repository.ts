@@ -110,7 +110,7 @@ export async function insertRedemptionBatch(db: Kysely<DB>, ws: RedemptionWrite[
         from unnest(
           ${intArray(discounts.map((x) => x.i))}::int[], ${intArray(discounts.map((x) => x.d.offerId))}::bigint[],
           ${textArray(discounts.map((x) => x.d.gtin))}::char(14)[], ${intArray(discounts.map((x) => x.d.quantity))}::int[],
-          ${intArray(discounts.map((x) => x.d.amountCents))}::bigint[], ${textArray(discounts.map((x) => `{${x.d.unitCents.join(',')}}`))}::text[]
+          ${intArray(discounts.map((x) => x.d.amountCents))}::bigint[], ${textArray(discounts.map((x) => intArray(x.d.unitCents)))}::text[]
         ) as u(i, offer_id, gtin, quantity, amount, units)
         join ids on ids.i = u.i
       returning 1

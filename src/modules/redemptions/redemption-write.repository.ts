@@ -152,7 +152,7 @@ export async function insertRedemption(db: Kysely<DB> | Transaction<DB>, w: Rede
       select red.id, u.offer_id, u.gtin, u.quantity, u.amount, u.units::int[]
         from red cross join unnest(
           ${intArray(d.map((x) => x.offerId))}::bigint[], ${textArray(d.map((x) => x.gtin))}::char(14)[], ${intArray(d.map((x) => x.quantity))}::int[],
-          ${intArray(d.map((x) => x.amountCents))}::bigint[], ${textArray(d.map((x) => `{${x.unitCents.join(',')}}`))}::text[]
+          ${intArray(d.map((x) => x.amountCents))}::bigint[], ${textArray(d.map((x) => intArray(x.unitCents)))}::text[]
         ) as u(offer_id, gtin, quantity, amount, units)
       returning 1
     ),

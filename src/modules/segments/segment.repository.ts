@@ -1,4 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
@@ -112,15 +113,6 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
 }
 
 /**
- * A PostgreSQL array literal of `values`: text elements double-quoted with backslash escapes
- * (`quote`), others (numbers, and words from a fixed set) as they are.
- */
-function arrayLiteral(values: (string | number)[], quote: boolean): string {
-  const el = quote ? (v: string | number) => `"${String(v).replace(/[\\"]/g, (c) => `\\${c}`)}"` : String
-  return `{${values.map(el).join(',')}}`
-}
-
-/**
  * Writes a range's refreshed profiles with their segment cells in one statement (one round trip;
  * the regeneration after every lane sale runs this for one customer): upserts the profiles, the
  * cells as the row's arrays (migration 0029), and deletes the profiles of erased customers in the
@@ -134,7 +126,8 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
   // arrays of different lengths), parsed by a cast per row. Sent flat and gathered back with six
   // ordered array_agg, they cost 80-150 ms of a 1,000-customer chunk's write, against 40 ms for the
   // profiles alone.
-  const cells = (f: (s: CustomerSegment) => string | number, quote: boolean) => col((p) => arrayLiteral(p.segments.map(f), quote))
+  const texts = (f: (s: CustomerSegment) => string) => col((p) => textArray(p.segments.map(f)))
+  const ints = (f: (s: CustomerSegment) => number) => col((p) => intArray(p.segments.map(f)))
   const query = sql`
     with prof as (
       insert into customer_profile (
@@ -156,9 +149,9 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
         ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
         ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
-        ${col((p) => p.walletShare)}::text[], ${cells((c) => c.category, true)}::text[], ${cells((c) => c.brandGroup, false)}::text[],
-        ${cells((c) => c.usage, false)}::text[], ${cells((c) => c.units, false)}::text[], ${cells((c) => c.nationalUnits, false)}::text[],
-        ${cells((c) => c.spendCents, false)}::text[]
+        ${col((p) => p.walletShare)}::text[], ${texts((c) => c.category)}::text[], ${texts((c) => c.brandGroup)}::text[],
+        ${texts((c) => c.usage)}::text[], ${ints((c) => c.units)}::text[], ${ints((c) => c.nationalUnits)}::text[],
+        ${ints((c) => c.spendCents)}::text[]
       ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
