@@ -256,7 +256,10 @@ function postgresCpu(dataDir: string | null): Map<number, number> {
     for (const d of readdirSync('/proc')) {
       if (!/^[0-9]+$/.test(d)) continue
       try {
-        if (readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] === String(postmaster)) cpu.set(Number(d), cpuSeconds(Number(d)))
+        if (readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1]!.split(' ')[1] !== String(postmaster)) continue
+        // A child can end between the two reads (an autovacuum worker): left out, like one that ended before.
+        const s = cpuSeconds(Number(d))
+        if (Number.isFinite(s)) cpu.set(Number(d), s)
       } catch {
         // the process ended while we looked
       }
