@@ -38,8 +38,17 @@ export function connectDatabase(url: string, opts: { max?: number; applicationNa
   })
   // An idle client losing its server (database restart) must not crash the process; the pool replaces it.
   pool.on('error', () => {})
-  // Same for a checked-out client whose server goes away between queries: the query fails, the process lives.
-  pool.on('connect', (client) => client.on('error', () => {}))
+  pool.on('connect', (client) => {
+    // Same for a checked-out client whose server goes away between queries: the query fails, the process lives.
+    client.on('error', () => {})
+    // A server process ending (pg_terminate_backend, shutdown) sends FATAL for the running query
+    // before it closes the socket, and pg marks the client unusable only at the close: released in
+    // between, it went back to the pool and failed the next request too (the lane's retry). Ending
+    // it here, before the query's rejection reaches whoever releases it, makes the pool drop it.
+    client.connection.on('errorMessage', (msg: { severity?: string }) => {
+      if (msg.severity === 'FATAL' || msg.severity === 'PANIC') client.end().catch(() => {})
+    })
+  })
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
   let closed = false
   return {
