@@ -1,8 +1,10 @@
+import fc from 'fast-check'
 import t from 'tap'
-import { allocateList, offerValueCents, REASONS, type CandidateOffer, type PredictedProduct } from '../../src/modules/lists/list-allocation.ts'
+import { allocateList, matchTargetingOnce, offerValueCents, REASONS, type CandidateOffer, type PredictedProduct } from '../../src/modules/lists/list-allocation.ts'
 import { DEFAULT_LIST_GENERATION_CONFIG as CFG } from '../../src/modules/lists/list-generation.config.ts'
 import { ledgerFor } from '../../src/modules/lists/list-generation.service.ts'
-import type { Offer, PriceReward, Targeting } from '../../src/modules/offers/offer.types.ts'
+import { BRAND_GROUPS, LIFE_STAGES, LIFECYCLE_STAGES, USAGE_LEVELS, VALUE_TIERS, type Offer, type PriceReward, type Targeting } from '../../src/modules/offers/offer.types.ts'
+import { matchTargeting, type TargetingDecision } from '../../src/modules/segments/profile-targeting.ts'
 import type { CustomerProfile } from '../../src/modules/segments/segment.types.ts'
 
 const profile = (o: Partial<CustomerProfile> = {}): CustomerProfile => ({
@@ -180,4 +182,58 @@ t.test('a list keeps to maxItems', async (t) => {
   const many = Array.from({ length: 30 }, () => predicted('Bakery/Bread'))
   const a = allocateList({ profile: profile(), holdout: false, predictions: many, offers: [], budgets: new Map(), config: { ...CFG, maxItems: 15 } })
   t.equal(a.items.length, 15)
+})
+
+t.test('the remembered targeting decision is what matchTargeting says, whatever the profile', async (t) => {
+  const categories = ['Pantry/Coffee', 'Pantry/Tea', 'Pets/Cat food']
+  const cell = fc.record({ category: fc.constantFrom(...categories), brandGroup: fc.constantFrom(...BRAND_GROUPS), usage: fc.constantFrom(...USAGE_LEVELS) })
+  const some = <T>(xs: readonly T[]) => fc.option(fc.uniqueArray(fc.constantFrom(...xs), { minLength: 1, maxLength: xs.length }), { nil: undefined })
+  const targeting: fc.Arbitrary<Targeting> = fc.oneof(
+    fc.constant({ everyone: true } as const),
+    fc.record({ segments: fc.option(fc.array(cell, { minLength: 1, maxLength: 3 }), { nil: undefined }), lifeStage: some(LIFE_STAGES), valueTiers: some(VALUE_TIERS), lifecycle: some(LIFECYCLE_STAGES) }),
+  )
+  const customer = fc.record({
+    optOut: fc.boolean(),
+    valueTier: fc.option(fc.constantFrom(...VALUE_TIERS), { nil: null }),
+    lifecycle: fc.option(fc.constantFrom(...LIFECYCLE_STAGES), { nil: null }),
+    lifeStage: fc.uniqueArray(fc.constantFrom(...LIFE_STAGES)),
+    cells: fc.uniqueArray(cell, { selector: (c) => c.category, maxLength: 3 }),
+  })
+  // One memo per offer, shared by many customers, as a run uses it.
+  fc.assert(
+    fc.property(targeting, fc.array(customer, { minLength: 1, maxLength: 12 }), (tg, customers) => {
+      const memo = new Map<string, TargetingDecision>()
+      for (const c of customers) {
+        const p = profile({ optOut: c.optOut, valueTier: c.valueTier, lifecycle: c.lifecycle, lifeStage: c.lifeStage, segments: c.cells.map((x) => ({ ...x, units: 1, nationalUnits: 0, spendCents: 100 })) })
+        const cells = () => new Set(p.segments.map((s) => `${s.category}\u0000${s.brandGroup}\u0000${s.usage}`))
+        t.same(matchTargetingOnce(memo, tg, p, cells), matchTargeting(tg, p))
+      }
+    }),
+    { numRuns: 300 },
+  )
+})
+
+t.test('one offers array reused across customers and chunks allocates as fresh arrays do', async (t) => {
+  const dairy = offer({ scope: { category: 'Dairy' } })
+  const store = offer({ scope: { category: 'Dairy', brandType: 'store' }, targeting: { segments: [{ category: 'Pantry/Coffee', brandGroup: 'national', usage: 'high' }] } })
+  const perk = offer({ kind: 'perk', scope: { category: 'Bakery' }, targeting: { lifeStage: ['pet'] } })
+  const shared = [cand(dairy), cand(store), cand(perk)]
+  const milk = predicted('Dairy/Milk', { brandType: 'store' })
+  // The same product id with other facts (a product edited between two chunks): not the cached answer.
+  const moved = { ...milk, product: { ...milk.product, category: 'Bakery/Bread' } }
+  const customers = [
+    { p: profile(), predictions: [milk] },
+    { p: profile({ segments: [], lifeStage: ['pet'] }), predictions: [moved] },
+    { p: profile({ optOut: true }), predictions: [milk, moved] },
+    { p: profile({ valueTier: 'D' }), predictions: [moved, milk] },
+  ]
+  for (const c of customers) {
+    const fresh = shared.map((x) => ({ ...x }))
+    const a = allocateList({ profile: c.p, holdout: false, predictions: c.predictions, offers: shared, budgets: ledgerFor(shared), config: CFG })
+    const b = allocateList({ profile: c.p, holdout: false, predictions: c.predictions, offers: fresh, budgets: ledgerFor(fresh), config: CFG })
+    t.same(a, b)
+  }
+  const second = allocateList({ profile: profile({ segments: [], lifeStage: ['pet'] }), holdout: false, predictions: [moved], offers: shared, budgets: ledgerFor(shared), config: CFG })
+  t.equal(second.items[0]?.offerId ?? null, null, 'the dairy offers do not follow the product into bakery')
+  t.same(second.perks.map((p) => p.offerId), [perk.id], 'the bakery perk does')
 })

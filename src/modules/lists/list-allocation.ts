@@ -5,8 +5,8 @@
 // read out (list_offer_decision).
 import { categoryCovers } from '../offers/offer-scope.ts'
 import { offerAppliesToProduct } from '../offers/offer.service.ts'
-import type { Offer, Perk, PriceOffer, PriceReward, ProductFacts } from '../offers/offer.types.ts'
-import { matchTargeting } from '../segments/profile-targeting.ts'
+import type { Offer, Perk, PriceOffer, PriceReward, ProductFacts, Targeting } from '../offers/offer.types.ts'
+import { matchTargeting, type TargetingDecision } from '../segments/profile-targeting.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import type { ListPerk } from './list.types.ts'
@@ -108,8 +108,88 @@ export function takeBudget(ledger: BudgetLedger, offerId: string, cents: number)
 
 function capReason(profile: CustomerProfile, capCents: number): string {
   return profile.valueTier
-    ? `Your list already carries the most offer value we give customers in value tier ${profile.valueTier} (${money(capCents)} per list).`
-    : `Your list already carries the most offer value we give per list (${money(capCents)}).`
+    ? `Your list already carries the most offer value we give customers in value tier ${profile.valueTier} (${moneyOf(capCents)} per list).`
+    : `Your list already carries the most offer value we give per list (${moneyOf(capCents)}).`
+}
+
+// A run formats the same few hundred amounts tens of thousands of times.
+const moneyWords = new Map<number, string>()
+function moneyOf(cents: number): string {
+  let w = moneyWords.get(cents)
+  if (w === undefined) {
+    if (moneyWords.size >= 10_000) moneyWords.clear()
+    moneyWords.set(cents, (w = money(cents)))
+  }
+  return w
+}
+
+/**
+ * What allocation works out once per offers array rather than once per customer: a run passes
+ * the same array to every list of every chunk. Which offers' scopes cover a product (by product
+ * id, recomputed if the facts a scope reads differ), and each offer's targeting decision per
+ * distinct combination of the profile facts matchTargeting reads.
+ */
+interface OfferTable {
+  covering: Map<number, { facts: ProductFacts; at: number[] }>
+  decisions: Map<string, TargetingDecision>[]
+  /** Per offer, the cellKey of each segment its targeting names. */
+  cells: (string[] | undefined)[]
+}
+const offerTables = new WeakMap<CandidateOffer[], OfferTable>()
+function offerTable(offers: CandidateOffer[]): OfferTable {
+  let t = offerTables.get(offers)
+  if (!t) {
+    const cells = offers.map(({ offer: { targeting: t } }) => ('segments' in t ? t.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined))
+    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells }))
+  }
+  return t
+}
+
+const NONE: readonly number[] = []
+
+/**
+ * Expected dates are ISO days (or '9999' for none), for which code-point order is localeCompare's
+ * order (same digits and hyphens in the same places) without its collation cost per comparison.
+ */
+const byDate = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
+
+/** Positions in `offers` of the offers and perks whose scope covers the product (offerAppliesToProduct). */
+function coveringOffers(table: OfferTable, offers: CandidateOffer[], productId: number, facts: ProductFacts): readonly number[] {
+  const e = table.covering.get(productId)
+  if (e && (e.facts === facts || (e.facts.gtin === facts.gtin && e.facts.category === facts.category && e.facts.brandType === facts.brandType))) return e.at
+  const at: number[] = []
+  for (let i = 0; i < offers.length; i++) if (offerAppliesToProduct(offers[i]!.offer, facts)) at.push(i)
+  table.covering.set(productId, { facts, at })
+  return at
+}
+
+const cellKey = (category: string, brandGroup: string, usage: string) => `${category}\u0000${brandGroup}\u0000${usage}`
+
+/**
+ * matchTargeting, remembered per offer by what it reads of the profile: opt-out, the first of
+ * the offer's segment cells the customer is in, the first of its life stages the customer shows,
+ * the value tier and the lifecycle (test/unit/list-allocation.test.ts compares it with
+ * matchTargeting on random profiles). A run asks it some 40,000 times for a few hundred answers.
+ */
+export function matchTargetingOnce(
+  memo: Map<string, TargetingDecision>,
+  targeting: Targeting,
+  profile: CustomerProfile,
+  cells: () => Set<string>,
+  wanted: string[] | undefined = 'segments' in targeting ? targeting.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined,
+): TargetingDecision {
+  let key: string
+  if ('everyone' in targeting && targeting.everyone) key = 'everyone'
+  else if (profile.optOut) key = 'optOut'
+  else {
+    const t = targeting as Exclude<Targeting, { everyone: true }>
+    const seg = wanted?.length ? wanted.findIndex((k) => cells().has(k)) : -2
+    const life = t.lifeStage?.length ? t.lifeStage.findIndex((l) => profile.lifeStage.includes(l)) : -2
+    key = `${seg}|${life}|${profile.valueTier ?? ''}|${profile.lifecycle ?? ''}`
+  }
+  let m = memo.get(key)
+  if (m === undefined) memo.set(key, (m = matchTargeting(targeting, profile)))
+  return m
 }
 
 const notPredicted = (what: string) => `We do not expect you to buy ${what} in the next two weeks.`
@@ -140,7 +220,7 @@ interface Placement {
  * not buy goes there too, as the invitation to try it that the manufacturer pays for; for an
  * opted-out customer, who is not profiled, offers only ride on the predicted items.
  */
-function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput): Placement | 'not_predicted' | 'no_product' | null {
+function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput, timed: () => PredictedProduct[]): Placement | 'not_predicted' | 'no_product' | null {
   const t = offer.targeting
   if ('everyone' in t && input.profile.optOut) return null
   const wanted = 'everyone' in t ? undefined : t.segments
@@ -150,9 +230,7 @@ function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: Allocati
   const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
   const categories = cells.length ? cells : scopeCategories
   if (!categories.length) return 'not_predicted'
-  const timing = input.predictions
-    .filter((p) => p.probability >= input.config.minOfferProbability && categories.some((cat) => categoryCovers(cat, p.product.category)))
-    .sort((a, b) => (a.expectedDate ?? '9999').localeCompare(b.expectedDate ?? '9999') || b.probability - a.probability)[0]
+  const timing = timed().find((p) => categories.some((cat) => categoryCovers(cat, p.product.category)))
   if (!timing) return 'not_predicted'
   if (!c.reference) return 'no_product'
   const category = offer.scope && 'category' in offer.scope ? offer.scope.category : (c.reference.categories?.length === 1 ? c.reference.categories[0]! : timing.product.category)
@@ -168,21 +246,38 @@ function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: Allocati
 }
 
 export function allocateList(input: AllocationInput): Allocation {
-  const { profile, holdout, config } = input
+  const { profile, holdout, config, offers } = input
+  const table = offerTable(offers)
   const shown = input.predictions.slice(0, config.maxItems)
   const capCents = config.tierCapCents[profile.valueTier ?? 'none']
   const decisions: OfferDecision[] = []
   const itemOffer = new Map<number, { offerId: string; valueCents: number }>()
   const extraItems: AllocatedItem[] = []
   let total = 0
+  let cellSet: Set<string> | undefined
+  const cells = () => (cellSet ??= new Set(profile.segments.map((s) => cellKey(s.category, s.brandGroup, s.usage))))
+  // The likely predictions by expected date, then probability (a stable sort): the first of them
+  // in a category times a segment offer there.
+  let timedList: PredictedProduct[] | undefined
+  const timed = () =>
+    (timedList ??= input.predictions
+      .filter((p) => p.probability >= config.minOfferProbability)
+      .sort((a, b) => byDate(a.expectedDate ?? '9999', b.expectedDate ?? '9999') || b.probability - a.probability))
+  // The shown items each offer's scope covers, in list order.
+  const coveredBy: (number[] | undefined)[] = new Array(offers.length)
+  for (let index = 0; index < shown.length; index++) {
+    const p = shown[index]!
+    for (const at of coveringOffers(table, offers, p.productId, p.product)) (coveredBy[at] ??= []).push(index)
+  }
 
   // Each price offer's possible placements, best expected saving first.
   const plans: { c: CandidateOffer; offer: PriceOffer; reasons: string[]; placements: Placement[] }[] = []
-  for (const c of input.offers) {
+  for (let at = 0; at < offers.length; at++) {
+    const c = offers[at]!
     if (c.offer.kind !== 'offer') continue
     const offer = c.offer
-    const covered = shown.map((p, index) => ({ p, index })).filter(({ p }) => offerAppliesToProduct(offer, p.product))
-    const m = matchTargeting(offer.targeting, profile)
+    const covered = coveredBy[at] ?? NONE
+    const m = matchTargetingOnce(table.decisions[at]!, offer.targeting, profile, cells, table.cells[at])
     if (!m.matches) {
       // Recorded only where the customer could have expected it: they buy what it covers.
       if (covered.length) decisions.push({ offerId: offer.id, given: false, reason: m.reasons[0] ?? 'This offer is not for you.' })
@@ -192,9 +287,11 @@ export function allocateList(input: AllocationInput): Allocation {
       decisions.push({ offerId: offer.id, given: false, reason: REASONS.holdout })
       continue
     }
-    const likely = covered.filter(({ p }) => p.probability >= config.minOfferProbability)
+    const likely = covered.filter((index) => shown[index]!.probability >= config.minOfferProbability)
     let placements: Placement[] = likely
-      .map(({ p, index }) => ({
+      .map((index) => {
+        const p = shown[index]!
+        return {
         index,
         category: null,
         productId: p.productId,
@@ -202,10 +299,11 @@ export function allocateList(input: AllocationInput): Allocation {
         probability: p.probability,
         valueCents: offerValueCents(offer.reward, p.product.regularPriceCents),
         why: `We expect you to buy ${p.product.name} in the next two weeks.`,
-      }))
+        }
+      })
       .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
     if (!placements.length) {
-      const seg = targetedPlacement(offer, c, input)
+      const seg = targetedPlacement(offer, c, input, timed)
       if (seg === 'no_product') {
         decisions.push({ offerId: offer.id, given: false, reason: REASONS.noProduct })
         continue
@@ -237,7 +335,7 @@ export function allocateList(input: AllocationInput): Allocation {
       continue
     }
     total += place.valueCents
-    const saving = `It saves you about ${money(place.valueCents)}.`
+    const saving = `It saves you about ${moneyOf(place.valueCents)}.`
     decisions.push({ offerId: id, given: true, reason: [...plan.reasons, place.why, saving].join(' ') })
     if (place.index !== null) itemOffer.set(place.index, { offerId: id, valueCents: place.valueCents })
     else
@@ -274,17 +372,26 @@ export function allocateList(input: AllocationInput): Allocation {
   }
   const items = [...kept, ...extraItems]
 
-  const perks = allocatePerks(input, decisions)
+  const perks = allocatePerks(input, decisions, table)
   return { items, perks, decisions, totalCouponCents: items.reduce((s, it) => s + (it.offerValueCents ?? 0), 0) }
 }
 
-function allocatePerks(input: AllocationInput, decisions: OfferDecision[]): ListPerk[] {
+function allocatePerks(input: AllocationInput, decisions: OfferDecision[], table: OfferTable): ListPerk[] {
   const perks: ListPerk[] = []
-  for (const c of input.offers) {
+  const { offers, profile } = input
+  let coveredAny: Uint8Array | undefined
+  let cellSet: Set<string> | undefined
+  const cells = () => (cellSet ??= new Set(profile.segments.map((s) => cellKey(s.category, s.brandGroup, s.usage))))
+  for (let at = 0; at < offers.length; at++) {
+    const c = offers[at]!
     if (c.offer.kind !== 'perk') continue
     const perk: Perk = c.offer
-    const covers = perk.scope ? input.predictions.some((p) => offerAppliesToProduct(perk, p.product)) : true
-    const m = matchTargeting(perk.targeting, input.profile)
+    if (perk.scope && !coveredAny) {
+      coveredAny = new Uint8Array(offers.length)
+      for (const p of input.predictions) for (const i of coveringOffers(table, offers, p.productId, p.product)) coveredAny[i] = 1
+    }
+    const covers = perk.scope ? coveredAny![at] === 1 : true
+    const m = matchTargetingOnce(table.decisions[at]!, perk.targeting, profile, cells, table.cells[at])
     if (!m.matches) {
       if (perk.scope && covers) decisions.push({ offerId: perk.id, given: false, reason: m.reasons[0] ?? 'This perk is not for you.' })
       continue
