@@ -26,9 +26,29 @@ export function intArray(xs: readonly (number | null)[]): string {
   return `${s}}`
 }
 
-export function boolArray(xs: readonly boolean[]): string {
+export function boolArray(xs: readonly (boolean | null)[]): string {
   let s = '{'
-  for (let i = 0; i < xs.length; i++) s += (i > 0 ? ',' : '') + (xs[i] ? 't' : 'f')
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]
+    s += (i > 0 ? ',' : '') + (x === null || x === undefined ? 'NULL' : x ? 't' : 'f')
+  }
+  return `${s}}`
+}
+
+/** Finite numbers (fractions too, for real and float8 columns) and nulls: `{1.5,NULL,7}`. */
+export function floatArray(xs: readonly (number | null)[]): string {
+  let s = '{'
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i]
+    if (i > 0) s += ','
+    if (x === null || x === undefined) {
+      s += 'NULL'
+      continue
+    }
+    // JavaScript's shortest round-trip form (1.5, 1e-7) is a valid PostgreSQL float literal.
+    if (!Number.isFinite(x)) throw new TypeError(`floatArray: ${x} is not a finite number`)
+    s += x
+  }
   return `${s}}`
 }
 

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'kysely'
-import { boolArray, intArray, textArray } from '../../src/db/array-literal.ts'
+import { boolArray, floatArray, intArray, textArray } from '../../src/db/array-literal.ts'
 import { testDatabase } from '../helpers/database.ts'
 
 t.test('the literals are what PostgreSQL reads back, element for element', async (t) => {
@@ -17,6 +17,21 @@ t.test('the literals are what PostgreSQL reads back, element for element', async
   t.same(row.bools, bools)
   t.equal(Number(row.empty), 0)
   t.same(row.gtins, ['00012345678905'])
+})
+
+t.test('nullable booleans and fractions read back as sent (the profile write: regular_cycle, median_gap_days)', async (t) => {
+  const { db } = await testDatabase(t, { max: 1 })
+  const bools = [true, null, false]
+  const floats = [7, 7.5, null, -0.25, 1e-7, 123456.5]
+  const { rows } = await sql<{ bools: (boolean | null)[]; reals: (number | null)[]; doubles: (number | null)[] }>`
+    select ${boolArray(bools)}::bool[] as bools, ${floatArray([7, 7.5, null, -0.25])}::real[] as reals,
+           ${floatArray(floats)}::float8[] as doubles`.execute(db)
+  t.same(rows[0]!.bools, bools)
+  t.same(rows[0]!.reals, [7, 7.5, null, -0.25])
+  t.same(rows[0]!.doubles, floats, 'the shortest round-trip form is exact in float8')
+  t.throws(() => floatArray([Number.NaN]), /not a finite number/)
+  t.throws(() => floatArray([Number.POSITIVE_INFINITY]), /not a finite number/)
+  t.equal(floatArray([]), '{}')
 })
 
 t.test('a number that is not a safe integer is refused before it reaches the database', async (t) => {

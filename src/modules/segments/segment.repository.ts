@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { intArray, textArray } from '../../db/array-literal.ts'
+import { boolArray, floatArray, intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
@@ -121,13 +121,17 @@ export async function applyTierCuts(trx: Db, cuts: TierCuts): Promise<number> {
 export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, profiles: CustomerProfile[], opts: { prepared?: boolean } = {}) {
   // One customer (the regeneration) is an equality, which a generic plan estimates as such.
   const inRange = (col: string) => (range.lo === range.hi ? sql`${sql.ref(col)} = ${range.lo}` : sql`${sql.ref(col)} between ${range.lo} and ${range.hi}`)
-  const col = <T>(f: (p: CustomerProfile) => T) => profiles.map(f)
+  // Every column goes as one array literal built here (db/array-literal.ts), not through pg's
+  // generic array encoding, which escapes each element with two regular expressions.
+  const ints = (f: (p: CustomerProfile) => number | null) => intArray(profiles.map(f))
+  const texts = (f: (p: CustomerProfile) => string | null) => textArray(profiles.map(f))
+  const bools = (f: (p: CustomerProfile) => boolean | null) => boolArray(profiles.map(f))
   // Each profile's cells go as one array literal per column (parameters cannot be arrays of
   // arrays of different lengths), parsed by a cast per row. Sent flat and gathered back with six
   // ordered array_agg, they cost 80-150 ms of a 1,000-customer chunk's write, against 40 ms for the
   // profiles alone.
-  const texts = (f: (s: CustomerSegment) => string) => col((p) => textArray(p.segments.map(f)))
-  const ints = (f: (s: CustomerSegment) => number) => col((p) => intArray(p.segments.map(f)))
+  const cellTexts = (f: (s: CustomerSegment) => string) => texts((p) => textArray(p.segments.map(f)))
+  const cellInts = (f: (s: CustomerSegment) => number) => texts((p) => intArray(p.segments.map(f)))
   const query = sql`
     with prof as (
       insert into customer_profile (
@@ -141,17 +145,17 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         regular_cycle, wallet_share, categories::text[], brand_groups::text[], usages::text[], cell_units::int[],
         cell_national_units::int[], cell_spend_cents::bigint[]
       from unnest(
-        ${col((p) => p.customerId)}::bigint[], ${col((p) => p.asOf)}::date[], ${col((p) => p.computedAt)}::timestamptz[],
-        ${col((p) => p.optOut)}::bool[], ${col((p) => p.weeklySpendCents)}::bigint[], ${col((p) => p.eligible)}::bool[],
-        ${col((p) => p.spendCents)}::bigint[], ${col((p) => p.marginCents)}::bigint[], ${col((p) => p.rewardsCents)}::bigint[],
-        ${col((p) => p.valueCents)}::bigint[], ${col((p) => p.valueTier)}::char(1)[], ${col((p) => p.negativeValue)}::bool[],
-        ${col((p) => p.trend)}::text[], ${col((p) => p.recentSpendCents)}::bigint[], ${col((p) => p.previousSpendCents)}::bigint[],
-        ${col((p) => p.lifecycle)}::text[], ${col((p) => p.lifeStage.join(','))}::text[],
-        ${col((p) => p.firstPurchaseDay)}::date[], ${col((p) => p.lastPurchaseDay)}::date[],
-        ${col((p) => p.medianGapDays)}::real[], ${col((p) => p.trips)}::int[], ${col((p) => p.regularCycle)}::bool[],
-        ${col((p) => p.walletShare)}::text[], ${texts((c) => c.category)}::text[], ${texts((c) => c.brandGroup)}::text[],
-        ${texts((c) => c.usage)}::text[], ${ints((c) => c.units)}::text[], ${ints((c) => c.nationalUnits)}::text[],
-        ${ints((c) => c.spendCents)}::text[]
+        ${ints((p) => p.customerId)}::bigint[], ${texts((p) => p.asOf)}::date[], ${texts((p) => p.computedAt)}::timestamptz[],
+        ${bools((p) => p.optOut)}::bool[], ${ints((p) => p.weeklySpendCents)}::bigint[], ${bools((p) => p.eligible)}::bool[],
+        ${ints((p) => p.spendCents)}::bigint[], ${ints((p) => p.marginCents)}::bigint[], ${ints((p) => p.rewardsCents)}::bigint[],
+        ${ints((p) => p.valueCents)}::bigint[], ${texts((p) => p.valueTier)}::char(1)[], ${bools((p) => p.negativeValue)}::bool[],
+        ${texts((p) => p.trend)}::text[], ${ints((p) => p.recentSpendCents)}::bigint[], ${ints((p) => p.previousSpendCents)}::bigint[],
+        ${texts((p) => p.lifecycle)}::text[], ${texts((p) => p.lifeStage.join(','))}::text[],
+        ${texts((p) => p.firstPurchaseDay)}::date[], ${texts((p) => p.lastPurchaseDay)}::date[],
+        ${floatArray(profiles.map((p) => p.medianGapDays))}::real[], ${ints((p) => p.trips)}::int[], ${bools((p) => p.regularCycle)}::bool[],
+        ${texts((p) => p.walletShare)}::text[], ${cellTexts((c) => c.category)}::text[], ${cellTexts((c) => c.brandGroup)}::text[],
+        ${cellTexts((c) => c.usage)}::text[], ${cellInts((c) => c.units)}::text[], ${cellInts((c) => c.nationalUnits)}::text[],
+        ${cellInts((c) => c.spendCents)}::text[]
       ) as u(customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
