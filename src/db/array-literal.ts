@@ -66,3 +66,32 @@ export function textArray(xs: readonly (string | null)[]): string {
   }
   return `${s}}`
 }
+
+/**
+ * Rows of texts as one text[] literal whose elements are each row's own text[] literal, for a
+ * cast per row in SQL (`rows[i]::text[]`): the profile write's segment cells. Built in one pass:
+ * nesting textArray in textArray escaped every row's literal again with a regular expression,
+ * 320-330 ms of CPU for 10,000 profiles' three text columns of cells against 105 ms.
+ */
+export function textArrayRows(rows: readonly (readonly string[])[]): string {
+  let s = '{'
+  for (let r = 0; r < rows.length; r++) {
+    const row = rows[r]!
+    s += r > 0 ? ',"{' : '"{'
+    for (let i = 0; i < row.length; i++) {
+      const x = row[i]!
+      // The row's literal quotes its element (\" once escaped for the outer literal); a quote or
+      // backslash inside the element is escaped for the row's literal, then again for the outer.
+      s += `${i > 0 ? ',' : ''}\\"${NEEDS_ESCAPE.test(x) ? x.replace(ESCAPED, '\\\\\\$&') : x}\\"`
+    }
+    s += '}"'
+  }
+  return `${s}}`
+}
+
+/** Rows of integers as one text[] literal of each row's int[] literal (see textArrayRows). */
+export function intArrayRows(rows: readonly (readonly number[])[]): string {
+  let s = '{'
+  for (let r = 0; r < rows.length; r++) s += `${r > 0 ? ',"' : '"'}${intArray(rows[r]!)}"`
+  return `${s}}`
+}

@@ -1,6 +1,6 @@
 import t from 'tap'
 import { sql } from 'kysely'
-import { boolArray, floatArray, intArray, textArray } from '../../src/db/array-literal.ts'
+import { boolArray, floatArray, intArray, intArrayRows, textArray, textArrayRows } from '../../src/db/array-literal.ts'
 import { testDatabase } from '../helpers/database.ts'
 
 t.test('the literals are what PostgreSQL reads back, element for element', async (t) => {
@@ -40,4 +40,17 @@ t.test('a number that is not a safe integer is refused before it reaches the dat
   t.throws(() => intArray([2 ** 60]), /not a safe integer/)
   t.equal(intArray([]), '{}')
   t.equal(textArray([null]), '{NULL}')
+})
+
+t.test('rows of arrays: each element is the literal of its row, cast per row, read back element for element', async (t) => {
+  const { db } = await testDatabase(t, { max: 1 })
+  const texts = [['Dairy/Milk', 'Pet/Cat food'], [], ['say "hi"', 'back\\slash', '\\"', 'a,b', '{braces}', 'NULL', '', ' padded ', 'é'], ['x']]
+  const ints = [[1, -2, 9_007_199_254_740_991], [], [0]]
+  const { rows } = await sql<{ i: number; texts: string[]; ints: string[] }>`
+    select i, (${textArrayRows(texts)}::text[])[i]::text[] as texts, ((${intArrayRows(ints)}::text[])[i]::bigint[])::text[] as ints
+    from generate_series(1, 4) i order by i`.execute(db)
+  t.same(rows.map((r) => r.texts), texts, 'quotes, backslashes, commas, braces, the word NULL and empty rows survive the two levels')
+  t.same(rows.slice(0, 3).map((r) => r.ints), ints.map((row) => row.map(String)))
+  t.equal(textArrayRows([]), '{}')
+  t.throws(() => intArrayRows([[1.5]]), /not a safe integer/)
 })

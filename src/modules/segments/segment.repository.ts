@@ -1,5 +1,5 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
-import { boolArray, floatArray, intArray, textArray } from '../../db/array-literal.ts'
+import { boolArray, floatArray, intArray, intArrayRows, textArray, textArrayRows } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
@@ -130,8 +130,8 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
   // arrays of different lengths), parsed by a cast per row. Sent flat and gathered back with six
   // ordered array_agg, they cost 80-150 ms of a 1,000-customer chunk's write, against 40 ms for the
   // profiles alone.
-  const cellTexts = (f: (s: CustomerSegment) => string) => texts((p) => textArray(p.segments.map(f)))
-  const cellInts = (f: (s: CustomerSegment) => number) => texts((p) => intArray(p.segments.map(f)))
+  const cellTexts = (f: (s: CustomerSegment) => string) => textArrayRows(profiles.map((p) => p.segments.map(f)))
+  const cellInts = (f: (s: CustomerSegment) => number) => intArrayRows(profiles.map((p) => p.segments.map(f)))
   const query = sql`
     with prof as (
       insert into customer_profile (
