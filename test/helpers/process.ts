@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import t from 'tap'
 import { freePort, ROOT } from './test-server.ts'
 
 export interface ServiceProcess {
@@ -11,8 +12,15 @@ export interface ServiceProcess {
   exited: Promise<number | null>
 }
 
+/**
+ * A folder for a service's embedded cluster, removed when the test file ends: each is tens of
+ * megabytes, and a CI machine runs the suite again and again. The file's root teardowns run last
+ * registered first, after every subtest's, so whatever stops the cluster runs before this.
+ */
 export function tempDataDir(): string {
-  return mkdtempSync(path.join(tmpdir(), 'lanelist-test-'))
+  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-test-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }))
+  return dir
 }
 
 /** Starts `node --import tsx src/server.ts` like `npm start` does, and waits for it to listen (or exit). */
