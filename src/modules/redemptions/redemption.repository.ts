@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import { intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -14,9 +15,8 @@ export interface CheckoutCustomerRow {
   tier: string | null
 }
 
-/** An offer on the list, with this customer's uses of it; the service checks validity. */
-export interface CheckoutOfferRow {
-  id: number
+/** What pricing takes from an offer's row besides its budget counters: cached per catalog version. */
+export interface OfferDefinition {
   kind: 'offer' | 'perk'
   status: 'active' | 'paused' | 'ended'
   name: string
@@ -29,11 +29,19 @@ export interface CheckoutOfferRow {
   redemptions_per_customer: number | null
   budget_max_redemptions: number | null
   budget_max_discount_cents: number | null
+  stackable: boolean
+}
+
+/** An offer on the list, with this customer's uses of it; the service checks validity. */
+export interface CheckoutOfferRow extends OfferDefinition {
+  id: number
   budget_used_redemptions: number
   budget_used_discount_cents: number
-  stackable: boolean
   used: number
 }
+
+/** [gtin, product id, category, brand type] */
+export type CheckoutProduct = [string, number, string, 'national' | 'store']
 
 export interface CheckoutRainCheckRow {
   id: number
@@ -51,8 +59,29 @@ export interface CheckoutRow {
   offers: CheckoutOfferRow[]
   rain_checks: CheckoutRainCheckRow[]
   /** [gtin, product id, category, brand type] */
-  products: [string, number, string, 'national' | 'store'][]
+  products: CheckoutProduct[]
   existing: { id: number; request_hash: string; response: Record<string, unknown> } | null
+}
+
+/**
+ * The read as sent: each list offer as [id, budget used redemptions, budget used cents, this
+ * customer's uses, definition], the definition null when the caller holds it; the products
+ * asked for; and the pricing catalog version the read saw (migration 0033).
+ */
+export interface CheckoutReadRow extends Omit<CheckoutRow, 'offers'> {
+  offers: [number, number, number, number, OfferDefinition | null][]
+  catalog_version: number
+}
+
+/**
+ * What the caller already holds of the pricing catalog (pricing-catalog-cache.ts), all read
+ * under `version`: the read leaves out those offers' definitions and asks only for
+ * `missingGtins`, unless the version it sees is another one; then it returns everything.
+ */
+export interface CatalogKnown {
+  version: number
+  offerIds: readonly number[]
+  missingGtins: readonly string[]
 }
 
 export interface CheckoutQuery {
@@ -74,7 +103,7 @@ export interface CheckoutQuery {
  * redemption under the same idempotency key. Takes no lock: the write re-checks what it
  * relies on (docs/redemptions.md, "Concurrency").
  */
-export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRow> {
+export async function loadCheckout(db: Db, q: CheckoutQuery, known: CatalogKnown | null): Promise<CheckoutReadRow> {
   const customer =
     q.scanned === null
       ? sql`select null::bigint as id, false as erased, null::text as card_status where false`
@@ -89,8 +118,11 @@ export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRo
   const listChoice = q.offline
     ? sql`order by (l.created_at <= ${q.occurredAt}::timestamptz) desc, l.created_at desc`
     : sql`and l.status = 'current'`
-  const result = await executePrepared(db, sql<CheckoutRow>`
-    with st as (
+  // Whether the caller's copy is of the version this snapshot sees; -1 matches no version.
+  const holds = sql`(select version from ver) = ${known?.version ?? -1}::bigint`
+  const result = await executePrepared(db, sql<CheckoutReadRow>`
+    with ver as (select version from pricing_catalog_version),
+    st as (
       select s.timezone, s.active, (${q.occurredAt}::timestamptz at time zone s.timezone)::date::text as day,
              exists (select from lane n where n.store_id = s.id and n.id = ${q.laneId} and n.active)
                or not exists (select from lane n where n.store_id = s.id) as lane_ok
@@ -108,16 +140,22 @@ export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRo
          from cust) as customer,
       (select id from lst) as list_id,
       coalesce((
-        select json_agg(o) from (
-          select o.id, o.kind, o.status, o.name, o.description, o.scope, o.reward, o.valid_from, o.valid_until,
-                 o.units_per_redemption, o.redemptions_per_customer, o.budget_max_redemptions,
-                 o.budget_max_discount_cents, o.budget_used_redemptions, o.budget_used_discount_cents,
-                 o.stackable, coalesce(u.redemptions, 0) as used
-            from offer o
-            left join offer_usage u on u.offer_id = o.id and u.customer_id = (select id from cust)
-           where o.id in (select li.offer_id from list_item li where li.list_id = (select id from lst))
-           order by o.id
-        ) o), '[]') as offers,
+        select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
+                                         coalesce(u.redemptions, 0),
+                                         case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
+                                         else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
+                                           'description', o.description, 'scope', o.scope, 'reward', o.reward,
+                                           'valid_from', o.valid_from, 'valid_until', o.valid_until,
+                                           'units_per_redemption', o.units_per_redemption,
+                                           'redemptions_per_customer', o.redemptions_per_customer,
+                                           'budget_max_redemptions', o.budget_max_redemptions,
+                                           'budget_max_discount_cents', o.budget_max_discount_cents,
+                                           'stackable', o.stackable) end)
+                        order by o.id)
+          from offer o
+          left join offer_usage u on u.offer_id = o.id and u.customer_id = (select id from cust)
+         where o.id in (select li.offer_id from list_item li where li.list_id = (select id from lst))
+      ), '[]') as offers,
       coalesce((
         select json_agg(r) from (
           select r.id, r.offer_id, r.value_cents, r.description, o.scope
@@ -129,8 +167,11 @@ export async function loadCheckout(db: Db, q: CheckoutQuery): Promise<CheckoutRo
         ) r), '[]') as rain_checks,
       coalesce((
         select json_agg(json_build_array(p.gtin, p.id, p.category, p.brand_type))
-          from product p where p.gtin = any(${q.gtins}::char(14)[])
+          from product p
+         where p.gtin = any(case when ${holds} then ${textArray(known?.missingGtins ?? [])}::char(14)[]
+                                 else ${textArray(q.gtins)}::char(14)[] end)
       ), '[]') as products,
+      (select version from ver) as catalog_version,
       (select json_build_object('id', r.id, 'request_hash', r.request_hash, 'response', r.response)
          from redemption r
         where ${q.posTransactionId !== null} and r.store_id = ${q.storeId}

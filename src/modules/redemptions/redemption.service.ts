@@ -6,7 +6,8 @@ import { AppError } from '../../lib/errors.ts'
 import { buildRecord } from './redemption-record.ts'
 import { addDays, classify, redemptionHash, type Scanned } from './redemption-request.ts'
 import { priceCheckout } from './redemption-pricing.ts'
-import { asTier, loadCheckout, lockScannedCustomer, storeExists, type CheckoutRow } from './redemption.repository.ts'
+import { asTier, lockScannedCustomer, storeExists, type CheckoutRow } from './redemption.repository.ts'
+import { loadCheckoutCached } from './pricing-catalog-cache.ts'
 import {
   cardReplaced,
   erasedCustomer,
@@ -85,7 +86,7 @@ async function redeemOnce(
   hash: string,
   excluded: Set<string>,
 ): Promise<RedeemResult | undefined> {
-  const loaded = await loadCheckout(db, checkoutQuery(body, scanned, { key: true }))
+  const loaded = await loadCheckoutCached(db, checkoutQuery(body, scanned, { key: true }))
   const day = checkStore(body, loaded)
   // A retry of a recorded sale gets its answer even if the card was replaced in between.
   if (loaded.existing) {
@@ -153,7 +154,7 @@ function voucherAccrual(spendCents: number) {
 export async function quote(db: Database, body: RedemptionRequest, actingStoreId: string | null): Promise<QuoteResponse> {
   await assertActsFor(db, actingStoreId, body.storeId)
   const scanned = classify(body.scannedCode)
-  const loaded = await loadCheckout(db, checkoutQuery(body, scanned, { key: false }))
+  const loaded = await loadCheckoutCached(db, checkoutQuery(body, scanned, { key: false }))
   const day = checkStore(body, loaded)
   const customer = checkCustomer(scanned, loaded)
   const offline = body.offline === true
