@@ -302,7 +302,7 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const { rows } = await client.query(`select case when query like '%with st as%' then 'read' when query like '%with ids as materialized%' then 'batch write'
+      const { rows } = await client.query(`select case when query like '%pricing_catalog_version%' then 'read' when query like '%with ids as materialized%' then 'batch write'
                                                   when query like '%with ids as%' then 'write' else 'other' end
                                              || ' ' || coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
                                              from pg_stat_activity
