@@ -18,7 +18,7 @@ const version = async (f: CheckoutFixture) =>
   Number((await f.database.pool.query('select version from pricing_catalog_version')).rows[0].version)
 
 /** Another instance, or an operator: a connection of its own, outside this app. */
-const elsewhere = async (t: Parameters<Parameters<typeof t.test>[1]>[0], f: CheckoutFixture) => {
+const elsewhere = async (t: { teardown(fn: () => unknown): void }, f: CheckoutFixture) => {
   const client = new pg.Client({ connectionString: f.database.url })
   await client.connect()
   t.teardown(() => client.end())
