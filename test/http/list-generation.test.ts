@@ -2,6 +2,9 @@ import t from 'tap'
 import { enqueueJob } from '../../src/modules/jobs/job.repository.ts'
 import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
 import { runGeneration, startGeneration } from '../../src/modules/lists/list-run.service.ts'
+import { predictAhead, predictionsFor } from '../../src/modules/lists/list-generation.service.ts'
+import { findLikelyEligible } from '../../src/modules/lists/list-writer.repository.ts'
+import { segmentConfig } from '../../src/modules/segments/segment.config.ts'
 import { buildTestApp } from '../helpers/app.ts'
 import { AS_OF, population } from './list-generation-fixtures.ts'
 
@@ -11,6 +14,29 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
   const key = await createKey('backoffice')
   const pop = await population(db)
   const all = [...pop.regular, pop.small, pop.optedOut]
+
+  t.test('rankings worked out ahead of a chunk are taken only while they hold', async (t) => {
+    // The fixture writes lines only; the lane and the imports fill the sale's total as well.
+    await pool.query(`update sale s set total_before_cents = (select coalesce(sum(l.quantity * coalesce(l.unit_price_cents, p.regular_price_cents, 0)), 0) from sale_line l join product p on p.id = l.product_id where l.sale_id = s.id)`)
+    const likely = await findLikelyEligible(db, AS_OF, segmentConfig().eligibility, 100)
+    t.same([...likely].sort((a, b) => a - b), [...pop.regular, pop.optedOut].sort((a, b) => a - b), 'the regular shoppers, not the one below the threshold')
+    t.same(await findLikelyEligible(db, AS_OF, segmentConfig().eligibility, 2), likely.slice(0, 2), 'most spend first, capped')
+    const fresh = await predictionsFor(db, pop.regular, AS_OF, 40)
+    const ahead = await predictAhead(db, likely, AS_OF, 40, 3)
+    t.equal(ahead.ranked.size, likely.length)
+    t.same(await predictionsFor(db, pop.regular, AS_OF, 40, ahead), fresh, 'the same predictions as ranking them in the chunk')
+    t.same([...ahead.ranked.keys()], [pop.optedOut], 'taken rankings are let go')
+    // A ranking the chunk can tell from its own: taken while the statistics row is unchanged...
+    const [a, b] = pop.regular as [number, number]
+    const poisoned = await predictAhead(db, [a, b], AS_OF, 40)
+    for (const r of poisoned.ranked.values()) r.items = []
+    // ...and not once the row was written again (a lane sale folded in, a rebuild).
+    await pool.query('update customer_stats set trips = trips where customer_id = $1', [b])
+    const got = await predictionsFor(db, [a, b], AS_OF, 40, poisoned)
+    t.same(got.get(a), [], 'unchanged statistics: the ranking ahead is used')
+    t.same(got.get(b), fresh.get(b), 'rewritten statistics: ranked again')
+    t.same(await predictionsFor(db, [a], '2026-11-24', 40, await predictAhead(db, [a], AS_OF, 40)), await predictionsFor(db, [a], '2026-11-24', 40), 'another day: ranked again')
+  })
 
   t.test('validation and auth', async (t) => {
     t.equal((await call(null, { method: 'POST', url: '/v1/list-generations', payload: { asOf: AS_OF } })).statusCode, 401)

@@ -129,17 +129,42 @@ export function cloneLedger(l: BudgetLedger): BudgetLedger {
   return new Map([...l].map(([k, v]) => [k, { ...v }]))
 }
 
+type Reason = Parameters<typeof describeReason>[0]
+/** One ranked product before its product's facts are read (those are read with the chunk). */
+interface RankedItem {
+  productId: number
+  probability: number
+  expectedDay: number | null
+  reason: Reason
+}
+
 /**
- * Predictions with their products' facts for a batch of customers: one read of their
- * statistics, the cached model, one read of product names and facts; the ranking itself is the
- * predictor's pure code (rankFromStats), the same as predictCustomerItems gives one customer.
- * Read outside the chunk's transaction (the first ever call may fit a model, which needs its own).
+ * Rankings worked out before their chunk (predictAhead), each with what it was computed from:
+ * the statistics row's version and the model. A chunk takes a ranking only while both are
+ * still the current ones, so it is the ranking the chunk would compute itself.
  */
-export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf: string, limit: number): Promise<Map<number, PredictedProduct[]>> {
-  const out = new Map<number, PredictedProduct[]>()
-  if (!customerIds.length) return out
+export interface PredictionsAhead {
+  asOf: string
+  limit: number
+  ranked: Map<number, { version: string; timeMode: TimeMode; model: PredictionModel; items: RankedItem[] }>
+}
+
+/** The version findStatsVersion gives a customer without a statistics row (they get the population's picks). */
+const NO_STATS = 'none'
+
+/**
+ * Ranks customers from their stored statistics with the cached model (rankFromStats), one after
+ * another, yielding between them. `onRanked` receives each ranking with what it was computed from.
+ */
+async function rankStored(
+  db: Kysely<DB>,
+  customerIds: number[],
+  asOf: string,
+  limit: number,
+  onRanked: (id: number, items: RankedItem[], from: { version: string; timeMode: TimeMode; model: PredictionModel }) => void,
+): Promise<void> {
+  if (!customerIds.length) return
   const stored = await repo.findStats(db, customerIds)
-  const raw = new Map<number, { productId: number; probability: number; expectedDay: number | null; reason: Parameters<typeof describeReason>[0] }[]>()
   const models = new Map<TimeMode, PredictionModel | undefined>()
   for (const id of customerIds) {
     // Ranking is synchronous CPU work; yield between customers so the service keeps answering.
@@ -158,11 +183,52 @@ export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf
     const model = models.get(timeMode)
     if (!model) continue
     const stats = s?.stats ?? emptyCustomerStats(String(id))
-    raw.set(
-      id,
-      rankFromStats(stats, model, dayOf(asOf), limit).map((i) => ({ productId: Number(i.productId), probability: i.probability, expectedDay: i.expectedDay, reason: i.reason })),
-    )
+    const items = rankFromStats(stats, model, dayOf(asOf), limit).map((i) => ({ productId: Number(i.productId), probability: i.probability, expectedDay: i.expectedDay, reason: i.reason }))
+    onRanked(id, items, { version: s?.version ?? NO_STATS, timeMode, model })
   }
+}
+
+/**
+ * Rankings for customers a run is likely to write lists for, computed while PostgreSQL refreshes
+ * the profiles (the run's longest wait, in which Node has little to do); predictionsFor takes them
+ * where they still hold. Bounded by `customerIds`, which the caller caps.
+ */
+export async function predictAhead(db: Kysely<DB>, customerIds: number[], asOf: string, limit: number, batch = 200): Promise<PredictionsAhead> {
+  const ahead: PredictionsAhead = { asOf, limit, ranked: new Map() }
+  for (let i = 0; i < customerIds.length; i += batch) {
+    await rankStored(db, customerIds.slice(i, i + batch), asOf, limit, (id, items, from) => ahead.ranked.set(id, { ...from, items }))
+  }
+  return ahead
+}
+
+/**
+ * Predictions with their products' facts for a batch of customers: one read of their
+ * statistics, the cached model, one read of product names and facts; the ranking itself is the
+ * predictor's pure code (rankFromStats), the same as predictCustomerItems gives one customer.
+ * Read outside the chunk's transaction (the first ever call may fit a model, which needs its own).
+ * Rankings in `ahead` are taken (and dropped from it) where the customer's statistics row and the
+ * model are the ones they were computed from; the others are ranked here.
+ */
+export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf: string, limit: number, ahead?: PredictionsAhead): Promise<Map<number, PredictedProduct[]>> {
+  const out = new Map<number, PredictedProduct[]>()
+  if (!customerIds.length) return out
+  const raw = new Map<number, RankedItem[]>()
+  let todo = customerIds
+  if (ahead && ahead.asOf === asOf && ahead.limit === limit) {
+    const known = customerIds.filter((id) => ahead.ranked.has(id))
+    if (known.length) {
+      const versions = await repo.findStatsVersion(db, known)
+      const models = new Map<TimeMode, PredictionModel | undefined>()
+      for (const id of known) {
+        const a = ahead.ranked.get(id)!
+        ahead.ranked.delete(id)
+        if (!models.has(a.timeMode)) models.set(a.timeMode, await currentModel(db, a.timeMode))
+        if ((versions.get(id) ?? NO_STATS) === a.version && models.get(a.timeMode) === a.model) raw.set(id, a.items)
+      }
+      todo = customerIds.filter((id) => !raw.has(id))
+    }
+  }
+  await rankStored(db, todo, asOf, limit, (id, items) => raw.set(id, items))
   const ids = new Set<number>()
   for (const items of raw.values()) for (const i of items) {
     ids.add(i.productId)
@@ -170,7 +236,10 @@ export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf
   }
   const facts = await repo.findProductFacts(db, [...ids])
   const nameOf = (p: string) => facts.get(Number(p))?.name
-  for (const [id, items] of raw) {
+  // In the callers' order, as ranking them here would give.
+  for (const id of customerIds) {
+    const items = raw.get(id)
+    if (!items) continue
     out.set(
       id,
       items.flatMap((p) => {

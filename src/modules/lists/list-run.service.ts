@@ -14,8 +14,9 @@ import { commitLazily } from '../../db/lazy-commit.ts'
 import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
 import { refreshAllProfiles, refreshCustomerForList, refreshCustomerProfile } from '../segments/segment.service.ts'
+import { segmentConfig } from '../segments/segment.config.ts'
 import { listGenerationConfig, type ListGenerationOverrides } from './list-generation.config.ts'
-import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLists, ledgerFor, predictionsFor, writeChunk, type ChunkContext } from './list-generation.service.ts'
+import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLists, ledgerFor, predictAhead, predictionsFor, writeChunk, type ChunkContext, type PredictionsAhead } from './list-generation.service.ts'
 import * as runRepo from './list-run.repository.ts'
 import * as writer from './list-writer.repository.ts'
 import { getList } from './list.service.ts'
@@ -83,6 +84,9 @@ export async function getGeneration(db: Kysely<DB>, id: number): Promise<ListGen
   return toGeneration(row)
 }
 
+/** How many customers' rankings a run works out ahead of their chunks, at most (about 6 KB each). */
+const AHEAD_CHUNKS = 10
+
 export interface RunHooks {
   /** Called before each chunk's transaction commits; tests throw here to simulate a crash. */
   beforeChunkCommit?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
@@ -98,6 +102,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
   const run = await runRepo.findRun(db, generationId)
   if (!run || run.status === 'succeeded' || run.status === 'failed') return
   const config = listGenerationConfig(run.settings as ListGenerationOverrides)
+  let ahead: Promise<PredictionsAhead | undefined> | undefined
   try {
     await runRepo.markRunning(db, generationId)
     if (!run.prepared_at) {
@@ -111,6 +116,12 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           })
         }
       } else {
+        // While PostgreSQL refreshes the profiles, Node ranks the customers likely to get a list
+        // (a guess from their recent sales): the chunks take those rankings where they still hold.
+        ahead = (async () => {
+          const likely = await writer.findLikelyEligible(db, run.as_of, segmentConfig().eligibility, config.chunkSize * AHEAD_CHUNKS)
+          return predictAhead(db, likely, run.as_of, config.predictions, config.chunkSize)
+        })().catch(() => undefined)
         // A run reads the whole history, often right after an import or a restart that left
         // the planner without statistics (seen: a chunk's facts query over 63k lines ran for
         // minutes on default estimates). ANALYZE samples a fixed 30,000 rows per table; only the
@@ -121,6 +132,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       }
       await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
     }
+    const predicted = await ahead
     const offers = await candidateOffers(db, run.as_of)
     let budgets = ledgerFor(offers, await writer.findRunAllocations(db, generationId))
     const ctxBase = {
@@ -141,7 +153,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       const last = chunk[chunk.length - 1]
       if (!last) return undefined
       const ids = chunk.map((c) => c.customer_id)
-      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctxBase), run.as_of, config.predictions)
+      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctxBase), run.as_of, config.predictions, predicted)
       return { fromSeq, ids, last, predictions }
     }
     let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1)
@@ -170,6 +182,8 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')
   } catch (err) {
+    // Never leave the rankings ahead running against a database the caller may close next.
+    await ahead
     const message = err instanceof Error ? err.message : String(err)
     if (opts.finalAttempt) await runRepo.markFinished(db, generationId, 'failed', message)
     else await runRepo.recordError(db, generationId, message)

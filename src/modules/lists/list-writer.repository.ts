@@ -5,7 +5,7 @@ import { CUSTOMER_WRITE_LOCK } from '../../db/customer-lock.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
-import { findStatsOfCustomers } from '../prediction/prediction-stats.repository.ts'
+import { findStatsOfCustomers, findStatsVersions } from '../prediction/prediction-stats.repository.ts'
 import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -22,9 +22,31 @@ export async function findProductFacts(db: Db, ids: number[]) {
   )
 }
 
-/** Prediction statistics of a batch of customers, one read (customer_stats rows, as the predictor stores them). */
+/** Prediction statistics of a batch of customers, one read (customer_stats rows, as the predictor stores them, with their row version). */
 export async function findStats(db: Db, customerIds: number[]) {
   return findStatsOfCustomers(db, customerIds)
+}
+
+/** The version of each customer's statistics row (findStatsVersions). */
+export function findStatsVersion(db: Db, customerIds: number[]) {
+  return findStatsVersions(db, customerIds)
+}
+
+/**
+ * The customers whose recorded sales over the eligibility window reach the spend threshold, by
+ * the sales' own totals (before discounts, as every sale writer fills them), most spend first: a
+ * guess, before the profiles are refreshed, at who a run will write lists for (the profile's
+ * eligibility sums the same window's lines at their prices, less what was returned).
+ */
+export async function findLikelyEligible(db: Db, asOf: string, eligibility: { windowDays: number; minWeeklySpendCents: number }, max: number): Promise<number[]> {
+  const rows = await sql<{ customer_id: number }>`
+    select customer_id from sale
+    where status = 'recorded' and day > ${asOf}::date - ${eligibility.windowDays}::int and day <= ${asOf}::date
+    group by customer_id
+    having sum(total_before_cents) * 7 >= ${eligibility.minWeeklySpendCents}::bigint * ${eligibility.windowDays}::int
+    order by sum(total_before_cents) desc, customer_id
+    limit ${max}`.execute(db)
+  return rows.rows.map((r) => r.customer_id)
 }
 
 /**

@@ -28,14 +28,28 @@ export async function findCustomerStats(db: Db, customerId: number, forUpdate = 
 }
 
 /** Statistics of the given customers (those that have any), one read. */
-export async function findStatsOfCustomers(db: Db, customerIds: readonly number[]): Promise<Map<number, StoredStats>> {
+export async function findStatsOfCustomers(db: Db, customerIds: readonly number[]): Promise<Map<number, StoredStats & { version: string }>> {
   if (customerIds.length === 0) return new Map()
   const rows = await db
     .selectFrom('customer_stats')
-    .select(['customer_id', 'time_mode', 'stats'])
+    .select(['customer_id', 'time_mode', 'stats', sql<string>`xmin::text`.as('version')])
     .where('customer_id', '=', sql<number>`any(${[...customerIds]}::bigint[])`)
     .execute()
-  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: toRankedStats(r.customer_id, r.stats) }]))
+  return new Map(rows.map((r) => [r.customer_id, { timeMode: r.time_mode, stats: toRankedStats(r.customer_id, r.stats), version: r.version }]))
+}
+
+/**
+ * Which version of each customer's statistics row is stored (its xmin: any insert or update,
+ * by whatever path, gives the row a new one): whether a ranking computed earlier still holds.
+ */
+export async function findStatsVersions(db: Db, customerIds: readonly number[]): Promise<Map<number, string>> {
+  if (customerIds.length === 0) return new Map()
+  const rows = await db
+    .selectFrom('customer_stats')
+    .select(['customer_id', sql<string>`xmin::text`.as('version')])
+    .where('customer_id', '=', sql<number>`any(${[...customerIds]}::bigint[])`)
+    .execute()
+  return new Map(rows.map((r) => [r.customer_id, r.version]))
 }
 
 export const categoryOrUndefined = (c: string | null): string | undefined => (c === null || c === '' || c === NO_CATEGORY ? undefined : c)
