@@ -297,7 +297,11 @@ export async function aggregateCustomerFacts(
       cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}${vouchers}
     from c
     left join (select customer_id, lifecycle from customer_profile where ${inRange('customer_id')}) cp on cp.customer_id = c.id
-    left join ${opts.staged ? sql`${sql.table(TRIPS_TABLE)}` : sql`trips`} t on t.customer_id = c.id
+    left join ${
+      // The chunk's range of the staged trips: joined whole, the planner hashed every customer's
+      // row once per chunk (quadratic over a refresh, like customer_profile before session 7).
+      opts.staged ? sql`(select * from ${sql.table(TRIPS_TABLE)} where ${inRange('customer_id')})` : sql`trips`
+    } t on t.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
     left join cat_json cj on cj.customer_id = c.id
