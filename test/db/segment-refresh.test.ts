@@ -207,6 +207,58 @@ t.test('refreshAllProfiles: chunked, usage terciles per category, tiers by rank,
   }
 })
 
+t.test('refreshAllProfiles: each chunk is written with the tier the final ranking gives (rewards and category margins included)', async (t) => {
+  const { db } = await testDatabase(t)
+  const p = await catalog(db)
+  const store = 'S1'
+  await db.insertInto('store').values({ id: store, name: 'Store one', timezone: 'America/Chicago' }).execute()
+  const offer = await db
+    .insertInto('offer')
+    .values({ name: 'o', scope: '{}', reward: '{}', targeting: '{}', valid_from: '2026-01-01', valid_until: '2026-12-31' })
+    .returning('id')
+    .executeTakeFirstOrThrow()
+  for (let i = 0; i < 24; i++) {
+    const id = await insertCustomer(db, { optOut: i === 7 })
+    // Odd quantities in categories with margins that are not a power of two: margins in half cents.
+    const lines = [
+      { product: p.apples, quantity: (i * 7) % 11 },
+      { product: i % 2 ? p.milk : p.storeMilk, quantity: (i * 5) % 9 },
+      { product: p.catFood, quantity: i % 4 },
+    ].filter((l) => l.quantity > 0)
+    if (lines.length === 0) continue
+    const sale = await insertSale(db, id, ago(i * 9), lines)
+    // Every third customer was rewarded, some with more than the margin they bring (negative value).
+    if (i % 3 === 0) {
+      const r = await db
+        .insertInto('redemption')
+        .values({ store_id: store, pos_transaction_id: `T${i}`, request_hash: 'x', customer_id: id, sale_id: sale, response: JSON.stringify({}) })
+        .returning('id')
+        .executeTakeFirstOrThrow()
+      await db.insertInto('redemption_discount').values({ redemption_id: r.id, offer_id: offer.id, gtin: p.milk.gtin, quantity: 1, amount_cents: 700 * i + 5, unit_cents: [700 * i + 5] }).execute()
+      await inTrx(db, (trx) => accrueVoucher(trx, { customerId: id, saleId: sale, spendCents: 1_350 + 50 * i }))
+    }
+  }
+  const config = { chunkSize: 5, value: { categoryMargins: { 'Produce/': 0.31, 'Dairy/Milk': 0.17, Pet: 0.43 } } }
+  const written = new Map<number, string | null>()
+  await refreshAllProfiles(db, AS_OF, {
+    config,
+    onChunk: async () => {
+      const rows = await db.selectFrom('customer_profile').select(['customer_id', 'value_tier']).execute()
+      for (const r of rows) if (!written.has(r.customer_id)) written.set(r.customer_id, r.value_tier)
+    },
+  })
+  const final = await db.selectFrom('customer_profile').select(['customer_id', 'value_tier', 'value_cents', 'opt_out']).orderBy('customer_id').execute()
+  t.equal(written.size, final.length, 'every profile seen right after its chunk committed')
+  t.same(
+    final.map((r) => [r.customer_id, written.get(r.customer_id)]),
+    final.map((r) => [r.customer_id, r.value_tier]),
+    'the tier each chunk wrote is the final one',
+  )
+  const ranked = final.filter((r) => !r.opt_out)
+  t.ok(ranked.some((r) => r.value_cents! < 0), 'a customer rewarded beyond their margin is ranked too')
+  t.same(ranked.map((r) => r.value_tier), tiersByRank(ranked.map((r) => r.value_cents!), DEFAULT_SEGMENT_CONFIG.value.tierShares))
+})
+
 t.test('refreshAllProfiles: a customer whose chunk is written can be refreshed alone while the rest runs', async (t) => {
   const { db } = await testDatabase(t)
   const p = await catalog(db)

@@ -1,4 +1,5 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
+import { floatArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
@@ -189,6 +190,76 @@ export async function usageCutsFromStage(db: Db, cfg: SegmentConfig): Promise<(U
     group by f.category
   `.execute(db)
   return rows.map((r) => ({ category: r.category, buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }))
+}
+
+/** The categories in the staged sums ('' for lines without a known product), for their margins. */
+export async function stagedCategories(db: Db): Promise<string[]> {
+  const { rows } = await sql<{ category: string }>`select distinct category from ${sql.table(STAGE_TABLE)}`.execute(db)
+  return rows.map((r) => r.category)
+}
+
+/** Customers a population ranking ranks: every profiled customer who has not opted out (their value is null). */
+export async function countRankableCustomers(db: Db): Promise<number> {
+  const { rows } = await sql<{ n: number }>`
+    select count(*)::int as n from customer where erased_at is null and not personalisation_opt_out`.execute(db)
+  return rows[0]?.n ?? 0
+}
+
+/**
+ * Every rankable customer's value from the staged sums, with customerValue's arithmetic
+ * (profile-classify.ts: margin = value-window spend x the category's margin, rounded half up,
+ * less discounts and vouchers over the value window, the vouchers rounded to the cent), and the
+ * values at the given 1-based rank positions, highest first. `margins` has every staged
+ * category's margin (categoryMargin, in Node: the rule stays in one place). Only a forecast of
+ * the ranking the stored profiles get at the end of the refresh: PostgreSQL may add the margins
+ * in another order than Node, which can move a value by a cent where it ends in half a cent.
+ */
+export async function stagedValuesAtRanks(
+  db: Db,
+  asOf: string,
+  cfg: SegmentConfig,
+  margins: ReadonlyMap<string, number>,
+  positions: number[],
+): Promise<Map<number, number>> {
+  const val = sql`(${asOf}::date - ${cfg.value.windowDays}::int)`
+  const { rows } = await sql<{ rn: number; value_cents: number }>`
+    with m as (
+      select * from unnest(${textArray([...margins.keys()])}::text[], ${floatArray([...margins.values()])}::float8[]) as m(category, margin)
+    ),
+    spend as (
+      select f.customer_id, sum(f.value_spend * m.margin) as margin
+      from ${sql.table(STAGE_TABLE)} f join m on m.category = f.category
+      group by f.customer_id
+    ),
+    disc as (
+      select r.customer_id,
+        sum(coalesce((select sum(amount_cents) from redemption_discount rd where rd.redemption_id = r.id), 0)
+          - coalesce((select sum(clawback_cents) from redemption_return rr where rr.redemption_id = r.id), 0)) as cents
+      from redemption r
+      join sale s on s.id = r.sale_id
+      where r.status = 'recorded' and s.day > ${val} and s.day <= ${asOf}::date
+      group by r.customer_id
+    ),
+    vouch as (
+      select customer_id, sum(units) as units
+      from voucher_entry
+      where day > ${val} and day <= ${asOf}::date
+      group by customer_id
+    ),
+    v as (
+      select floor(coalesce(sp.margin, 0) + 0.5)::bigint - coalesce(d.cents, 0)::bigint
+          - floor(coalesce(vo.units, 0) / ${VOUCHER_UNITS_PER_CENT}::numeric + 0.5)::bigint as value_cents
+      from customer c
+      left join spend sp on sp.customer_id = c.id
+      left join disc d on d.customer_id = c.id
+      left join vouch vo on vo.customer_id = c.id
+      where c.erased_at is null and not c.personalisation_opt_out
+    )
+    select rn::int, value_cents
+    from (select value_cents, row_number() over (order by value_cents desc) as rn from v) ranked
+    where rn = any(${positions}::int[])
+  `.execute(db)
+  return new Map(rows.map((r) => [r.rn, Number(r.value_cents)]))
 }
 
 export async function aggregateCustomerFacts(
