@@ -10,7 +10,7 @@ import {
   type ProductRef,
   type SaleDraft,
 } from './transaction-batch.ts'
-import type { CheckedRow, RowSink } from './transaction-rows.ts'
+import type { CheckedRow, ProductSlot, RowSink } from './transaction-rows.ts'
 
 interface RowSale extends SaleDraft {
   first: { day: string | null; occurredAt: string | null; store: string | null } | undefined
@@ -29,16 +29,10 @@ function putInt(buf: Buffer, at: number, n: number): number {
     buf[at] = 48 + n
     return at + 1
   }
-  let end = at + 2
-  for (let m = 100; m <= n && end < at + 16; m *= 10) end++
-  if (n >= 1e16) end = at + String(n).length
+  if (n > 0x7fffffff) return putLargeInt(buf, at, n)
+  const end = at + (n < 100 ? 2 : n < 1000 ? 3 : n < 10_000 ? 4 : n < 100_000 ? 5 : n < 1_000_000 ? 6 : n < 10_000_000 ? 7 : n < 100_000_000 ? 8 : n < 1_000_000_000 ? 9 : 10)
   let i = end
-  // Integer division on 32 bits where it fits: Math.floor on a double costs more.
-  while (n > 0x7fffffff) {
-    const q = Math.floor(n / 10)
-    buf[--i] = 48 + n - q * 10
-    n = q
-  }
+  // Integer division on 32 bits: Math.floor on a double costs more.
   while (n >= 10) {
     const q = (n / 10) | 0
     buf[--i] = 48 + n - q * 10
@@ -46,6 +40,16 @@ function putInt(buf: Buffer, at: number, n: number): number {
   }
   buf[--i] = 48 + n
   return end
+}
+
+/**
+ * putInt past 2^31 (a sale id or customer id that large): kept apart so that the common case
+ * stays small to compile, and code optimised before such a number appeared is not thrown away.
+ */
+function putLargeInt(buf: Buffer, at: number, n: number): number {
+  const digits = String(n)
+  for (let k = 0; k < digits.length; k++) buf[at + k] = digits.charCodeAt(k)
+  return at + digits.length
 }
 
 /** `n` as digits into `into` (from 0), followed by a tab when asked; returns the length. */
@@ -60,11 +64,16 @@ function intBytes(into: Buffer, n: number, tabAfter: boolean): number {
  * text to be parsed again (the spooled path's BatchDraft). Rows are numbers in typed arrays and
  * references to shared product objects, so a hundred thousand of them cost the garbage
  * collector little.
+ *
+ * A sale's rows follow each other (the file is grouped): a row of another sale than the last
+ * one starts a new sale, with no lookup by key. Should the file turn out not to be grouped
+ * after all, a sale may then be split within the batch, harmlessly: no batch of such a file
+ * commits (importGrouped).
  */
 export class RowDraft implements Draft {
   goodRows = 0
   private readonly sales: RowSale[] = []
-  private readonly byKey = new Map<string, RowSale>()
+  /** Products of the batch's rows that were not resolved when first met here, by key. */
   private readonly products = new Map<string, ProductRef>()
   private quantity: Int32Array
   /** -1: no price. */
@@ -79,38 +88,23 @@ export class RowDraft implements Draft {
     this.quantity = new Int32Array(size)
     this.price = new Int32Array(size)
     this.line = new Int32Array(size)
+    // Sized up front: grown one row at a time, the array was copied over and over.
+    this.productOf = new Array<ProductRef>(size)
   }
 
-  /** The sale of (customer, transaction); rows of a sale follow each other, so the last one is checked first. */
+  /** The sale of (customer, transaction): the last one, or a new one (see above). */
   sale(customer: string, transaction: string): RowSale {
     const last = this.last
     if (last && last.customer === customer && last.transaction === transaction) return last
-    // An accepted id never holds a NUL (row-checks.ts text()): it keeps the pair apart.
-    const key = `${customer}\u0000${transaction}`
-    let sale = this.byKey.get(key)
-    if (!sale) {
-      sale = { customer, transaction, rows: [], heldBy: 0, total: 0, customerId: 0, id: 0, first: undefined }
-      this.byKey.set(key, sale)
-      this.sales.push(sale)
-    }
+    const sale: RowSale = { customer, transaction, rows: [], heldBy: 0, total: 0, customerId: 0, id: 0, first: undefined }
+    this.sales.push(sale)
     this.last = sale
     return sale
   }
 
   add(line: number, sale: RowSale, row: CheckedRow): void {
-    // The encoder's slot for the key remembers this batch's product: no map lookup per row.
     const slot = row.productSlot
-    let product = slot !== undefined && slot.owner === this ? (slot.ref as ProductRef) : this.products.get(row.productKey)
-    if (!product) {
-      product = { key: row.productKey, firstLine: line, copy: '' }
-      this.products.set(row.productKey, product)
-    } else if (line < product.firstLine && firstLineMatters(row.productKey)) {
-      product.firstLine = line
-    }
-    if (slot !== undefined && slot.owner !== this) {
-      slot.owner = this
-      slot.ref = product
-    }
+    const product = slot !== undefined ? this.slotProduct(slot, line) : this.keyProduct(row.productKey, line)
     const r = this.goodRows++
     if (r === this.line.length) {
       const grow = (a: Int32Array) => {
@@ -129,6 +123,37 @@ export class RowDraft implements Draft {
     sale.first ??= { day: row.day, occurredAt: row.occurredAt, store: row.store }
     sale.rows.push(r)
     if (row.unitPrice !== null) sale.total += row.quantity * row.unitPrice
+  }
+
+  /**
+   * The product of a row whose key has a slot in the encoder (a numeric chain id): the slot
+   * keeps one record of the product for the whole import, so it is resolved, and its COPY bytes
+   * made, once rather than once per batch, and a row costs no map lookup. The batch notes the
+   * record the first time it meets it, if it is not resolved yet.
+   */
+  private slotProduct(slot: ProductSlot, line: number): ProductRef {
+    let product = slot.ref as ProductRef | undefined
+    if (slot.owner === this) return product!
+    slot.owner = this
+    // A row of this batch that the general check took may have named the key first.
+    const mine = this.products.get(slot.key)
+    if (mine !== undefined) product = mine
+    else if (product === undefined) product = newProduct(slot.key, line)
+    slot.ref = product
+    if (product.copy === '') this.products.set(slot.key, product)
+    return product
+  }
+
+  /** The product of any other row, by key: a record of the batch's own. */
+  private keyProduct(key: string, line: number): ProductRef {
+    let product = this.products.get(key)
+    if (product === undefined) {
+      product = newProduct(key, line)
+      this.products.set(key, product)
+    } else if (line < product.firstLine && firstLineMatters(key)) {
+      product.firstLine = line
+    }
+    return product
   }
 
   writable(): SaleDraft[] {
@@ -154,8 +179,8 @@ export class RowDraft implements Draft {
     let rows = 0
     for (const sale of sales) rows += sale.rows.length
     if (rows !== this.goodRows) return unresolvedProducts(this.productOf, sales, known)
-    // Every good row is to be written (the usual batch): its products are the batch's, each
-    // looked at once rather than once per row.
+    // Every good row is to be written (the usual batch): its products are the batch's (those
+    // resolved before it began are not in the map), each looked at once rather than once per row.
     const missing: ProductRef[] = []
     for (const product of this.products.values()) {
       if (product.copy) continue
@@ -169,46 +194,90 @@ export class RowDraft implements Draft {
   /**
    * COPY text for sale_line as bytes, written straight into buffers of about CHUNK_CHARS: as
    * strings, a million lines cost a string each, then their conversion to bytes, and the
-   * garbage collector's time for both.
+   * garbage collector's time for both. The whole batch at once (a few MB), a sale at a time by a
+   * small function: a generator looping over every line was compiled by V8 five times in an
+   * import, each time for tens of milliseconds, as paths it had not seen yet (a batch's end, a
+   * full buffer) threw its optimised code away.
    */
-  *lineCopyText(sales: SaleDraft[]): Generator<Buffer> {
-    let buf = Buffer.allocUnsafe(CHUNK_CHARS + LINE_BYTES_MAX)
-    let at = 0
+  lineCopyText(sales: SaleDraft[]): Buffer[] {
+    const out = new LineBuffers()
     // The sale's id and customer, as bytes once per sale rather than once per line.
     const id = Buffer.allocUnsafe(24)
     const customer = Buffer.allocUnsafe(24)
     for (const sale of sales) {
       const idLength = intBytes(id, sale.id, true)
       const customerLength = intBytes(customer, sale.customerId, true)
-      for (let i = 0; i < sale.rows.length; i++) {
-        const row = sale.rows[i]!
-        for (let k = 0; k < idLength; k++) buf[at++] = id[k]!
-        at = putInt(buf, at, i + 1)
-        buf[at++] = TAB
-        for (let k = 0; k < customerLength; k++) buf[at++] = customer[k]!
-        const product = this.productOf[row]!
-        const bytes = (product.bytes ??= Buffer.from(product.copy, 'latin1'))
-        for (let k = 0; k < bytes.length; k++) buf[at++] = bytes[k]!
-        buf[at++] = TAB
-        at = putInt(buf, at, this.quantity[row]!)
-        buf[at++] = TAB
-        const price = this.price[row]!
-        if (price === -1) {
-          buf[at++] = BACKSLASH
-          buf[at++] = N
-        } else {
-          at = putInt(buf, at, price)
-        }
-        buf[at++] = LF
-        if (at >= CHUNK_CHARS) {
-          yield buf.subarray(0, at)
-          buf = Buffer.allocUnsafe(CHUNK_CHARS + LINE_BYTES_MAX)
-          at = 0
-        }
-      }
+      out.room(sale.rows.length)
+      out.at = writeSaleLines(out.buf, out.at, id, idLength, customer, customerLength, sale.rows, this.productOf, this.quantity, this.price)
     }
-    if (at > 0) yield buf.subarray(0, at)
+    return out.finish()
   }
+}
+
+/** Buffers of COPY text being filled (RowDraft.lineCopyText). */
+class LineBuffers {
+  buf = Buffer.allocUnsafe(CHUNK_CHARS + LINE_BYTES_MAX)
+  at = 0
+  private readonly full: Buffer[] = []
+
+  /** Makes room for `lines` more lines: a new buffer when this one has not enough left. */
+  room(lines: number): void {
+    const need = lines * LINE_BYTES_MAX
+    if (this.at + need <= this.buf.length) return
+    if (this.at > 0) this.full.push(this.buf.subarray(0, this.at))
+    this.buf = Buffer.allocUnsafe(Math.max(CHUNK_CHARS + LINE_BYTES_MAX, need))
+    this.at = 0
+  }
+
+  finish(): Buffer[] {
+    if (this.at > 0) this.full.push(this.buf.subarray(0, this.at))
+    return this.full
+  }
+}
+
+/** One sale's lines as COPY text at `at` (room made already); returns where they end. */
+function writeSaleLines(
+  buf: Buffer,
+  at: number,
+  id: Buffer,
+  idLength: number,
+  customer: Buffer,
+  customerLength: number,
+  rows: number[],
+  productOf: ProductRef[],
+  quantity: Int32Array,
+  price: Int32Array,
+): number {
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i]!
+    for (let k = 0; k < idLength; k++) buf[at++] = id[k]!
+    at = putInt(buf, at, i + 1)
+    buf[at++] = TAB
+    for (let k = 0; k < customerLength; k++) buf[at++] = customer[k]!
+    const bytes = productBytes(productOf[row]!)
+    for (let k = 0; k < bytes.length; k++) buf[at++] = bytes[k]!
+    buf[at++] = TAB
+    at = putInt(buf, at, quantity[row]!)
+    buf[at++] = TAB
+    const p = price[row]!
+    if (p === -1) {
+      buf[at++] = BACKSLASH
+      buf[at++] = N
+    } else {
+      at = putInt(buf, at, p)
+    }
+    buf[at++] = LF
+  }
+  return at
+}
+
+/** A resolved product's "id\tgtin" as bytes, made once per product record. */
+function productBytes(product: ProductRef): Buffer {
+  return (product.bytes ??= Buffer.from(product.copy, 'latin1'))
+}
+
+function newProduct(key: string, line: number): ProductRef {
+  return { key, firstLine: line, copy: '', bytes: undefined }
 }
 
 /**

@@ -23,7 +23,7 @@ export interface ProductRef {
   /** Set once resolved: product id and GTIN as COPY text ("id\tgtin"). */
   copy: string
   /** The same as bytes, made when first needed (RowDraft.lineCopyText). */
-  bytes?: Buffer
+  bytes: Buffer | undefined
 }
 
 export interface ProductKey {
@@ -41,7 +41,7 @@ export interface Draft {
   total(sale: SaleDraft): string | number
   firstRow(sale: SaleDraft): { day: string | null; occurredAt: string | null; store: string | null }
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[]
-  lineCopyText(sales: SaleDraft[]): Generator<string | Buffer>
+  lineCopyText(sales: SaleDraft[]): Iterable<string | Buffer>
 }
 
 /** Product keys resolved by earlier batches, with the product id and GTIN. */
@@ -128,7 +128,7 @@ export class BatchDraft implements Draft {
       const productKey = text.slice(text.lastIndexOf('\t', quantity - 1) + 1, quantity)
       let product = this.products.get(productKey)
       if (!product) {
-        product = { key: productKey, firstLine: line, copy: '' }
+        product = { key: productKey, firstLine: line, copy: '', bytes: undefined }
         this.products.set(productKey, product)
       } else if (line < product.firstLine && firstLineMatters(productKey)) {
         product.firstLine = line

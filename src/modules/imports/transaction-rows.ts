@@ -81,14 +81,24 @@ export class TransactionRowEncoder implements LineSink {
   /** Whether line() may check rows on the bytes: a grouped file with the columns it knows. */
   private readonly fast: boolean
   private readonly bounds: Int32Array
-  /** The last row line() accepted: most fields repeat it. */
+  /**
+   * The last row line() accepted: most fields repeat it. Its fields' bytes are known by where
+   * they sit in the piece of input that held them (a view of each, made for every sale, cost
+   * more than the comparisons).
+   */
   private readonly last = {
     customer: '',
-    customerBytes: Buffer.alloc(0) as Buffer,
+    customerBuf: EMPTY,
+    customerFrom: 0,
+    customerTo: 0,
     transaction: '',
-    transactionBytes: Buffer.alloc(0) as Buffer,
+    transactionBuf: EMPTY,
+    transactionFrom: 0,
+    transactionTo: 0,
     day: null as string | null,
-    dayBytes: Buffer.alloc(0) as Buffer,
+    dayBuf: EMPTY,
+    dayFrom: 0,
+    dayTo: 0,
   }
   /** Product keys of numeric chain ids, by value: small ones in pages of an array, any other in a map. */
   private productSlots = emptySlotPages()
@@ -161,45 +171,37 @@ export class TransactionRowEncoder implements LineSink {
 
     // Customer and transaction: 1 to MAX_ID_LENGTH printable ASCII characters, nothing to trim.
     // The bytes of the row before passed that check already: most rows repeat them.
-    let from = bounds[at.customer]!
-    let to = bounds[at.customer + 1]! - 1
+    const customerFrom = bounds[at.customer]!
+    const customerTo = bounds[at.customer + 1]! - 1
     let customer = last.customer
-    let customerBytes = last.customerBytes
-    if (!same(buf, from, to, customerBytes)) {
-      if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
-      customer = buf.toString('latin1', from, to)
-      customerBytes = buf.subarray(from, to)
+    const newCustomer = !sameBytes(buf, customerFrom, customerTo, last.customerBuf, last.customerFrom, last.customerTo)
+    if (newCustomer) {
+      if (!printable(buf, customerFrom, customerTo, MAX_ID_LENGTH, false)) return false
+      customer = buf.toString('latin1', customerFrom, customerTo)
     }
-    from = bounds[at.transaction]!
-    to = bounds[at.transaction + 1]! - 1
+    const transactionFrom = bounds[at.transaction]!
+    const transactionTo = bounds[at.transaction + 1]! - 1
     let transaction = last.transaction
-    let transactionBytes = last.transactionBytes
-    if (!same(buf, from, to, transactionBytes)) {
-      if (!printable(buf, from, to, MAX_ID_LENGTH, false)) return false
-      transaction = buf.toString('latin1', from, to)
-      transactionBytes = buf.subarray(from, to)
+    const newTransaction = !sameBytes(buf, transactionFrom, transactionTo, last.transactionBuf, last.transactionFrom, last.transactionTo)
+    if (newTransaction) {
+      if (!printable(buf, transactionFrom, transactionTo, MAX_ID_LENGTH, false)) return false
+      transaction = buf.toString('latin1', transactionFrom, transactionTo)
     }
 
-    from = bounds[at.day]!
-    to = bounds[at.day + 1]! - 1
+    const dayFrom = bounds[at.day]!
+    const dayTo = bounds[at.day + 1]! - 1
     let day = last.day
-    let dayBytes = last.dayBytes
-    if (!same(buf, from, to, dayBytes)) {
-      if (!printable(buf, from, to, 32, false)) return false
-      try {
-        day = this.days.parse('day', buf.toString('latin1', from, to))
-      } catch (err) {
-        if (err instanceof RowProblem) return false
-        throw err
-      }
+    const newDay = !sameBytes(buf, dayFrom, dayTo, last.dayBuf, last.dayFrom, last.dayTo)
+    if (newDay) {
+      if (!printable(buf, dayFrom, dayTo, 32, false)) return false
+      day = this.parseDay(buf.toString('latin1', dayFrom, dayTo))
       if (day === null) return false
-      dayBytes = buf.subarray(from, to)
     }
 
     // A chain product id: printable, no backslash (COPY text would escape it); digits without a
     // leading zero are remembered by value, so a row costs no new string.
-    from = bounds[at.product]!
-    to = bounds[at.product + 1]! - 1
+    let from = bounds[at.product]!
+    let to = bounds[at.product + 1]! - 1
     if (!printable(buf, from, to, MAX_ID_LENGTH, true)) return false
     const numeric = to - from <= 15 && (to - from === 1 || buf[from] !== 48) ? digits(buf, from, to) : -1
     let slot = numeric >= 0 ? this.productSlot(numeric) : undefined
@@ -221,12 +223,24 @@ export class TransactionRowEncoder implements LineSink {
     }
 
     this.rows++
-    last.customer = customer
-    last.customerBytes = customerBytes
-    last.transaction = transaction
-    last.transactionBytes = transactionBytes
-    last.day = day
-    last.dayBytes = dayBytes
+    if (newCustomer) {
+      last.customer = customer
+      last.customerBuf = buf
+      last.customerFrom = customerFrom
+      last.customerTo = customerTo
+    }
+    if (newTransaction) {
+      last.transaction = transaction
+      last.transactionBuf = buf
+      last.transactionFrom = transactionFrom
+      last.transactionTo = transactionTo
+    }
+    if (newDay) {
+      last.day = day
+      last.dayBuf = buf
+      last.dayFrom = dayFrom
+      last.dayTo = dayTo
+    }
     const row = this.scratch
     row.day = day
     row.productKey = productKey
@@ -235,6 +249,16 @@ export class TransactionRowEncoder implements LineSink {
     row.unitPrice = unitPrice
     ;(this.sink as RowSink).row(line, customer, transaction, row)
     return true
+  }
+
+  /** A day as line() found it, checked; null when the general check should report it. */
+  private parseDay(raw: string): string | null {
+    try {
+      return this.days.parse('day', raw)
+    } catch (err) {
+      if (err instanceof RowProblem) return null
+      throw err
+    }
   }
 
   private productSlot(numeric: number): ProductSlot | undefined {
@@ -362,9 +386,13 @@ function printable(buf: Buffer, from: number, to: number, max: number, noBacksla
   return true
 }
 
-function same(buf: Buffer, from: number, to: number, bytes: Buffer): boolean {
-  if (to - from !== bytes.length || bytes.length === 0) return false
-  for (let i = 0; i < bytes.length; i++) if (buf[from + i] !== bytes[i]) return false
+const EMPTY: Buffer = Buffer.alloc(0)
+
+/** Bytes from..to of buf are those at..end of other (and not none). */
+function sameBytes(buf: Buffer, from: number, to: number, other: Buffer, at: number, end: number): boolean {
+  const length = to - from
+  if (length !== end - at || length === 0) return false
+  for (let i = 0; i < length; i++) if (buf[from + i] !== other[at + i]) return false
   return true
 }
 
