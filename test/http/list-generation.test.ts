@@ -147,6 +147,9 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     let row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     t.match(row, { status: 'running', done: 3, next_seq: 4, error: 'simulated crash' })
     const firstChunk = await db.selectFrom('list').select('customer_id').where('generation_id', '=', id).execute()
+    // The next chunk was written alongside the failing one (docs/lists.md, "Runs"): it rolled back with it.
+    const firstSeqs = await db.selectFrom('list_generation_customer').select('customer_id').where('generation_id', '=', id).where('seq', '<=', 3).execute()
+    t.ok(firstChunk.length > 0 && firstChunk.every((c) => firstSeqs.some((s) => s.customer_id === c.customer_id)), 'only the first chunk committed its lists')
     await runGeneration(db, id, { hooks })
     row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     t.match(row, { status: 'succeeded', total: 8, done: 8 })

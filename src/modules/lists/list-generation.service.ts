@@ -43,6 +43,8 @@ export interface ChunkContext {
   voucherStates?: VoucherState[]
   /** Write with named prepared statements (the single regeneration: a fixed statement per lane sale). */
   prepared?: boolean
+  /** Called once the chunk's offers are allocated (`budgets` final), before its lists are written. */
+  onAllocated?: () => void
 }
 
 export interface ChunkResult {
@@ -329,6 +331,7 @@ export async function writeChunk(
       decisions: alloc.decisions,
     })
   }
+  ctx.onAllocated?.()
   // The chunk's writes are set-based, a few statements whatever its size (one customer after a
   // lane sale, or a run's chunk): lists superseded and written with items and decisions, vouchers.
   result.lists = await repo.insertLists(trx, lists, { prepared: ctx.prepared === true })

@@ -134,7 +134,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     }
     const predicted = await ahead
     const offers = await candidateOffers(db, run.as_of)
-    let budgets = ledgerFor(offers, await writer.findRunAllocations(db, generationId))
+    const budgets = ledgerFor(offers, await writer.findRunAllocations(db, generationId))
     const ctxBase = {
       asOf: run.as_of,
       config,
@@ -157,6 +157,12 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       return { fromSeq, ids, last, predictions }
     }
     let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1)
+    // Chunk k+1 locks, reads and allocates (Node) while PostgreSQL writes chunk k: two chunks'
+    // transactions at most are open. They commit in order: a chunk advances the run's counters
+    // only after the chunk before it committed, and rolls back if that one failed, so a restart
+    // still resumes after the last committed chunk with nothing written past it.
+    let ledger = budgets
+    let committed: Promise<void> = Promise.resolve()
     try {
       for (;;) {
         const cur = await pending
@@ -164,20 +170,30 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         pending = prepareChunk(cur.last.seq + 1)
         // Settled below whatever happens; a failure shows when it is awaited, not as unhandled.
         pending.catch(() => {})
-        const ledger = cloneLedger(budgets)
-        const ctx: ChunkContext = { ...ctxBase, budgets: ledger }
-        await db.transaction().execute(async (trx) => {
+        // Allocated from what the chunk before left of each budget.
+        const chunkLedger = cloneLedger(ledger)
+        let allocated!: () => void
+        const ready = new Promise<void>((resolve) => (allocated = resolve))
+        const before = committed
+        const write = db.transaction().execute(async (trx) => {
           // Redone on resume if lost: markFinished's durable commit below flushes every chunk's.
           await commitLazily(trx)
-          const r = await writeChunk(trx, cur.ids, cur.predictions, ctx)
+          const r = await writeChunk(trx, cur.ids, cur.predictions, { ...ctxBase, budgets: chunkLedger, onAllocated: allocated })
+          await before
           await runRepo.advanceRun(trx, generationId, { nextSeq: cur.last.seq + 1, done: cur.ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
           await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
         })
-        budgets = ledger
+        write.catch(() => {})
+        committed = write
+        await Promise.race([ready, write])
+        ledger = chunkLedger
+        await before
       }
+      await committed
     } finally {
-      // Never leave the prefetch running against a database the caller may close next.
+      // Never leave the prefetch or a chunk's write running against a database the caller may close next.
       await pending.catch(() => undefined)
+      await committed.catch(() => undefined)
     }
     await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')
