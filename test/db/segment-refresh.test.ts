@@ -238,6 +238,11 @@ t.test('refreshAllProfiles: each chunk is written with the tier the final rankin
       await inTrx(db, (trx) => accrueVoucher(trx, { customerId: id, saleId: sale, spendCents: 1_350 + 50 * i }))
     }
   }
+  // Trip days before the gap window only, and across its start: the window's gaps alone count.
+  const before = await insertCustomer(db)
+  for (const d of [400, 380, 370]) await insertSale(db, before, ago(d), [{ product: p.milk }])
+  const across = await insertCustomer(db)
+  for (const d of [380, 350, 340, 20]) await insertSale(db, across, ago(d), [{ product: p.apples }])
   const config = { chunkSize: 5, value: { categoryMargins: { 'Produce/': 0.31, 'Dairy/Milk': 0.17, Pet: 0.43 } } }
   const written = new Map<number, string | null>()
   await refreshAllProfiles(db, AS_OF, {
@@ -257,6 +262,14 @@ t.test('refreshAllProfiles: each chunk is written with the tier the final rankin
   const ranked = final.filter((r) => !r.opt_out)
   t.ok(ranked.some((r) => r.value_cents! < 0), 'a customer rewarded beyond their margin is ranked too')
   t.same(ranked.map((r) => r.value_tier), tiersByRank(ranked.map((r) => r.value_cents!), DEFAULT_SEGMENT_CONFIG.value.tierShares))
+
+  t.match(await findProfile(db, before), { trips: 0, medianGapDays: null, regularCycle: false, lastPurchaseDay: ago(370), lifecycle: 'lapsed' })
+  t.match(await findProfile(db, across), { trips: 3, medianGapDays: 165, firstPurchaseDay: ago(380), lastPurchaseDay: ago(20) })
+  for (const id of [before, across]) {
+    const staged = (await findProfile(db, id))!
+    const alone = (await inTrx(db, (trx) => refreshCustomerProfile(trx, id, AS_OF, config)))!
+    t.same({ ...alone, computedAt: '' }, { ...staged, computedAt: '' }, `customer ${id}: the staged trips are the single refresh's`)
+  }
 })
 
 t.test('refreshAllProfiles: a customer whose chunk is written can be refreshed alone while the rest runs', async (t) => {

@@ -129,23 +129,23 @@ const TRIPS_TABLE = 'refresh_customer_trips'
  */
 function populationTrips(asOf: string, cfg: SegmentConfig) {
   const gap = sql`(${asOf}::date - ${cfg.lifecycle.gapWindowDays}::int)`
+  // One ordered pass over the distinct trip days: a day's gap counts when the day before it is in
+  // the gap window as well (the first day in the window has none), as the single refresh computes
+  // the gaps of the window's days alone. A customer with no trip in the window has trips 0 and null
+  // gaps. Two passes (the days hashed once, then joined to the window's aggregate) took 0.26 s of
+  // PostgreSQL CPU at 10,000 customers against 0.21 s, with the same rows.
   return sql`
-    with d as (
-      select customer_id, day from sale where status = 'recorded' and day <= ${asOf}::date group by 1, 2
-    ),
-    g as (
-      select customer_id, day - lag(day) over (partition by customer_id order by day) as gap from d where day > ${gap}
-    ),
-    t as (
-      select customer_id, count(*)::int as trips,
-        percentile_cont(0.5) within group (order by gap) as median_gap,
-        avg(gap)::float8 as mean_gap,
-        stddev_pop(gap)::float8 as sd_gap
-      from g group by customer_id
-    )
-    select f.customer_id, f.first_day, f.last_day, t.trips, t.median_gap, t.mean_gap, t.sd_gap
-    from (select customer_id, min(day) as first_day, max(day) as last_day from d group by customer_id) f
-    left join t on t.customer_id = f.customer_id`
+    select customer_id, min(day) as first_day, max(day) as last_day,
+      (count(*) filter (where day > ${gap}))::int as trips,
+      percentile_cont(0.5) within group (order by gap) as median_gap,
+      avg(gap)::float8 as mean_gap,
+      stddev_pop(gap)::float8 as sd_gap
+    from (
+      select customer_id, day, case when lag(day) over w > ${gap} then day - lag(day) over w end as gap
+      from (select distinct customer_id, day from sale where status = 'recorded' and day <= ${asOf}::date) d
+      window w as (partition by customer_id order by day)
+    ) g
+    group by customer_id`
 }
 
 /**
