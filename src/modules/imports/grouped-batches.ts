@@ -4,7 +4,6 @@ import {
   firstLineMatters,
   heldRows,
   resolveRef,
-  unresolvedProducts,
   type Draft,
   type ProductMap,
   type ProductRef,
@@ -73,13 +72,17 @@ function intBytes(into: Buffer, n: number, tabAfter: boolean): number {
 export class RowDraft implements Draft {
   goodRows = 0
   private readonly sales: RowSale[] = []
-  /** Products of the batch's rows that were not resolved when first met here, by key. */
-  private readonly products = new Map<string, ProductRef>()
+  /** The product records the batch's rows name, each once; a row holds its index (productAt). */
+  private readonly products: ProductRef[] = []
+  /** Index in products of a key's record, for rows without a slot in the encoder. */
+  private readonly productIndex = new Map<string, number>()
   private quantity: Int32Array
   /** -1: no price. */
   private price: Int32Array
   private line: Int32Array
-  private productOf: ProductRef[] = []
+  // Numbers, not references: an array of a hundred thousand references per batch in flight was
+  // work for the garbage collector at every young-generation collection.
+  private productAt: Int32Array
   private last: RowSale | undefined
 
   /** `rows`: about how many the batch will hold (the arrays grow past it if need be). */
@@ -88,8 +91,7 @@ export class RowDraft implements Draft {
     this.quantity = new Int32Array(size)
     this.price = new Int32Array(size)
     this.line = new Int32Array(size)
-    // Sized up front: grown one row at a time, the array was copied over and over.
-    this.productOf = new Array<ProductRef>(size)
+    this.productAt = new Int32Array(size)
   }
 
   /** The sale of (customer, transaction): the last one, or a new one (see above). */
@@ -115,11 +117,12 @@ export class RowDraft implements Draft {
       this.quantity = grow(this.quantity)
       this.price = grow(this.price)
       this.line = grow(this.line)
+      this.productAt = grow(this.productAt)
     }
     this.quantity[r] = row.quantity
     this.price[r] = row.unitPrice ?? -1
     this.line[r] = line
-    this.productOf[r] = product
+    this.productAt[r] = product
     sale.first ??= { day: row.day, occurredAt: row.occurredAt, store: row.store }
     sale.rows.push(r)
     if (row.unitPrice !== null) sale.total += row.quantity * row.unitPrice
@@ -131,29 +134,31 @@ export class RowDraft implements Draft {
    * made, once rather than once per batch, and a row costs no map lookup. The batch notes the
    * record the first time it meets it, if it is not resolved yet.
    */
-  private slotProduct(slot: ProductSlot, line: number): ProductRef {
-    let product = slot.ref as ProductRef | undefined
-    if (slot.owner === this) return product!
+  private slotProduct(slot: ProductSlot, line: number): number {
+    if (slot.owner === this) return slot.index
     slot.owner = this
     // A row of this batch that the general check took may have named the key first.
-    const mine = this.products.get(slot.key)
-    if (mine !== undefined) product = mine
-    else if (product === undefined) product = newProduct(slot.key, line)
-    slot.ref = product
-    if (product.copy === '') this.products.set(slot.key, product)
-    return product
+    let index = this.productIndex.get(slot.key)
+    if (index === undefined) {
+      index = this.products.push((slot.ref as ProductRef | undefined) ?? newProduct(slot.key, line)) - 1
+      this.productIndex.set(slot.key, index)
+    }
+    slot.ref = this.products[index]
+    slot.index = index
+    return index
   }
 
-  /** The product of any other row, by key: a record of the batch's own. */
-  private keyProduct(key: string, line: number): ProductRef {
-    let product = this.products.get(key)
-    if (product === undefined) {
-      product = newProduct(key, line)
-      this.products.set(key, product)
-    } else if (line < product.firstLine && firstLineMatters(key)) {
-      product.firstLine = line
+  /** The product of any other row, by key. */
+  private keyProduct(key: string, line: number): number {
+    let index = this.productIndex.get(key)
+    if (index === undefined) {
+      index = this.products.push(newProduct(key, line)) - 1
+      this.productIndex.set(key, index)
+    } else {
+      const product = this.products[index]!
+      if (line < product.firstLine && firstLineMatters(key)) product.firstLine = line
     }
-    return product
+    return index
   }
 
   writable(): SaleDraft[] {
@@ -178,11 +183,17 @@ export class RowDraft implements Draft {
   unresolvedProducts(sales: SaleDraft[], known: ProductMap): ProductRef[] {
     let rows = 0
     for (const sale of sales) rows += sale.rows.length
-    if (rows !== this.goodRows) return unresolvedProducts(this.productOf, sales, known)
-    // Every good row is to be written (the usual batch): its products are the batch's (those
-    // resolved before it began are not in the map), each looked at once rather than once per row.
+    let products: Iterable<ProductRef> = this.products
+    if (rows !== this.goodRows) {
+      // Some rows are held back or skipped: only the products of those written.
+      const named = new Set<ProductRef>()
+      for (const sale of sales) for (const row of sale.rows) named.add(this.products[this.productAt[row]!]!)
+      products = named
+    }
+    // Each product looked at once rather than once per row; those resolved by an earlier batch
+    // (records kept by the encoder's slots) have their COPY text already.
     const missing: ProductRef[] = []
-    for (const product of this.products.values()) {
+    for (const product of products) {
       if (product.copy) continue
       const hit = known.get(product.key)
       if (hit) resolveRef(product, hit)
@@ -208,7 +219,7 @@ export class RowDraft implements Draft {
       const idLength = intBytes(id, sale.id, true)
       const customerLength = intBytes(customer, sale.customerId, true)
       out.room(sale.rows.length)
-      out.at = writeSaleLines(out.buf, out.at, id, idLength, customer, customerLength, sale.rows, this.productOf, this.quantity, this.price)
+      out.at = writeSaleLines(out.buf, out.at, id, idLength, customer, customerLength, sale.rows, this.products, this.productAt, this.quantity, this.price)
     }
     return out.finish()
   }
@@ -244,7 +255,8 @@ function writeSaleLines(
   customer: Buffer,
   customerLength: number,
   rows: number[],
-  productOf: ProductRef[],
+  products: ProductRef[],
+  productAt: Int32Array,
   quantity: Int32Array,
   price: Int32Array,
 ): number {
@@ -254,7 +266,7 @@ function writeSaleLines(
     at = putInt(buf, at, i + 1)
     buf[at++] = TAB
     for (let k = 0; k < customerLength; k++) buf[at++] = customer[k]!
-    const bytes = productBytes(productOf[row]!)
+    const bytes = productBytes(products[productAt[row]!]!)
     for (let k = 0; k < bytes.length; k++) buf[at++] = bytes[k]!
     buf[at++] = TAB
     at = putInt(buf, at, quantity[row]!)

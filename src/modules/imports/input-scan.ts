@@ -216,7 +216,9 @@ export class GroupingCheck {
     if (!this.field(buf, start, end, this.transactionAt)) return
     const [tFrom, tTo] = [this.from, this.to]
     const sameCustomer = this.any && same(buf, cFrom, cTo, this.customer, this.customerLength)
+    // The row before's ids were vetted already: only a new id is looked at character by character.
     if (sameCustomer && same(buf, tFrom, tTo, this.transaction, this.transactionLength)) return
+    if ((!sameCustomer && !this.vetted(buf, cFrom, cTo)) || !this.vetted(buf, tFrom, tTo)) return
     if (this.any) {
       const transactionAfter = after(buf, tFrom, tTo, this.transaction, this.transactionLength)
       this.byTransaction &&= transactionAfter
@@ -247,8 +249,8 @@ export class GroupingCheck {
 
   /**
    * Finds field `index` of the line, trimmed as the encoder trims it, into from..to; false when
-   * missing, empty or too long (the row is then rejected). Marks the file failed for an id it
-   * cannot vouch for (a control or non-ASCII character: String.trim() knows more spaces).
+   * missing, empty or too long (the row is then rejected). An id it cannot vouch for (a control
+   * or non-ASCII character: String.trim() knows more spaces) fails the file, in vetted().
    */
   private field(buf: Buffer, start: number, end: number, index: number): boolean {
     let from = start
@@ -262,6 +264,13 @@ export class GroupingCheck {
     while (from < to && (buf[from] === 32 || buf[from] === 9)) from++
     while (to > from && (buf[to - 1] === 32 || buf[to - 1] === 9)) to--
     if (from === to || to - from > MAX_ID_LENGTH) return false
+    this.from = from
+    this.to = to
+    return true
+  }
+
+  /** False, and the file marked failed, for an id with a control or non-ASCII character (see field()). */
+  private vetted(buf: Buffer, from: number, to: number): boolean {
     for (let i = from; i < to; i++) {
       const c = buf[i]!
       if (c < 32 || c > 126) {
@@ -269,8 +278,6 @@ export class GroupingCheck {
         return false
       }
     }
-    this.from = from
-    this.to = to
     return true
   }
 }

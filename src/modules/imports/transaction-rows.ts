@@ -55,8 +55,10 @@ export interface CheckedRow {
 /** A product key cached by the encoder, and whatever the batch being gathered keeps on it. */
 export interface ProductSlot {
   readonly key: string
+  /** The batch that last met the key, and what it keeps (RowDraft: the product's record, its index). */
   owner: object | undefined
   ref: unknown
+  index: number
 }
 
 /** Where the rows of a grouped file go: fields as checked, no spool text to parse again. */
@@ -272,7 +274,7 @@ export class TransactionRowEncoder implements LineSink {
       this.largeProductSlots.clear()
       this.productSlotCount = 0
     }
-    const slot: ProductSlot = { key, owner: undefined, ref: undefined }
+    const slot: ProductSlot = { key, owner: undefined, ref: undefined, index: -1 }
     if (numeric < SMALL_PRODUCT_IDS) {
       // Arrays filled up front: a sparse one would become a slow dictionary.
       const page = (this.productSlots[numeric >>> SLOT_PAGE_BITS] ??= new Array<ProductSlot | undefined>(SLOT_PAGE_MASK + 1).fill(undefined))
