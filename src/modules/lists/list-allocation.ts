@@ -136,7 +136,19 @@ interface OfferTable {
   cells: (string[] | undefined)[]
 }
 const offerTables = new WeakMap<CandidateOffer[], OfferTable>()
-function offerTable(offers: CandidateOffer[]): OfferTable {
+const tableOwners = new WeakMap<CandidateOffer[], CandidateOffer[]>()
+
+/**
+ * `derived` holds the offers of `base`, in the same order, with other budget figures (which the
+ * table does not read): they share one table. The single regeneration's offer cache derives a
+ * new array per call with the lane's latest budget counters.
+ */
+export function sameOffersAs(derived: CandidateOffer[], base: CandidateOffer[]): void {
+  tableOwners.set(derived, tableOwners.get(base) ?? base)
+}
+
+function offerTable(offersIn: CandidateOffer[]): OfferTable {
+  const offers = tableOwners.get(offersIn) ?? offersIn
   let t = offerTables.get(offers)
   if (!t) {
     const cells = offers.map(({ offer: { targeting: t } }) => ('segments' in t ? t.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined))

@@ -15,7 +15,7 @@ import { findProfiles } from '../segments/segment.service.ts'
 import type { CustomerProfile } from '../segments/segment.types.ts'
 import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
 import { settleAndAttachVouchers, type VoucherState } from '../vouchers/voucher.service.ts'
-import { allocateList, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
+import { allocateList, sameOffersAs, type BudgetLedger, type CandidateOffer, type PredictedProduct } from './list-allocation.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import * as repo from './list-writer.repository.ts'
 import { wakeDispatchers } from '../events/dispatcher-wake.ts'
@@ -99,7 +99,7 @@ export async function cachedCandidateOffers(db: Kysely<DB>, asOf: string): Promi
     offerCaches.set(key, cached)
   }
   const used = new Map(heads.map((h) => [String(h.id), h]))
-  return cached.offers.map((c) => {
+  const offers = cached.offers.map((c) => {
     const h = used.get(c.offer.id)
     if (!h) return c
     const { maxRedemptions, maxDiscountCents } = c.offer.budget
@@ -112,6 +112,9 @@ export async function cachedCandidateOffers(db: Kysely<DB>, asOf: string): Promi
     }
     return { ...c, offer: { ...c.offer, budget } }
   })
+  // What allocation works out per offer (scopes, targeting) outlives the budget figures.
+  sameOffersAs(offers, cached.offers)
+  return offers
 }
 
 /** What is left of each budget for this run: the lane's remaining budget less the run's own lists. */
