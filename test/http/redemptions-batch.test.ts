@@ -330,3 +330,33 @@ t.test('the next batch is sent before the lanes of the last one are answered', a
   t.same(events.slice(0, 2), ['batch sent', 'A answered'], 'B was sent before any lane of A was answered')
   t.same(await statements(f), [[Number(customers[0]!.id)], customers.slice(1, 4).map((c) => Number(c.id)), customers.slice(4).map((c) => Number(c.id))])
 })
+
+t.test("a first use whose usage row appeared after the read: the batch fails, that sale is priced again alone", async (t) => {
+  const f = await checkoutFixture(t)
+  const held = await f.createOffer({ description: 'held', scope: { gtins: [item('soup').gtin] }, budget: { maxRedemptions: 100 } })
+  const single = await f.createOffer({ description: '$1 off milk, once' })
+  const w = await f.customerWithList([held])
+  const x = await f.customerWithList([single])
+  const y = await f.customerWithList([single])
+  const hold = await holdOffer(t, f, held)
+  const before = { ...writeBatchStats }
+
+  const first = f.redeem(f.body(w.cardNumber, [item('soup')]))
+  await until('the first write to wait on the offer', async () => (await hold.waitingOnLock('insert into redemption')).length === 1)
+  // Both read no usage row for the single-use offer, so the batch would insert theirs plainly ...
+  const xs = f.redeem(f.body(x.cardNumber, [item('milk')]))
+  const ys = f.redeem(f.body(y.cardNumber, [item('milk')]))
+  await until('the two to gather', () => writeBatchStats.waiting === 2)
+  // ... but another instance records x's use of it meanwhile.
+  await hold.admin.query('rollback')
+  await hold.admin.query('insert into offer_usage (customer_id, offer_id, redemptions, discount_cents) values ($1, $2, 1, 100)', [Number(x.id), Number(single)])
+  const results = [await first, await xs, await ys]
+
+  for (const r of results) t.equal(r.statusCode, 201, r.body)
+  t.equal(writeBatchStats.fallbacks - before.fallbacks, 1, 'the batch of two failed on the row that appeared')
+  t.equal(results[1]!.json().totalDiscountCents, 0, 'x had used the single-use offer: priced again without it')
+  t.equal(results[2]!.json().totalDiscountCents, 100, 'y gets it')
+  const usage = await f.database.pool.query('select customer_id::int, redemptions from offer_usage where offer_id = $1 order by customer_id', [Number(single)])
+  t.same(usage.rows, [{ customer_id: Number(x.id), redemptions: 1 }, { customer_id: Number(y.id), redemptions: 1 }], 'one use each, never two')
+  t.match(await f.counts(), { sales: 3, redemptions: 3 })
+})
