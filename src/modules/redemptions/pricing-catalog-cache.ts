@@ -55,13 +55,15 @@ export async function loadCheckoutCached(db: Kysely<DB> | Transaction<DB>, q: Ch
   if (!same) catalogCacheStats.fullReads++
   let target = same ? gen : undefined
   if (!same && !db.isTransaction) {
-    // Versions only grow: a slow read of an older version never replaces a newer copy.
+    // Any other value replaces the copy, a lower one too: a slow read of an older version only
+    // costs the next read a full one, and a database restored from a backup (its counter
+    // back at an older value) can never meet a copy of later data under that value again.
     const current = generations.get(db)
-    if (!current || current.version < read.catalog_version) {
+    if (!current || current.version !== read.catalog_version) {
       target = { version: read.catalog_version, offers: new Map(), offerIds: null, products: new Map() }
       generations.set(db, target)
       catalogCacheStats.refills++
-    } else if (current.version === read.catalog_version) target = current
+    } else target = current
   }
 
   const offers: CheckoutOfferRow[] = []
