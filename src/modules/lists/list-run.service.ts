@@ -86,6 +86,8 @@ export async function getGeneration(db: Kysely<DB>, id: number): Promise<ListGen
 
 /** How many customers' rankings a run works out ahead of their chunks, at most (about 6 KB each). */
 const AHEAD_CHUNKS = 10
+/** How many chunks' worth of customers a chunk takes after one that had nobody to write a list for. */
+const TAIL_CHUNKS = 5
 
 export interface RunHooks {
   /** Called before each chunk's transaction commits; tests throw here to simulate a crash. */
@@ -148,15 +150,20 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     }
     // The next chunk's customers and predictions (a read and Node's CPU) are computed while
     // PostgreSQL writes the current chunk: two chunks' predictions at most are held.
-    const prepareChunk = async (fromSeq: number) => {
-      const chunk = await runRepo.findChunk(db, generationId, fromSeq, config.chunkSize)
+    const prepareChunk = async (fromSeq: number, size: number) => {
+      const chunk = await runRepo.findChunk(db, generationId, fromSeq, size)
       const last = chunk[chunk.length - 1]
       if (!last) return undefined
       const ids = chunk.map((c) => c.customer_id)
-      const predictions = await predictionsFor(db, await customersNeedingLists(db, ids, ctxBase), run.as_of, config.predictions, predicted)
-      return { fromSeq, ids, last, predictions }
+      const needing = await customersNeedingLists(db, ids, ctxBase)
+      const predictions = await predictionsFor(db, needing, run.as_of, config.predictions, predicted)
+      return { fromSeq, ids, last, predictions, needing: needing.length }
     }
-    let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1)
+    // Customers come in value order, so the run's tail is mostly customers below the spend
+    // threshold: after a chunk with nobody to write for, the next one takes several chunks' worth
+    // (a lock, two reads and the counters for a thousand customers rather than for two hundred).
+    const sizeAfter = (cur: { needing: number }) => (cur.needing === 0 ? config.chunkSize * TAIL_CHUNKS : config.chunkSize)
+    let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1, config.chunkSize)
     // Chunk k+1 locks, reads and allocates (Node) while PostgreSQL writes chunk k: two chunks'
     // transactions at most are open. They commit in order: a chunk advances the run's counters
     // only after the chunk before it committed, and rolls back if that one failed, so a restart
@@ -167,7 +174,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       for (;;) {
         const cur = await pending
         if (!cur) break
-        pending = prepareChunk(cur.last.seq + 1)
+        pending = prepareChunk(cur.last.seq + 1, sizeAfter(cur))
         // Settled below whatever happens; a failure shows when it is awaited, not as unhandled.
         pending.catch(() => {})
         // Allocated from what the chunk before left of each budget.
