@@ -270,6 +270,14 @@ t.test('refreshAllProfiles: each chunk is written with the tier the final rankin
     const alone = (await inTrx(db, (trx) => refreshCustomerProfile(trx, id, AS_OF, config)))!
     t.same({ ...alone, computedAt: '' }, { ...staged, computedAt: '' }, `customer ${id}: the staged trips are the single refresh's`)
   }
+
+  // Erased since: the next population refresh deletes the profile. A customer is never deleted
+  // (0021), which is why the profile's reference to them needs no check (0034).
+  await db.updateTable('customer').set({ erased_at: new Date() }).where('id', '=', before).execute()
+  await refreshAllProfiles(db, AS_OF, { config })
+  t.equal(await findProfile(db, before), undefined, 'the erased customer has no profile')
+  t.ok(await findProfile(db, across))
+  await t.rejects(sql`delete from customer where id = ${across}`.execute(db), { message: /customer rows are never deleted/ })
 })
 
 t.test('refreshAllProfiles: a customer whose chunk is written can be refreshed alone while the rest runs', async (t) => {

@@ -174,8 +174,10 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         segment_national_units = excluded.segment_national_units, segment_spend_cents = excluded.segment_spend_cents
     ),
     erased as (
+      -- Both sides bounded by the range: bounded on the profiles alone, the planner scanned every
+      -- customer for the erased ones once per chunk (1-5 ms a chunk at 10,000 customers, quadratic).
       delete from customer_profile p using customer c
-      where c.id = p.customer_id and ${inRange('p.customer_id')} and c.erased_at is not null
+      where c.id = p.customer_id and ${inRange('p.customer_id')} and ${inRange('c.id')} and c.erased_at is not null
     )
     select 1
   `
