@@ -76,7 +76,7 @@ export async function loadCheckoutCached(db: Kysely<DB> | Transaction<DB>, q: Ch
     }
     // Held when the read was sent and never dropped from a generation: this cannot happen.
     if (def === null) throw new Error(`pricing catalog copy lost offer ${id}`)
-    offers.push({ id, ...def, budget_used_redemptions: usedRedemptions, budget_used_discount_cents: usedCents, used: used ?? 0, has_usage_row: used !== null })
+    offers.push({ id, ...def, budget_used_redemptions: usedRedemptions, budget_used_discount_cents: usedCents, used })
   }
 
   const found = new Map(read.products.map((p) => [p[0], p]))

@@ -39,10 +39,9 @@ export interface RedemptionWrite {
   /**
    * One use per offer (list offers granted here, or earned as rain checks offline).
    * budgeted: the offer had a budget when read; only those offers' counters are updated (and
-   * their rows locked), the others are checked to be still without one. firstUse: the read
-   * found no usage row of the customer for the offer (the batch write inserts it plainly).
+   * their rows locked), the others are checked to be still without one.
    */
-  usage: { offerId: number; cents: number; budgeted: boolean; firstUse?: boolean }[]
+  usage: { offerId: number; cents: number; budgeted: boolean }[]
   newRainChecks: { offerId: number; valueCents: number; description: string }[]
   rainCheckExpiresOn: string | null
   redeemedRainChecks: number[]

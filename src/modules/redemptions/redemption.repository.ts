@@ -38,8 +38,6 @@ export interface CheckoutOfferRow extends OfferDefinition {
   budget_used_redemptions: number
   budget_used_discount_cents: number
   used: number
-  /** The customer has an offer_usage row for it (possibly at 0 after a void). */
-  has_usage_row: boolean
 }
 
 /** [gtin, product id, category, brand type] */
@@ -67,11 +65,11 @@ export interface CheckoutRow {
 
 /**
  * The read as sent: each list offer as [id, budget used redemptions, budget used cents, this
- * customer's uses (null: no usage row), definition], the definition null when the caller holds it; the products
+ * customer's uses, definition], the definition null when the caller holds it; the products
  * asked for; and the pricing catalog version the read saw (migration 0033).
  */
 export interface CheckoutReadRow extends Omit<CheckoutRow, 'offers'> {
-  offers: [number, number, number, number | null, OfferDefinition | null][]
+  offers: [number, number, number, number, OfferDefinition | null][]
   catalog_version: number
 }
 
@@ -143,7 +141,7 @@ export async function loadCheckout(db: Db, q: CheckoutQuery, known: CatalogKnown
       (select id from lst) as list_id,
       coalesce((
         select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
-                                         u.redemptions,
+                                         coalesce(u.redemptions, 0),
                                          case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
                                          else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
                                            'description', o.description, 'scope', o.scope, 'reward', o.reward,

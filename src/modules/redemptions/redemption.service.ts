@@ -116,10 +116,6 @@ async function redeemOnce(
   const unbudgeted = new Set(
     loaded.offers.filter((o) => o.budget_max_redemptions === null && o.budget_max_discount_cents === null).map((o) => Number(o.id)),
   )
-  // The customer's first use of a list offer as read: the batch write inserts its usage row
-  // without an upsert's speculative insertion (a row that appeared meanwhile fails the batch,
-  // whose members then run alone with the upsert).
-  const firstUse = new Set(loaded.offers.filter((o) => !o.has_usage_row).map((o) => Number(o.id)))
   // A first attempt may share its statement and commit with other lanes' (redemption-coalescer.ts).
   const written = await writeRedemption(db, {
     customerId: customer.id,
@@ -137,7 +133,7 @@ async function redeemOnce(
     pricing: record.pricing,
     lines: record.lines,
     discounts: record.discounts,
-    usage: record.usage.map((u) => ({ ...u, budgeted: !unbudgeted.has(u.offerId), firstUse: firstUse.has(u.offerId) })),
+    usage: record.usage.map((u) => ({ ...u, budgeted: !unbudgeted.has(u.offerId) })),
     newRainChecks: record.newRainChecks,
     rainCheckExpiresOn: offline ? expiresOn : null,
     redeemedRainChecks: record.redeemedRainChecks,
