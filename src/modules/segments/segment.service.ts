@@ -150,20 +150,20 @@ export async function refreshAllProfiles(
   const cfg = segmentConfig(opts.config)
   return db.connection().execute(async (session) => {
     try {
-      const cuts = await session.transaction().execute(async (trx) => {
+      const { cuts, forecast } = await session.transaction().execute(async (trx) => {
         await repo.useSortMemory(trx)
         await stageCategoryFacts(trx, asOf, cfg)
         const computed = await usageCutsFromStage(trx, cfg)
         await repo.replaceUsageCuts(trx, asOf, computed)
-        return computed
+        // Tiers by this refresh's own values, forecast from the staged sums (with the sort memory
+        // above: a hash of every customer): the ranking at the end (from the stored values) then
+        // changes none or next to none. With the previous ranking's cut-offs instead, a first
+        // refresh wrote every profile twice (no tier, then its tier: 0.3 s of PostgreSQL CPU and
+        // 10,000 dead rows at 10,000 customers) and every later one the profiles whose tier drifted.
+        return { cuts: computed, forecast: await stagedTierCuts(trx, asOf, cfg) }
       })
       const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
-      // Tiers by this refresh's own values, forecast from the staged sums: the ranking at the end
-      // (from the stored values) then changes none or next to none. With the previous ranking's
-      // cut-offs instead, a first refresh wrote every profile twice (no tier, then its tier: 0.3 s of
-      // PostgreSQL CPU and 10,000 dead rows at 10,000 customers) and every later one the profiles
-      // whose tier drifted since.
-      const chunkTierCuts = (await stagedTierCuts(session, asOf, cfg)) ?? (await repo.findTierCuts(session))
+      const chunkTierCuts = forecast ?? (await repo.findTierCuts(session))
       const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
       // A pipeline of three: the session (which holds the staged sums) reads chunk k+1's facts
       // while Node classifies chunk k and another pooled connection writes it, each write in its
