@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream'
-import { setTimeout as delay } from 'node:timers/promises'
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises'
 import { sql, type Kysely, type Transaction } from 'kysely'
 import type pg from 'pg'
 import type { Database } from '../../db/database.ts'
@@ -154,14 +154,29 @@ async function importGrouped(run: Run): Promise<TransactionImportSummary | undef
     const cutter = new GroupedBatches(run.batchRows, () => fileLines)
     const encoder = new TransactionRowEncoder(reader.columns, run.storeIds, errors, cutter)
     let ended = false
-    const nextBatch = async (): Promise<BatchSource | undefined> => {
+    const gather = async (): Promise<RowDraft | undefined> => {
       while (cutter.ready.length === 0 && !ended) {
         if (!(await reader.pump(encoder))) {
           ended = true
           cutter.finish()
         }
+        // Once the first pass is done, the copy is read synchronously and a whole batch was
+        // gathered in one run of promise callbacks, during which nothing else ran: a writer's
+        // next statement, its commit, the COPY's flow control all waited for it, and
+        // PostgreSQL idled. A turn of the event loop per piece of input (about 2,000 rows) lets
+        // them through.
+        await nextTurn()
       }
-      const draft = cutter.ready.shift()
+      return cutter.ready.shift()
+    }
+    // The next batch is gathered while the one handed out is prepared: preparing is mostly
+    // PostgreSQL's work (creating customers and products, drawing sale ids) and gathering is
+    // Node's, and the first batches, prepared one after the other, kept the writers waiting.
+    let gathered: Promise<RowDraft | undefined> | undefined
+    const nextBatch = async (): Promise<BatchSource | undefined> => {
+      const draft = await (gathered ?? gather())
+      gathered = draft ? gather() : undefined
+      gathered?.catch(() => {}) // awaited by the next call, if there is one
       return draft && { draft }
     }
     // A grouped file's batches hold disjoint sales, so two can be written at once, each on its
