@@ -151,7 +151,7 @@ function offerTable(offersIn: CandidateOffer[]): OfferTable {
   const offers = tableOwners.get(offersIn) ?? offersIn
   let t = offerTables.get(offers)
   if (!t) {
-    const cells = offers.map(({ offer: { targeting: t } }) => ('segments' in t ? t.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined))
+    const cells = offers.map(({ offer }) => targetedCells(offer.targeting))
     offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells }))
   }
   return t
@@ -176,6 +176,7 @@ function coveringOffers(table: OfferTable, offers: CandidateOffer[], productId: 
 }
 
 const cellKey = (category: string, brandGroup: string, usage: string) => `${category}\u0000${brandGroup}\u0000${usage}`
+const targetedCells = (targeting: Targeting) => ('segments' in targeting ? targeting.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined)
 
 /**
  * matchTargeting, remembered per offer by what it reads of the profile: opt-out, the first of
@@ -188,7 +189,7 @@ export function matchTargetingOnce(
   targeting: Targeting,
   profile: CustomerProfile,
   cells: () => Set<string>,
-  wanted: string[] | undefined = 'segments' in targeting ? targeting.segments?.map((s) => cellKey(s.category, s.brandGroup, s.usage)) : undefined,
+  wanted: string[] | undefined = targetedCells(targeting),
 ): TargetingDecision {
   let key: string
   if ('everyone' in targeting && targeting.everyone) key = 'everyone'
@@ -384,16 +385,14 @@ export function allocateList(input: AllocationInput): Allocation {
   }
   const items = [...kept, ...extraItems]
 
-  const perks = allocatePerks(input, decisions, table)
+  const perks = allocatePerks(input, decisions, table, cells)
   return { items, perks, decisions, totalCouponCents: items.reduce((s, it) => s + (it.offerValueCents ?? 0), 0) }
 }
 
-function allocatePerks(input: AllocationInput, decisions: OfferDecision[], table: OfferTable): ListPerk[] {
+function allocatePerks(input: AllocationInput, decisions: OfferDecision[], table: OfferTable, cells: () => Set<string>): ListPerk[] {
   const perks: ListPerk[] = []
   const { offers, profile } = input
   let coveredAny: Uint8Array | undefined
-  let cellSet: Set<string> | undefined
-  const cells = () => (cellSet ??= new Set(profile.segments.map((s) => cellKey(s.category, s.brandGroup, s.usage))))
   for (let at = 0; at < offers.length; at++) {
     const c = offers[at]!
     if (c.offer.kind !== 'perk') continue
