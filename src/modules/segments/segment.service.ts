@@ -36,12 +36,18 @@ async function writeRange(
 async function rankTierCuts(db: Db, cfg: SegmentConfig): Promise<{ customers: number; cuts: TierCuts } | null> {
   const n = await repo.countRankedProfiles(db)
   if (n === 0) return null
+  const cuts = await tierCutsAt(n, cfg, (positions) => repo.valuesAtRanks(db, positions))
+  return cuts && { customers: n, cuts }
+}
+
+/** The cut-offs of `n` ranked customers, from the values at the tier boundaries' ranks. */
+async function tierCutsAt(n: number, cfg: SegmentConfig, valuesAt: (positions: number[]) => Promise<Map<number, number>>): Promise<TierCuts | null> {
   const { a, b, c } = tierBoundaries(n, cfg.value.tierShares)
-  const at = await repo.valuesAtRanks(db, [a, b, c])
+  const at = await valuesAt([a, b, c])
   const value = (pos: number) => at.get(Math.min(n, Math.max(1, pos)))
   const aMin = value(a)
   if (aMin === undefined) return null
-  return { customers: n, cuts: { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin } }
+  return { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin }
 }
 
 /**
@@ -53,12 +59,7 @@ async function stagedTierCuts(db: Db, asOf: string, cfg: SegmentConfig): Promise
   const n = await countRankableCustomers(db)
   if (n === 0) return null
   const margins = new Map((await stagedCategories(db)).map((c) => [c, categoryMargin(c, cfg.value)]))
-  const { a, b, c } = tierBoundaries(n, cfg.value.tierShares)
-  const at = await stagedValuesAtRanks(db, asOf, cfg, margins, [a, b, c])
-  const value = (pos: number) => at.get(Math.min(n, Math.max(1, pos)))
-  const aMin = value(a)
-  if (aMin === undefined) return null
-  return { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin }
+  return tierCutsAt(n, cfg, (positions) => stagedValuesAtRanks(db, asOf, cfg, margins, positions))
 }
 
 /**
