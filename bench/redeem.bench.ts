@@ -245,8 +245,8 @@ async function runTpcb(url: string, scale: number, clients: number, seconds: num
 }
 
 // ------------------------------------------------------------------ CPU accounting
-/** CPU seconds used so far by a process (Linux /proc), or by the whole machine (pid 0). */
-function cpuSeconds(pid: number): number {
+/** CPU seconds used so far by a process (Linux /proc; in the kernel only: kernelOnly), or by the whole machine (pid 0). */
+function cpuSeconds(pid: number, kernelOnly = false): number {
   try {
     if (pid === 0) {
       const [, ...fields] = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/)
@@ -254,7 +254,7 @@ function cpuSeconds(pid: number): number {
       return busy.reduce((a, b) => a + b, 0) / 100
     }
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ')
-    return (Number(stat[11]) + Number(stat[12])) / 100
+    return ((kernelOnly ? 0 : Number(stat[11])) + Number(stat[12])) / 100
   } catch {
     return NaN
   }
@@ -455,7 +455,7 @@ async function main(): Promise<void> {
       const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
       const db0 = await dbStats()
       const batch0 = await batchingNow()
-      const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(servicePid), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
+      const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(servicePid), serviceKernel: cpuSeconds(servicePid, true), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
       const waits = sampleWaits(url!)
       const result = await run()
       const waited = await waits.stop()
@@ -464,6 +464,7 @@ async function main(): Promise<void> {
       const cpu = {
         all: cpuSeconds(0) - cpu0.all,
         service: cpuSeconds(servicePid) - cpu0.service,
+        serviceKernel: cpuSeconds(servicePid, true) - cpu0.serviceKernel,
         bench: (benchCpu.user + benchCpu.system) / 1e6,
         pg: cpuBetween(cpu0.pg, pgNow),
         pgBackends: cpuBetween(cpu0.pg, pgNow, isBackend),
@@ -475,7 +476,7 @@ async function main(): Promise<void> {
       const report = (sales: number) => [
         `  database    ${db1.commits! - db0.commits!} commits, ${db1.rollbacks! - db0.rollbacks!} rollbacks (retried writes and other failures), ${db1.deadlocks! - db0.deadlocks!} deadlocks`,
         `  CPU         ${(cpu.all / seconds).toFixed(2)} cores busy on the machine: service ${(cpu.service / seconds).toFixed(2)}, load generator ${(cpu.bench / seconds).toFixed(2)}, PostgreSQL ${(cpu.pg / seconds).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / seconds).toFixed(2)}`,
-        `  CPU per redemption  service ${((cpu.service * 1000) / sales).toFixed(2)} ms, PostgreSQL ${((cpu.pg * 1000) / sales).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / sales).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
+        `  CPU per redemption  service ${((cpu.service * 1000) / sales).toFixed(2)} ms (in the kernel ${((cpu.serviceKernel * 1000) / sales).toFixed(2)}), PostgreSQL ${((cpu.pg * 1000) / sales).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / sales).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
         `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone, ${batching.stalls} ran past the stall window (LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
         `  waits       ${waited}`,
         `  load        ${load0} before, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
