@@ -36,7 +36,11 @@ export async function recordRedemptionReturned(
  * (an initial refresh of years of imported history would otherwise flood the receivers);
  * the value report's early-warning list shows those.
  */
-export async function recordDecliningCustomers(trx: Db, previous: Map<number, string | null>, profiles: CustomerProfile[]): Promise<void> {
+export async function recordDecliningCustomers(
+  trx: Db,
+  previous: Map<number, string | null>,
+  profiles: Pick<CustomerProfile, 'customerId' | 'lifecycle' | 'asOf' | 'valueTier' | 'lastPurchaseDay' | 'daysSinceLastTrip' | 'medianGapDays' | 'recentSpendCents' | 'previousSpendCents'>[],
+): Promise<void> {
   const events = profiles
     .filter((p) => p.lifecycle === 'declining')
     .filter((p) => {

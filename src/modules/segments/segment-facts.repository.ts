@@ -1,18 +1,18 @@
 import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
-import { floatArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
 import type { SegmentConfig } from './segment.config.ts'
 import type { CategoryFacts, CustomerFacts, TierCuts, UsageCut } from './segment.types.ts'
 
-type Db = Kysely<DB> | Transaction<DB>
+export type Db = Kysely<DB> | Transaction<DB>
 
-// One scan of a customer-id range's recent sale lines feeds every rule: the per-category sums
-// (segments, life stage, value) and the trip days (gaps, trend, eligibility). A range is one
-// customer for a single refresh and a chunk of customers for the population refresh, so both
-// read exactly the same facts. Windows are (asOf - N, asOf]: N days, the as-of day included.
+// One scan of a customer's recent sale lines feeds every rule: the per-category sums (segments,
+// life stage, value) and the trip days (gaps, trend, eligibility). The population refresh stages
+// the same sums for everyone in one aggregation (stageCategoryFacts, the same categorySums) and
+// classifies them in PostgreSQL (staged-profiles.repository.ts). Windows are (asOf - N, asOf]: N
+// days, the as-of day included.
 
-const VOUCHER_UNITS_PER_CENT = 10_000
+export const VOUCHER_UNITS_PER_CENT = 10_000
 
 interface RawFactsRow {
   customer_id: number
@@ -119,8 +119,8 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
 }
 
 /** The population refresh's tables (stageCategoryFacts): temporary, so each refresh's session has its own. */
-const STAGE_TABLE = 'refresh_category_facts'
-const TRIPS_TABLE = 'refresh_customer_trips'
+export const STAGE_TABLE = 'refresh_category_facts'
+export const TRIPS_TABLE = 'refresh_customer_trips'
 
 /**
  * Every customer's trip days in one pass over sale (a tenth of the lines), for the chunks: first
@@ -151,8 +151,10 @@ function populationTrips(asOf: string, cfg: SegmentConfig) {
 /**
  * The population refresh's first pass: every customer's per-category sums and trip days in one
  * aggregation each over the history, kept in temporary tables of the caller's session that the
- * chunks (aggregateCustomerFacts with `staged`, each in its own transaction on that session) and
- * the usage cut-offs (usageCutsFromStage) read. The caller drops them (dropCategoryFacts) when done.
+ * usage cut-offs (usageCutsFromStage) and the classification (stageProfiles) read. The caller
+ * drops them (dropCategoryFacts) when done. The sums get no index: everything reading them reads
+ * them whole (a range read through an index, as the chunks did before, fetched the range's rows
+ * from all over a table larger than the session's temporary buffers).
  */
 export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
   const db = trx
@@ -163,7 +165,6 @@ export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg
   // the partial groups' transfer above what the second core saves.
   await sql`select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)`.execute(db)
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
-  await sql`create index on ${sql.table(STAGE_TABLE)} (customer_id)`.execute(db)
   await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
   await sql`create index on ${sql.table(TRIPS_TABLE)} (customer_id)`.execute(db)
   await sql`analyze ${sql.table(STAGE_TABLE)}, ${sql.table(TRIPS_TABLE)}`.execute(db)
@@ -198,70 +199,6 @@ export async function stagedCategories(db: Db): Promise<string[]> {
   return rows.map((r) => r.category)
 }
 
-/** Customers a population ranking ranks: every profiled customer who has not opted out (their value is null). */
-export async function countRankableCustomers(db: Db): Promise<number> {
-  const { rows } = await sql<{ n: number }>`
-    select count(*)::int as n from customer where erased_at is null and not personalisation_opt_out`.execute(db)
-  return rows[0]?.n ?? 0
-}
-
-/**
- * Every rankable customer's value from the staged sums, with customerValue's arithmetic
- * (profile-classify.ts: margin = value-window spend x the category's margin, rounded half up,
- * less discounts and vouchers over the value window, the vouchers rounded to the cent), and the
- * values at the given 1-based rank positions, highest first. `margins` has every staged
- * category's margin (categoryMargin, in Node: the rule stays in one place). Only a forecast of
- * the ranking the stored profiles get at the end of the refresh: PostgreSQL may add the margins
- * in another order than Node, which can move a value by a cent where it ends in half a cent.
- */
-export async function stagedValuesAtRanks(
-  db: Db,
-  asOf: string,
-  cfg: SegmentConfig,
-  margins: ReadonlyMap<string, number>,
-  positions: number[],
-): Promise<Map<number, number>> {
-  const val = sql`(${asOf}::date - ${cfg.value.windowDays}::int)`
-  const { rows } = await sql<{ rn: number; value_cents: number }>`
-    with m as (
-      select * from unnest(${textArray([...margins.keys()])}::text[], ${floatArray([...margins.values()])}::float8[]) as m(category, margin)
-    ),
-    spend as (
-      select f.customer_id, sum(f.value_spend * m.margin) as margin
-      from ${sql.table(STAGE_TABLE)} f join m on m.category = f.category
-      group by f.customer_id
-    ),
-    disc as (
-      select r.customer_id,
-        sum(coalesce((select sum(amount_cents) from redemption_discount rd where rd.redemption_id = r.id), 0)
-          - coalesce((select sum(clawback_cents) from redemption_return rr where rr.redemption_id = r.id), 0)) as cents
-      from redemption r
-      join sale s on s.id = r.sale_id
-      where r.status = 'recorded' and s.day > ${val} and s.day <= ${asOf}::date
-      group by r.customer_id
-    ),
-    vouch as (
-      select customer_id, sum(units) as units
-      from voucher_entry
-      where day > ${val} and day <= ${asOf}::date
-      group by customer_id
-    ),
-    v as (
-      select floor(coalesce(sp.margin, 0) + 0.5)::bigint - coalesce(d.cents, 0)::bigint
-          - floor(coalesce(vo.units, 0) / ${VOUCHER_UNITS_PER_CENT}::numeric + 0.5)::bigint as value_cents
-      from customer c
-      left join spend sp on sp.customer_id = c.id
-      left join disc d on d.customer_id = c.id
-      left join vouch vo on vo.customer_id = c.id
-      where c.erased_at is null and not c.personalisation_opt_out
-    )
-    select rn::int, value_cents
-    from (select value_cents, row_number() over (order by value_cents desc) as rn from v) ranked
-    where rn = any(${positions}::int[])
-  `.execute(db)
-  return new Map(rows.map((r) => [r.rn, Number(r.value_cents)]))
-}
-
 export async function aggregateCustomerFacts(
   db: Db,
   range: { lo: number; hi: number },
@@ -270,7 +207,6 @@ export async function aggregateCustomerFacts(
   opts: {
     withCuts?: boolean
     withCurrentList?: boolean
-    staged?: boolean
     /** The end of the last complete voucher period: also read the customer's voucher state (issueStates). */
     voucherThrough?: string
     /** As a named prepared statement (the regeneration after every lane sale; its text is fixed per option set). */
@@ -318,7 +254,7 @@ export async function aggregateCustomerFacts(
       from customer
       where ${inRange('id')} and erased_at is null
     ),
-    cats as (${opts.staged ? sql`select * from ${sql.table(STAGE_TABLE)} where ${inRange('customer_id')}` : categorySums(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
+    cats as (${categorySums(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
     cat_json as (
       select customer_id,
         json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category collate "C") as categories,
@@ -326,7 +262,7 @@ export async function aggregateCustomerFacts(
       from cats
       group by customer_id
     ),
-    ${opts.staged ? sql`` : sql`gaps as (
+    gaps as (
       select customer_id, day - lag(day) over (partition by customer_id order by day) as gap
       from (select distinct customer_id, day from sale
             where ${inRange('customer_id')} and status = 'recorded' and day > ${gap} and day <= ${asOf}::date) d
@@ -338,7 +274,7 @@ export async function aggregateCustomerFacts(
         stddev_pop(gap)::float8 as sd_gap
       from gaps
       group by customer_id
-    ),`}
+    ),
     disc as (
       select r.customer_id,
         coalesce((select sum(amount_cents) from redemption_discount rd where rd.redemption_id = r.id), 0)
@@ -356,23 +292,15 @@ export async function aggregateCustomerFacts(
       group by customer_id
     )
     select c.id as customer_id, c.created_at, c.opt_out, c.household,
-      ${
-        opts.staged
-          ? sql`t.first_day, t.last_day,`
-          : sql`(select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
-      (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,`
-      }
+      (select min(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as first_day,
+      (select max(day) from sale where customer_id = c.id and status = 'recorded' and day <= ${asOf}::date) as last_day,
       t.trips, t.median_gap, t.mean_gap, t.sd_gap,
       coalesce(cj.recent, 0) as recent, coalesce(cj.previous, 0) as previous, coalesce(cj.eligibility, 0) as eligibility,
       coalesce(d.cents, 0) as discount, coalesce(v.units, 0) as voucher_units,
       cj.categories, cp.lifecycle as previous_lifecycle${cuts}${currentList}${vouchers}
     from c
     left join (select customer_id, lifecycle from customer_profile where ${inRange('customer_id')}) cp on cp.customer_id = c.id
-    left join ${
-      // The chunk's range of the staged trips: joined whole, the planner hashed every customer's
-      // row once per chunk (quadratic over a refresh, like customer_profile before session 7).
-      opts.staged ? sql`(select * from ${sql.table(TRIPS_TABLE)} where ${inRange('customer_id')})` : sql`trips`
-    } t on t.customer_id = c.id
+    left join trips t on t.customer_id = c.id
     left join disc_sum d on d.customer_id = c.id
     left join vouch v on v.customer_id = c.id
     left join cat_json cj on cj.customer_id = c.id

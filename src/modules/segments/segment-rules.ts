@@ -72,6 +72,15 @@ export function segmentsFor(
   return out.sort((a, b) => (a.category < b.category ? -1 : a.category > b.category ? 1 : 0))
 }
 
+/** Which life-stage flags a category's purchases count toward (also the population refresh's SQL, staged-profiles.repository.ts). */
+export function lifeStageCategory(category: string, cfg: SegmentConfig['lifeStage']): { pet: boolean; baby: boolean; produce: boolean } {
+  return {
+    pet: underAny(category, cfg.pet.prefixes),
+    baby: underAny(category, cfg.baby.prefixes),
+    produce: underAny(category, cfg.produceHeavy.prefixes),
+  }
+}
+
 export function lifeStageFlags(
   categories: CategoryFacts[],
   household: { pets?: boolean; baby?: boolean },
@@ -82,9 +91,10 @@ export function lifeStageFlags(
   let produceSpend = 0
   let totalSpend = 0
   for (const c of categories) {
-    if (underAny(c.category, cfg.pet.prefixes)) petUnits += c.recentUnits
-    if (underAny(c.category, cfg.baby.prefixes)) babyUnits += c.recentUnits
-    if (underAny(c.category, cfg.produceHeavy.prefixes)) produceSpend += c.spendCents
+    const counts = lifeStageCategory(c.category, cfg)
+    if (counts.pet) petUnits += c.recentUnits
+    if (counts.baby) babyUnits += c.recentUnits
+    if (counts.produce) produceSpend += c.spendCents
     totalSpend += c.spendCents
   }
   const flags: LifeStage[] = []

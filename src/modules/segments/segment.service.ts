@@ -4,11 +4,12 @@ import { commitLazily, forceCommitRecord } from '../../db/lazy-commit.ts'
 import type { DB } from '../../db/schema.ts'
 import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
-import { categoryMargin } from './segment-rules.ts'
-import { aggregateCustomerFacts, countRankableCustomers, dropCategoryFacts, stageCategoryFacts, stagedCategories, stagedValuesAtRanks, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
+import { categoryMargin, lifeStageCategory } from './segment-rules.ts'
+import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, stagedCategories, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
+import { dropStagedProfiles, nextStagedIds, stagedProfileValuesAtRanks, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
-import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './segment.types.ts'
+import type { CustomerProfile, CustomerSegment, TierCuts } from './segment.types.ts'
 import { daysBetween, tierBoundaries } from './value-rules.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
@@ -48,18 +49,6 @@ async function tierCutsAt(n: number, cfg: SegmentConfig, valuesAt: (positions: n
   const aMin = value(a)
   if (aMin === undefined) return null
   return { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin }
-}
-
-/**
- * The population refresh's forecast of its own ranking, from the staged sums before any profile
- * is written (stagedValuesAtRanks), so the chunks write the tier the final ranking will give.
- * Null when nobody is rankable.
- */
-async function stagedTierCuts(db: Db, asOf: string, cfg: SegmentConfig): Promise<TierCuts | null> {
-  const n = await countRankableCustomers(db)
-  if (n === 0) return null
-  const margins = new Map((await stagedCategories(db)).map((c) => [c, categoryMargin(c, cfg.value)]))
-  return tierCutsAt(n, cfg, (positions) => stagedValuesAtRanks(db, asOf, cfg, margins, positions))
 }
 
 /**
@@ -128,15 +117,30 @@ export interface RefreshAllResult {
 }
 
 /**
+ * The population refresh's forecast of its own ranking, from the staged profiles' values before
+ * any is written, so the chunks write the tier the final ranking will give. Null when nobody is
+ * rankable.
+ */
+async function stagedTierCuts(db: Db, cfg: SegmentConfig): Promise<TierCuts | null> {
+  let n = 0
+  const { at } = await stagedProfileValuesAtRanks(db, (count) => {
+    n = count
+    const { a, b, c } = tierBoundaries(count, cfg.value.tierShares)
+    return [a, b, c]
+  })
+  return n === 0 ? null : tierCutsAt(n, cfg, async () => at)
+}
+
+/**
  * Recomputes every customer's profile as of `asOf`: first every customer's per-category sums and
  * trip days in one aggregation each over the history, kept in temporary tables
- * (stageCategoryFacts), and the usage cut-offs from them; then customers in id-ordered chunks,
- * each reading its sums and trips from those tables with its rewards and vouchers in one query,
- * and written in its own transaction, so memory is bounded by
- * the chunk whatever the population; then one ranking that sets every value tier and stores the
- * cut-offs single refreshes use.
+ * (stageCategoryFacts), the usage cut-offs from them, and every customer's profile classified in
+ * PostgreSQL from those (stageProfiles: the rules of classifyCustomer, held to its answers by
+ * tests); then customers in id-ordered chunks, each copied into customer_profile with its tier in
+ * a transaction of its own; then one ranking that sets every value tier and stores the cut-offs
+ * single refreshes use. Node holds no profile, so memory does not grow with the population.
  *
- * One session, a transaction per chunk: the temporary table lives in the session, while a chunk's
+ * One session, a transaction per chunk: the temporary tables live in the session, while a chunk's
  * profile rows stay locked only until that chunk commits, so a regeneration never waits for the
  * whole population and no transaction holds back vacuum for the length of a refresh. The list
  * run calls this from the job worker, whose pool is the direct URL, never a transaction pooler
@@ -151,62 +155,45 @@ export async function refreshAllProfiles(
   const cfg = segmentConfig(opts.config)
   return db.connection().execute(async (session) => {
     try {
-      const { cuts, forecast } = await session.transaction().execute(async (trx) => {
+      const { categories, forecast } = await session.transaction().execute(async (trx) => {
         await repo.useSortMemory(trx)
         await stageCategoryFacts(trx, asOf, cfg)
         const computed = await usageCutsFromStage(trx, cfg)
         await repo.replaceUsageCuts(trx, asOf, computed)
-        // Tiers by this refresh's own values, forecast from the staged sums (with the sort memory
-        // above: a hash of every customer): the ranking at the end (from the stored values) then
-        // changes none or next to none. With the previous ranking's cut-offs instead, a first
+        // What each category's path means to the rules (margin, life-stage flags) is decided here,
+        // in Node, so the prefix rules stay written once (segment-rules.ts).
+        const rules = (await stagedCategories(trx)).map((category) => ({
+          category,
+          margin: categoryMargin(category, cfg.value),
+          ...lifeStageCategory(category, cfg.lifeStage),
+        }))
+        await stageProfiles(trx, asOf, cfg, rules)
+        // Tiers by this refresh's own values: the ranking at the end (from the stored values, the
+        // same ones) then changes no row. With the previous ranking's cut-offs instead, a first
         // refresh wrote every profile twice (no tier, then its tier: 0.3 s of PostgreSQL CPU and
         // 10,000 dead rows at 10,000 customers) and every later one the profiles whose tier drifted.
-        return { cuts: computed, forecast: await stagedTierCuts(trx, asOf, cfg) }
+        return { categories: computed.length, forecast: await stagedTierCuts(trx, cfg) }
       })
-      const usageCuts: ReadonlyMap<string, UsageCut & { buyers: number }> = new Map(cuts.map((c) => [c.category, c]))
       const chunkTierCuts = forecast ?? (await repo.findTierCuts(session))
-      const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories: cuts.length, tierCuts: null }
-      // A pipeline of three: the session (which holds the staged sums) reads chunk k+1's facts
-      // while Node classifies chunk k and another pooled connection writes it, each write in its
-      // own transaction. Under READ COMMITTED the facts read took no locks and saw its own
-      // snapshot inside the chunk's transaction too, so reading it outside changes nothing a
-      // concurrent single refresh could see. At most two chunks' facts are held.
-      await repo.useSessionSortMemory(session)
-      const readFacts = async (after: number) => {
-        const range = await repo.nextCustomerRange(session, after, cfg.chunkSize)
-        return range ? { range, facts: await aggregateCustomerFacts(session, range, asOf, cfg, { staged: true }) } : undefined
-      }
-      let reading = readFacts(0)
-      let writing: Promise<void> = Promise.resolve()
-      try {
-        for (;;) {
-          const cur = await reading
-          if (!cur) break
-          reading = readFacts(cur.range.hi)
-          reading.catch(() => {})
-          const computedAt = new Date()
-          const profiles = cur.facts.map((f) => classifyCustomer(f, { asOf, computedAt, usageCuts, tierCuts: chunkTierCuts, config: cfg }))
-          await writing
-          writing = (async () => {
-            await db.transaction().execute(async (trx) => {
-              // Redone if lost: the refresh is repeated until the run's durable commits follow it.
-              await commitLazily(trx)
-              await writeRange(trx, cur.range, cur.facts, profiles)
-            })
-            result.customers += profiles.length
-            result.optedOut += profiles.filter((p) => p.optOut).length
-            result.eligible += profiles.filter((p) => p.eligible).length
-            result.chunks++
-            // Once the chunk is committed; the next chunk's write waits for it.
-            await opts.onChunk?.(result.customers)
-          })()
-          writing.catch(() => {})
-        }
-        await writing
-      } finally {
-        // Settle both before the session goes back to the pool or the caller closes the database.
-        await Promise.allSettled([reading, writing])
-        await repo.resetSessionSortMemory(session)
+      const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories, tierCuts: null }
+      for (let after = 0; ; ) {
+        const ids = await nextStagedIds(session, after, cfg.chunkSize)
+        if (ids.length === 0) break
+        after = ids[ids.length - 1]!
+        const range = { lo: ids[0]!, hi: after }
+        await session.transaction().execute(async (trx) => {
+          // Redone if lost: the refresh is repeated until the run's durable commits follow it.
+          await commitLazily(trx)
+          await lockCustomers(trx, ids)
+          const written = await writeStagedProfiles(trx, range, asOf, chunkTierCuts)
+          await recordDecliningCustomers(trx, new Map(written.declining.map((d) => [d.customerId, d.previousLifecycle])), written.declining)
+          result.customers += written.customers
+          result.optedOut += written.optedOut
+          result.eligible += written.eligible
+        })
+        result.chunks++
+        // Once the chunk is committed.
+        await opts.onChunk?.(result.customers)
       }
       await session.transaction().execute(async (trx) => {
         // A durable commit whether or not anyone is ranked: it makes the chunks' lazy commits durable.
@@ -219,8 +206,9 @@ export async function refreshAllProfiles(
       })
       return result
     } finally {
-      // The pool hands this session to others next; a failed refresh must not leave its sums.
+      // The pool hands this session to others next; a failed refresh must not leave its tables.
       await dropCategoryFacts(session).catch(() => {})
+      await dropStagedProfiles(session).catch(() => {})
     }
   })
 }
