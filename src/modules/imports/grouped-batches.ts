@@ -295,8 +295,9 @@ function newProduct(key: string, line: number): ProductRef {
 /**
  * The rows of a grouped file (input-scan.ts) cut into batches as they are read. A batch ends
  * only where the transaction changes, so it holds every row of each of its sales (the file is
- * grouped). Like bucketBatches, the first batches are smaller (a quarter, then a half) so that
- * PostgreSQL starts working sooner. Once the file's length is known (`totalRows`, from the
+ * grouped). The first batches are smaller (a sixteenth of a batch, doubling up to a full one) so
+ * that the writers start sooner: the first batches create most of a file's customers and
+ * products, and both writers waited for that. Once the file's length is known (`totalRows`, from the
  * first pass), the last rows are cut in halves (each batch half of what is left, down to a
  * sixteenth of a batch): two writers then end at about the same time, where a last full batch
  * kept one of them busy alone while the other had nothing left.
@@ -316,7 +317,7 @@ export class GroupedBatches implements RowSink {
     private readonly batchRows: number,
     private readonly totalRows: () => number | undefined = () => undefined,
   ) {
-    this.growing = this.target = Math.max(1, Math.floor(batchRows / 4))
+    this.growing = this.target = Math.max(1, Math.floor(batchRows / 16))
     this.draft = new RowDraft(this.target)
   }
 

@@ -9,30 +9,32 @@ export async function listStoreIds(db: Db): Promise<string[]> {
 }
 
 /**
- * Creates the customers that do not exist yet; returns the ids of all of them by external id,
- * which ones are new (they need a card), and which ids belong to erased customers: those are
- * neither found nor created (their chain id is gone from customer; erased_customer keeps its
- * hash), so their history is not attached to anyone again. Sorted, so imports racing over the
- * same new customers wait for each other instead of deadlocking.
+ * Of these chain ids, the ones of erased customers: their chain id is gone from customer and
+ * erased_customer keeps its hash, so their history is not attached to anyone again.
  */
-export async function resolveCustomers(
-  db: Db,
-  externalIds: string[],
-): Promise<{ ids: Map<string, number>; created: number[]; erased: Set<string> }> {
-  const sorted = [...externalIds].sort()
-  const { rows: erasedRows } = await sql<{ e: string }>`
-    select e from unnest(${sorted}::text[]) e
+export async function erasedAmong(db: Db, externalIds: string[]): Promise<Set<string>> {
+  const { rows } = await sql<{ e: string }>`
+    select e from unnest(${externalIds}::text[]) e
     where exists (select 1 from erased_customer x where x.external_id_sha256 = sha256(convert_to(e, 'UTF8')))`.execute(db)
-  const erased = new Set(erasedRows.map((r) => r.e))
-  const wanted = erased.size ? sorted.filter((e) => !erased.has(e)) : sorted
+  return new Set(rows.map((r) => r.e))
+}
+
+/**
+ * Creates the customers that do not exist yet (none of them erased: erasedAmong() first);
+ * returns the ids of all of them by external id, and which ones are new (they need a card).
+ * Sorted, so imports racing over the same new customers wait for each other instead of
+ * deadlocking.
+ */
+export async function resolveCustomers(db: Db, externalIds: string[]): Promise<{ ids: Map<string, number>; created: number[] }> {
+  const sorted = [...externalIds].sort()
   const inserted = await sql<{ id: number }>`
     insert into customer (external_id)
-    select e from unnest(${wanted}::text[]) e
+    select e from unnest(${sorted}::text[]) e
     on conflict (external_id) do nothing
     returning id`.execute(db)
   const { rows } = await sql<{ id: number; external_id: string }>`
-    select id, external_id from customer where external_id = any(${wanted}::text[])`.execute(db)
-  return { ids: new Map(rows.map((r) => [r.external_id, r.id])), created: inserted.rows.map((r) => r.id), erased }
+    select id, external_id from customer where external_id = any(${sorted}::text[])`.execute(db)
+  return { ids: new Map(rows.map((r) => [r.external_id, r.id])), created: inserted.rows.map((r) => r.id) }
 }
 
 /** Customer ids whose card went in; a number already taken is skipped, for the caller to redraw. */

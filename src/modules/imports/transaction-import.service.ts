@@ -17,7 +17,7 @@ import {
   type TransactionImportOptions,
   type TransactionImportSummary,
 } from './import.types.ts'
-import { BatchDraft, productKeyOf, resolveRef, type Draft, type ProductMap, type SaleDraft } from './transaction-batch.ts'
+import { BatchDraft, productKeyOf, resolveRef, type Draft, type ProductMap, type ProductRef, type SaleDraft } from './transaction-batch.ts'
 import * as repo from './transaction-import.repository.ts'
 import { bucketBatches, TRANSACTION_REQUIRED_COLUMNS, TransactionRowEncoder } from './transaction-rows.ts'
 import { TransactionSpool } from './transaction-spool.ts'
@@ -298,15 +298,19 @@ async function writeAll(
     await withConnections(db, writers, async (conns) => {
       const writing: (Promise<void> | undefined)[] = conns.map(() => undefined)
       let failure: { error: unknown } | undefined
-      let k = 0
+      // The first writer free takes the next batch: taken in turn, a batch waited for a busy
+      // writer while the other had finished (batches differ in size, and the last ones are halved).
+      const freeWriter = async (): Promise<number> => {
+        const idle = writing.indexOf(undefined)
+        return idle >= 0 ? idle : Promise.race(writing.map((p, i) => p!.then(() => i)))
+      }
       for (let batch = await ahead.next(); batch && !failure; batch = failure ? undefined : await ahead.next()) {
-        const w = k++ % writers
-        // This writer's previous batch must be done first; a failure anywhere stops new batches.
-        await writing[w]
+        const w = await freeWriter()
+        // A failure anywhere stops new batches.
         if (failure) break
         const current = batch
         const conn = conns[w]!
-        writing[w] = write(conn, current)
+        const done: Promise<void> = write(conn, current)
           .catch(async (err: unknown) => {
             if (err !== WAITED_TOO_LONG) throw err
             await verdict
@@ -321,6 +325,10 @@ async function writeAll(
           .catch((error: unknown) => {
             failure ??= { error }
           })
+          .finally(() => {
+            if (writing[w] === done) writing[w] = undefined
+          })
+        writing[w] = done
       }
       // A batch being written when another failed still commits (it holds whole sales, as any
       // batch does); nothing after them starts. Then the failure is the import's.
@@ -427,18 +435,8 @@ async function prepareBatch(db: Database, draft: Draft, known: Known, actor: str
     known.newCustomers.clear()
   }
   const unknown = [...new Set(sales.map((s) => s.customer))].filter((c) => !known.customers.has(c))
-  const customers = !unknown.length ? { ids: new Map<string, number>(), created: [], erased: new Set<string>() } : await db.transaction().execute(async (trx) => {
-    await commitLazily(trx)
-    const resolved = await repo.resolveCustomers(trx, unknown)
-    await issueCards(trx, resolved.created)
-    if (resolved.created.length) {
-      await insertAudit(trx, { actor, action: 'import.transactions.customers', entity: 'customer', detail: { created: resolved.created.length } })
-    }
-    return resolved
-  })
-  for (const [external, id] of customers.ids) known.customers.set(external, id)
-  for (const id of customers.created) known.newCustomers.add(id)
-  for (const external of customers.erased) known.customers.set(external, ERASED)
+  const erased = unknown.length ? await repo.erasedAmong(db, unknown) : new Set<string>()
+  for (const external of erased) known.customers.set(external, ERASED)
   // Someone who asked to be forgotten is not re-created from an old file: their sales are skipped.
   let skipped = 0
   let erasedCustomers = 0
@@ -452,22 +450,26 @@ async function prepareBatch(db: Database, draft: Draft, known: Known, actor: str
     }
     return false
   })
-  for (const sale of sales) sale.customerId = known.customers.get(sale.customer)!
-  // One global order, so two imports racing over the same sales wait for each other on the
-  // unique index instead of deadlocking; it also keeps a customer's sales together.
-  sales.sort((a, b) => a.customerId - b.customerId || (a.transaction < b.transaction ? -1 : a.transaction > b.transaction ? 1 : 0))
 
   // Most products recur from batch to batch; what the map remembers is bounded by starting over.
   if (known.products.size > MAX_REMEMBERED_PRODUCTS) known.products.clear()
   const missing = draft.unresolvedProducts(sales, known.products)
-  const products = await db.transaction().execute(async (trx) => {
-    await commitLazily(trx)
-    const resolved = await repo.resolveProducts(trx, missing.map(productKeyOf))
-    if (resolved.created) {
-      await insertAudit(trx, { actor, action: 'import.transactions.products', entity: 'product', detail: { created: resolved.created } })
-    }
-    return resolved
-  })
+  // Customers and products are created at the same time, each in a transaction on a connection
+  // of its own: the first batches create most of a file's customers and products, and the
+  // writers waited for them one after the other.
+  const wanted = erased.size ? unknown.filter((e) => !erased.has(e)) : unknown
+  const creatingCustomers = createCustomers(db, wanted, actor)
+  const creatingProducts = createProducts(db, missing, actor)
+  // Both are awaited below; should one fail, the other's outcome must not go unhandled.
+  creatingCustomers.catch(() => {})
+  creatingProducts.catch(() => {})
+  const [customers, products] = await Promise.all([creatingCustomers, creatingProducts])
+  for (const [external, id] of customers.ids) known.customers.set(external, id)
+  for (const id of customers.created) known.newCustomers.add(id)
+  for (const sale of sales) sale.customerId = known.customers.get(sale.customer)!
+  // One global order, so two imports racing over the same sales wait for each other on the
+  // unique index instead of deadlocking; it also keeps a customer's sales together.
+  sales.sort((a, b) => a.customerId - b.customerId || (a.transaction < b.transaction ? -1 : a.transaction > b.transaction ? 1 : 0))
   for (const product of missing) {
     const found = products.products.get(product.key)
     if (found) known.products.set(product.key, found)
@@ -485,6 +487,33 @@ async function prepareBatch(db: Database, draft: Draft, known: Known, actor: str
     customersCreated: customers.created.length,
     productsCreated: products.created,
   }
+}
+
+/** The customers of these chain ids (none erased), created with a card where new. */
+async function createCustomers(db: Database, externalIds: string[], actor: string): Promise<{ ids: Map<string, number>; created: number[] }> {
+  if (!externalIds.length) return { ids: new Map(), created: [] }
+  return db.transaction().execute(async (trx) => {
+    await commitLazily(trx)
+    const resolved = await repo.resolveCustomers(trx, externalIds)
+    await issueCards(trx, resolved.created)
+    if (resolved.created.length) {
+      await insertAudit(trx, { actor, action: 'import.transactions.customers', entity: 'customer', detail: { created: resolved.created.length } })
+    }
+    return resolved
+  })
+}
+
+/** The products of these keys, found or created (repo.resolveProducts). */
+async function createProducts(db: Database, missing: ProductRef[], actor: string): Promise<{ products: ProductMap; created: number }> {
+  if (!missing.length) return { products: new Map(), created: 0 }
+  return db.transaction().execute(async (trx) => {
+    await commitLazily(trx)
+    const resolved = await repo.resolveProducts(trx, missing.map(productKeyOf))
+    if (resolved.created) {
+      await insertAudit(trx, { actor, action: 'import.transactions.products', entity: 'product', detail: { created: resolved.created } })
+    }
+    return resolved
+  })
 }
 
 /** One batch, in its transaction: the sales not imported before, then all their lines. Returns the lines written. */
