@@ -167,7 +167,9 @@ export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
   await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
   await sql`create index on ${sql.table(TRIPS_TABLE)} (customer_id)`.execute(db)
-  await sql`analyze ${sql.table(STAGE_TABLE)}, ${sql.table(TRIPS_TABLE)}`.execute(db)
+  // Statistics of the columns the later statements join and group on only: sampling the sums'
+  // columns too cost 0.1 s of PostgreSQL CPU at 10,000 customers for nothing a plan reads.
+  await sql`analyze ${sql.table(STAGE_TABLE)} (customer_id, category), ${sql.table(TRIPS_TABLE)} (customer_id)`.execute(db)
 }
 
 export async function dropCategoryFacts(db: Db): Promise<void> {

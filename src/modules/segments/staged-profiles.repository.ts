@@ -187,7 +187,9 @@ export async function stageProfiles(trx: Transaction<DB>, asOf: string, cfg: Seg
     from step2
   `.execute(trx)
   await sql`create index on ${sql.table(PROFILES_TABLE)} (customer_id)`.execute(trx)
-  await sql`analyze ${sql.table(PROFILES_TABLE)}`.execute(trx)
+  // The chunks read it by id ranges: the ids' statistics only (with the cell arrays' element
+  // statistics, the analysis took 0.2 s of PostgreSQL CPU at 10,000 customers).
+  await sql`analyze ${sql.table(PROFILES_TABLE)} (customer_id)`.execute(trx)
 }
 
 export async function dropStagedProfiles(db: Db): Promise<void> {
