@@ -118,9 +118,15 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           })
         }
       } else {
-        // While PostgreSQL refreshes the profiles, Node ranks the customers likely to get a list
-        // (a guess from their recent sales): the chunks take those rankings where they still hold.
+        // While PostgreSQL classifies and writes the profiles, Node ranks the customers likely to
+        // get a list (a guess from their recent sales): the chunks take those rankings where they
+        // still hold. Not before the sums are staged: that aggregation runs in parallel on every
+        // core, and Node's ranking competing with it made the staging longer by about its own CPU;
+        // after it, PostgreSQL works on one connection and leaves a core to Node.
+        let staged!: (go: boolean) => void
+        const stagedYet = new Promise<boolean>((resolve) => (staged = resolve))
         ahead = (async () => {
+          if (!(await stagedYet)) return undefined
           const likely = await writer.findLikelyEligible(db, run.as_of, segmentConfig().eligibility, config.chunkSize * AHEAD_CHUNKS)
           return predictAhead(db, likely, run.as_of, config.predictions, config.chunkSize)
         })().catch(() => undefined)
@@ -128,8 +134,13 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         // the planner without statistics (seen: a chunk's facts query over 63k lines ran for
         // minutes on default estimates). ANALYZE samples a fixed 30,000 rows per table; only the
         // tables that changed past autovacuum's threshold since their last analysis.
-        await runRepo.analyzeHistory(db)
-        await refreshAllProfiles(db, run.as_of)
+        try {
+          await runRepo.analyzeHistory(db)
+          await refreshAllProfiles(db, run.as_of, { onStaged: () => staged(true) })
+        } finally {
+          // A failed refresh ranks nothing (the run is retried); the rankings wait for nothing else.
+          staged(false)
+        }
         await runRepo.analyzeRunWrites(db, 'profiles')
       }
       await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))

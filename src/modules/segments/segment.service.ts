@@ -150,7 +150,12 @@ async function stagedTierCuts(db: Db, cfg: SegmentConfig): Promise<TierCuts | nu
 export async function refreshAllProfiles(
   db: Kysely<DB>,
   asOf: string,
-  opts: { config?: SegmentConfigOverrides; onChunk?: (done: number) => void | Promise<void> } = {},
+  opts: {
+    config?: SegmentConfigOverrides
+    onChunk?: (done: number) => void | Promise<void>
+    /** Once the sums are staged: from there on the refresh keeps one core of PostgreSQL busy, not every core. */
+    onStaged?: () => void
+  } = {},
 ): Promise<RefreshAllResult> {
   const cfg = segmentConfig(opts.config)
   return db.connection().execute(async (session) => {
@@ -158,6 +163,7 @@ export async function refreshAllProfiles(
       const { categories, forecast } = await session.transaction().execute(async (trx) => {
         await repo.useSortMemory(trx)
         await stageCategoryFacts(trx, asOf, cfg)
+        opts.onStaged?.()
         const computed = await usageCutsFromStage(trx, cfg)
         await repo.replaceUsageCuts(trx, asOf, computed)
         // What each category's path means to the rules (margin, life-stage flags) is decided here,
