@@ -47,6 +47,8 @@ const schema = z.object({
   LANELIST_MAX_DB_WAITING: z.coerce.number().int().min(0).max(100_000).default(64),
   LANELIST_MAX_EVENT_LOOP_DELAY_MS: z.coerce.number().int().min(0).max(60_000).default(1000),
   LANELIST_MAX_HEAP_MB: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  // Old-generation growth past the live heap before V8 collects it, in percent (src/heap-policy.ts); 0 = V8's own (up to 300%).
+  LANELIST_HEAP_GROWING_PERCENT: z.coerce.number().int().min(0).max(1000).default(100),
   LANELIST_RATE_LIMIT_WINDOW_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
   LANELIST_RATE_LIMIT_POS: z.coerce.number().int().min(0).max(10_000_000).default(3000),
   LANELIST_RATE_LIMIT_BACKOFFICE: z.coerce.number().int().min(0).max(10_000_000).default(1200),

@@ -1,6 +1,7 @@
 import closeWithGrace from 'close-with-grace'
 import { startService, createLogger } from './boot.ts'
 import { ConfigError, loadConfig } from './config.ts'
+import { applyHeapPolicy } from './heap-policy.ts'
 
 let config
 try {
@@ -11,6 +12,8 @@ try {
   process.exit(78) // EX_CONFIG
 }
 
+// Before the service allocates: a list run's peak memory stays near its live heap (docs/lists.md, "Memory").
+applyHeapPolicy(config.LANELIST_HEAP_GROWING_PERCENT)
 const log = createLogger(config)
 try {
   const service = await startService(config, log)
