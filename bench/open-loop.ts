@@ -74,11 +74,14 @@ class Connection {
     }
     this.socket.on('error', fail)
     this.socket.on('close', fail)
+    this.socket.on('timeout', () => {
+      if (this.onDone) this.socket.destroy()
+    })
   }
 
   send(raw: string, timeoutMs: number, done: (status: number | null) => void): void {
     this.onDone = done
-    this.socket.setTimeout(timeoutMs, () => this.socket.destroy())
+    this.socket.setTimeout(timeoutMs)
     this.socket.write(raw)
   }
 
