@@ -301,6 +301,31 @@ function isBackend(pid: number): boolean {
   }
 }
 
+// ------------------------------------------------------------------ service histograms
+/** A Prometheus histogram's cumulative bucket counts (upper bound in seconds -> count), summed over the series matching `filter`. */
+function histogram(text: string, name: string, filter: string): Map<number, number> {
+  const h = new Map<number, number>()
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`) || !line.includes(filter)) continue
+    const le = /le="([^"]+)"/.exec(line)?.[1]
+    const count = /\} ([0-9.e+]+)$/.exec(line)?.[1]
+    if (le === undefined || count === undefined) continue
+    const bound = le === '+Inf' ? Infinity : Number(le)
+    h.set(bound, (h.get(bound) ?? 0) + Number(count))
+  }
+  return h
+}
+
+/** The upper bound (ms) of the bucket holding quantile q of what was observed between two scrapes. */
+function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): string {
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
+  if (total <= 0) return '-'
+  for (const le of [...after.keys()].sort((a, b) => a - b)) {
+    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le === Infinity ? 'inf' : String(Math.round(le * 10_000) / 10)
+  }
+  return 'inf'
+}
+
 // ------------------------------------------------------------------ waits
 /**
  * What the lanes' PostgreSQL backends are doing, sampled every 20 ms from pg_stat_activity:
@@ -438,8 +463,8 @@ async function main(): Promise<void> {
     const scans = () =>
       pool.query(`select schemaname || '.' || relname as t, seq_scan::int as s, seq_tup_read::bigint as r from pg_stat_all_tables`).then((r) => new Map(r.rows.map((x) => [x.t as string, [x.s as number, Number(x.r)]])))
     // Group commit (redemption-coalescer.ts): how many sales shared a statement.
-    const batchingNow = async () => {
-      const text = await fetch(`${base}/metrics`).then((r) => r.text(), () => '')
+    const metricsText = () => fetch(`${base}/metrics`).then((r) => r.text(), () => '')
+    const batchingNow = async (text: string) => {
       const metric = (re: RegExp) => Number(re.exec(text)?.[1] ?? NaN)
       return {
         single: metric(/lanelist_redemption_write_statements_total\{kind="single"\} (\d+)/),
@@ -454,7 +479,8 @@ async function main(): Promise<void> {
     const measured = async <T,>(seconds: number, run: () => Promise<T>) => {
       const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
       const db0 = await dbStats()
-      const batch0 = await batchingNow()
+      const metrics0 = await metricsText()
+      const batch0 = await batchingNow(metrics0)
       const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(servicePid), serviceKernel: cpuSeconds(servicePid, true), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
       const waits = sampleWaits(url!)
       const result = await run()
@@ -470,7 +496,16 @@ async function main(): Promise<void> {
         pgBackends: cpuBetween(cpu0.pg, pgNow, isBackend),
       }
       const db1 = await dbStats()
-      const batch1 = await batchingNow()
+      const metrics1 = await metricsText()
+      const batch1 = await batchingNow(metrics1)
+      // Where a sale's time went inside the service, from its histograms (bucket bounds, so "<= x").
+      const within = (name: string, filter: string) =>
+        [0.5, 0.99].map((q) => `p${q * 100} <= ${bucketQuantile(histogram(metrics0, name, filter), histogram(metrics1, name, filter), q)} ms`).join(', ')
+      const inside = [
+        `in the service (request in to response out) ${within('http_request_duration_seconds', 'route="/v1/redemptions"')}`,
+        `waiting for the writer ${within('lanelist_redemption_write_wait_seconds', '')}`,
+        `own write statement ${within('lanelist_redemption_write_statement_seconds', '')}`,
+      ].join('; ')
       const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
       const batching = Object.fromEntries(Object.entries(batch1).map(([k, v]) => [k, v - batch0[k as keyof typeof batch0]])) as typeof batch0
       const report = (sales: number) => [
@@ -479,6 +514,7 @@ async function main(): Promise<void> {
         `  CPU per redemption  service ${((cpu.service * 1000) / sales).toFixed(2)} ms (in the kernel ${((cpu.serviceKernel * 1000) / sales).toFixed(2)}), PostgreSQL ${((cpu.pg * 1000) / sales).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / sales).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
         `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone, ${batching.stalls} ran past the stall window (LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
         `  waits       ${waited}`,
+        `  inside      ${inside}`,
         `  load        ${load0} before, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
       ]
       return { result, report, cpuMs: (sales: number) => ((cpu.service + cpu.pg + cpu.bench) * 1000) / sales }

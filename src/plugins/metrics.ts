@@ -2,10 +2,10 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
-import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
+import { onWriteTimings, writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
 
 // Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
-const BUCKETS = [0.002, 0.005, 0.01, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+const BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
 export default fp<{ pool: pg.Pool }>(
   async function metrics(app: FastifyInstance, opts) {
@@ -54,6 +54,21 @@ export default fp<{ pool: pg.Pool }>(
         this.inc(writeBatchStats.stalls)
       },
     })
+    const writeWait = new client.Histogram({
+      name: 'lanelist_redemption_write_wait_seconds',
+      help: 'Per lane sale written by group commit: time waiting for the statement in flight before its own started',
+      buckets: BUCKETS,
+    })
+    const writeStatement = new client.Histogram({
+      name: 'lanelist_redemption_write_statement_seconds',
+      help: 'Per lane sale written by group commit: its own write statement, commit included (a failed batch not counted)',
+      buckets: BUCKETS,
+    })
+    const stopTimings = onWriteTimings((waitMs, statementMs) => {
+      writeWait.observe(waitMs / 1000)
+      writeStatement.observe(statementMs / 1000)
+    })
+    app.addHook('onClose', async () => stopTimings())
     new client.Counter({
       name: 'lanelist_redemption_batched_sales_total',
       help: 'Sales written by committed multi-sale statements',

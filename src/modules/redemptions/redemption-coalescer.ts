@@ -55,10 +55,26 @@ export const writeBatchStats = {
   waiting: 0,
 }
 
+/**
+ * Where a lane's write spends its time, per sale: waiting for the writer (the statement in flight
+ * before it) and its own statement. /metrics sets this (plugins/metrics.ts); the rest of a sale's
+ * time is its read, pricing and HTTP.
+ */
+let observeWrite: ((waitMs: number, statementMs: number) => void) | null = null
+
+/** Sets the observer; the function returned removes it unless another has replaced it since. */
+export function onWriteTimings(observer: (waitMs: number, statementMs: number) => void): () => void {
+  observeWrite = observer
+  return () => {
+    if (observeWrite === observer) observeWrite = null
+  }
+}
+
 interface Pending {
   w: RedemptionWrite
   resolve: (r: RedemptionWritten) => void
   reject: (e: unknown) => void
+  queuedAt: number
 }
 
 class Coalescer {
@@ -68,7 +84,7 @@ class Coalescer {
 
   write(w: RedemptionWrite): Promise<RedemptionWritten> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ w, resolve, reject })
+      this.queue.push({ w, resolve, reject, queuedAt: performance.now() })
       writeBatchStats.waiting++
       this.pump()
     })
@@ -117,13 +133,21 @@ class Coalescer {
     return batch
   }
 
+  private timed(batch: Pending[], started: number): void {
+    if (!observeWrite) return
+    const statementMs = performance.now() - started
+    for (const p of batch) observeWrite(started - p.queuedAt, statementMs)
+  }
+
   private async run(batch: Pending[], release: () => void): Promise<void> {
+    const started = performance.now()
     if (batch.length > 1) {
       try {
         const written = await insertRedemptionBatch(
           this.db,
           batch.map((p) => p.w),
         )
+        this.timed(batch, started)
         writeBatchStats.batches++
         writeBatchStats.batchedSales += batch.length
         writeBatchStats.largestBatch = Math.max(writeBatchStats.largestBatch, batch.length)
@@ -150,6 +174,7 @@ class Coalescer {
         p.reject(err)
         return
       }
+      this.timed(batch, started)
       release()
       setImmediate(() => p.resolve(written))
       return
