@@ -1,6 +1,7 @@
 // SQL for writing generated lists: product facts for predictions, offer reference prices,
 // the run's own offer allocations, and the list, item and decision rows.
 import { sql, type Kysely, type Transaction } from 'kysely'
+import { boolArray, floatArray, intArray, textArray } from '../../db/array-literal.ts'
 import { CUSTOMER_WRITE_LOCK } from '../../db/customer-lock.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
 import type { DB } from '../../db/schema.ts'
@@ -215,30 +216,34 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[], opts: 
       de.reason.push(text(d.reason))
     }
   }
+  // Every column as an array literal (db/array-literal.ts): pg's generic array encoding escaped each
+  // of a run's 250,000 elements with two regular expressions (0.14 s of Node CPU at 10,000 customers).
+  const ids = intArray(l((x) => x.customerId))
   const query = sql<{ id: number; customer_id: number }>`
     with sup as (
-      update list set status = 'superseded' where customer_id = any(${l((x) => x.customerId)}::bigint[]) and status = 'current'
+      update list set status = 'superseded' where customer_id = any(${ids}::bigint[]) and status = 'current'
       returning id
     ),
     ins as (
       insert into list (customer_id, barcode, generation_id, cycle_start, valid_from, valid_until, trigger, holdout, total_coupon_cents, perks)
-      select * from unnest(${l((x) => x.customerId)}::bigint[], ${l((x) => x.barcode)}::text[], ${l((x) => x.generationId)}::bigint[],
-        ${l((x) => x.cycleStart)}::date[], ${l((x) => x.validFrom)}::date[], ${l((x) => x.validUntil)}::date[], ${l((x) => x.trigger)}::text[],
-        ${l((x) => x.holdout)}::bool[], ${l((x) => x.totalCouponCents)}::bigint[], ${l((x) => JSON.stringify(x.perks))}::jsonb[])
+      select * from unnest(${ids}::bigint[], ${textArray(l((x) => x.barcode))}::text[], ${intArray(l((x) => x.generationId))}::bigint[],
+        ${textArray(l((x) => x.cycleStart))}::date[], ${textArray(l((x) => x.validFrom))}::date[], ${textArray(l((x) => x.validUntil))}::date[],
+        ${textArray(l((x) => x.trigger))}::text[], ${boolArray(l((x) => x.holdout))}::bool[], ${intArray(l((x) => x.totalCouponCents))}::bigint[],
+        ${textArray(l((x) => JSON.stringify(x.perks)))}::jsonb[])
       -- Reading sup runs the update to the end before the first new row: the old current list's
       -- index entry is then deleted by this transaction, which the one-current-list index accepts.
       where (select count(*) from sup) >= 0
       returning *
     ),
     texts as (
-      select * from unnest(${texts}::text[]) with ordinality as t(text, at)
+      select * from unnest(${textArray(texts)}::text[]) with ordinality as t(text, at)
     ),
     items as (
       insert into list_item (list_id, rank, customer_id, product_id, category, expected_date, probability, reason, offer_id, offer_value_cents)
       select ins.id, u.rank, u.customer_id, u.product_id, u.category, u.expected_date, u.probability, texts.text, u.offer_id, u.offer_value_cents
-      from unnest(${it.customer}::bigint[], ${it.rank}::int[], ${it.product}::bigint[], ${it.category}::text[],
-        ${it.expected}::date[], ${it.probability}::real[], ${it.reason}::int[],
-        ${it.offer}::bigint[], ${it.value}::bigint[])
+      from unnest(${intArray(it.customer)}::bigint[], ${intArray(it.rank)}::int[], ${intArray(it.product)}::bigint[], ${textArray(it.category)}::text[],
+        ${textArray(it.expected)}::date[], ${floatArray(it.probability)}::real[], ${intArray(it.reason)}::int[],
+        ${intArray(it.offer)}::bigint[], ${intArray(it.value)}::bigint[])
         as u(customer_id, rank, product_id, category, expected_date, probability, reason_at, offer_id, offer_value_cents)
       join ins on ins.customer_id = u.customer_id
       join texts on texts.at = u.reason_at
@@ -246,7 +251,7 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[], opts: 
     decisions as (
       insert into list_offer_decision (list_id, offer_id, customer_id, given, reason)
       select ins.id, u.offer_id, u.customer_id, u.given, texts.text
-      from unnest(${de.customer}::bigint[], ${de.offer}::bigint[], ${de.given}::bool[], ${de.reason}::int[])
+      from unnest(${intArray(de.customer)}::bigint[], ${intArray(de.offer)}::bigint[], ${boolArray(de.given)}::bool[], ${intArray(de.reason)}::int[])
         as u(customer_id, offer_id, given, reason_at)
       join ins on ins.customer_id = u.customer_id
       join texts on texts.at = u.reason_at
@@ -262,7 +267,7 @@ export async function insertLists(trx: Transaction<DB>, lists: NewList[], opts: 
         'cycleStart', ins.cycle_start, 'validFrom', ins.valid_from, 'validUntil', ins.valid_until,
         'holdout', ins.holdout, 'totalCouponCents', ins.total_coupon_cents,
         'items', n.items, 'offers', n.offers)
-      from ins join unnest(${l((x) => x.customerId)}::bigint[], ${counts.items}::int[], ${counts.offers}::int[]) as n(customer_id, items, offers)
+      from ins join unnest(${ids}::bigint[], ${intArray(counts.items)}::int[], ${intArray(counts.offers)}::int[]) as n(customer_id, items, offers)
         on n.customer_id = ins.customer_id
       order by ins.id
     )
