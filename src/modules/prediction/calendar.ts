@@ -23,11 +23,19 @@ function civil(day: number): [number, number, number] | undefined {
   return [yoe + era * 400 + (m <= 2 ? 1 : 0), m, d]
 }
 
+// A run's list chunks turn every predicted item's expected day into a date (about 86 ms of Node
+// CPU for a 10,000-customer run's rankings), nearly all within a few months of each other.
+const isoDates = new Map<number, string>()
+
 /** 'YYYY-MM-DD', the same as new Date(day * 86400000).toISOString().slice(0, 10). */
 export function isoDateOfDay(day: number): string {
+  let iso = isoDates.get(day)
+  if (iso !== undefined) return iso
   const c = civil(day)
-  if (c === undefined) return new Date(day * DAY_MS).toISOString().slice(0, 10)
-  return `${c[0]}-${pad2(c[1])}-${pad2(c[2])}`
+  iso = c === undefined ? new Date(day * DAY_MS).toISOString().slice(0, 10) : `${c[0]}-${pad2(c[1])}-${pad2(c[2])}`
+  if (isoDates.size >= 4096) isoDates.clear()
+  isoDates.set(day, iso)
+  return iso
 }
 
 /** Day of month (1-31) and month (0-11) of a day number, as Date's getUTCDate and getUTCMonth give them. */
