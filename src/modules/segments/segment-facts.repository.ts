@@ -156,7 +156,7 @@ function populationTrips(asOf: string, cfg: SegmentConfig) {
  * them whole (a range read through an index, as the chunks did before, fetched the range's rows
  * from all over a table larger than the session's temporary buffers).
  */
-export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig): Promise<void> {
+export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig, onSums?: () => void): Promise<void> {
   const db = trx
   await dropCategoryFacts(db)
   // In parallel, for this transaction (a partial hash aggregate per worker): the service waits
@@ -165,6 +165,8 @@ export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg
   // the partial groups' transfer above what the second core saves.
   await sql`select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)`.execute(db)
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
+  // The rest runs on this connection alone.
+  onSums?.()
   await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
   await sql`create index on ${sql.table(TRIPS_TABLE)} (customer_id)`.execute(db)
   // Statistics of the columns the later statements join and group on only: sampling the sums'

@@ -153,7 +153,7 @@ export async function refreshAllProfiles(
   opts: {
     config?: SegmentConfigOverrides
     onChunk?: (done: number) => void | Promise<void>
-    /** Once the sums are staged: from there on the refresh keeps one core of PostgreSQL busy, not every core. */
+    /** Once the sums are staged (in parallel on every core): from there on the refresh keeps one connection busy. */
     onStaged?: () => void
   } = {},
 ): Promise<RefreshAllResult> {
@@ -162,8 +162,7 @@ export async function refreshAllProfiles(
     try {
       const { categories, forecast } = await session.transaction().execute(async (trx) => {
         await repo.useSortMemory(trx)
-        await stageCategoryFacts(trx, asOf, cfg)
-        opts.onStaged?.()
+        await stageCategoryFacts(trx, asOf, cfg, opts.onStaged)
         const computed = await usageCutsFromStage(trx, cfg)
         await repo.replaceUsageCuts(trx, asOf, computed)
         // What each category's path means to the rules (margin, life-stage flags) is decided here,
