@@ -1,12 +1,12 @@
 // The lane's write path under load (issue 5). Run:
 //   npm run bench:redeem -- [--customers 10000] [--duration 20] [--connections 16] [--pool 10] [--tpcb-seconds 10]
-//                           [--rate 800] [--rate-seconds 20] [--open-connections 200] [--arrivals poisson|uniform]
+//                           [--rate 800 | --rate 400,600,800] [--rate-seconds 20] [--open-connections 200] [--arrivals poisson|uniform]
 // Starts an embedded PostgreSQL (or uses DATABASE_URL, which must point to an empty
 // database), loads a demo population with a year of history, gives every customer a current
 // list with offers, starts the service in its own process, and drives POST /v1/redemptions
 // with 30-line baskets in two phases. Max throughput: `--connections` lanes back-to-back
 // (closed loop), the most sales/s it sustains; its latency is the queue at that maximum.
-// Fixed rate: `--rate` sales/s offered open-loop (bench/open-loop.ts: each sale leaves when it
+// Fixed rate: `--rate` sales/s offered open-loop (several rates: one phase each) (bench/open-loop.ts: each sale leaves when it
 // is due, whatever the answers to earlier ones, latency counted from when it was due), the
 // latency a lane sees at that load; `--rate 0` skips it. Then, on the same database at the same
 // concurrency, it runs pgbench's TPC-B-like transaction from Node with pg, as a yardstick
@@ -49,7 +49,8 @@ const DURATION = Number(opt.duration)
 const CONNECTIONS = Number(opt.connections)
 const POOL = Number(opt.pool)
 const TPCB_SECONDS = Number(opt['tpcb-seconds'])
-const RATE = Number(opt.rate)
+/** Fixed-rate phases, in order; `--rate 0` runs none. */
+const RATES = opt.rate.split(',').map(Number).filter((r) => r > 0)
 const RATE_SECONDS = Number(opt['rate-seconds'])
 const OPEN_CONNECTIONS = Number(opt['open-connections'])
 const ARRIVALS = opt.arrivals === 'uniform' ? 'uniform' : 'poisson'
@@ -525,12 +526,13 @@ async function main(): Promise<void> {
     const closed = await measured(DURATION, () => drive(DURATION))
     const result = closed.result
     const closedStatuses = new Map(statuses)
-    let open: Awaited<ReturnType<typeof measured<OpenLoopResult>>> | undefined
-    if (RATE > 0) {
-      say(`fixed rate: ${RATE} sales/s offered open-loop (${ARRIVALS} arrivals, up to ${OPEN_CONNECTIONS} connections), ${RATE_SECONDS} s`)
-      open = await measured(RATE_SECONDS, () =>
-        openLoop({ base, path: '/v1/redemptions', rate: RATE, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale }),
+    const opens: { rate: number; phase: Awaited<ReturnType<typeof measured<OpenLoopResult>>> }[] = []
+    for (const rate of RATES) {
+      say(`fixed rate: ${rate} sales/s offered open-loop (${ARRIVALS} arrivals, up to ${OPEN_CONNECTIONS} connections), ${RATE_SECONDS} s`)
+      const phase = await measured(RATE_SECONDS, () =>
+        openLoop({ base, path: '/v1/redemptions', rate, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale }),
       )
+      opens.push({ rate, phase })
     }
     clearInterval(drain)
     await new Promise((r) => setTimeout(r, 600)) // statistics are sent every 500 ms
@@ -554,8 +556,11 @@ async function main(): Promise<void> {
 
     const rps = result.requests.average
     const errors = result.errors + result.timeouts + (result.non2xx ?? 0)
-    const o = open?.result
-    const openErrors = o ? o.failed + o.scheduled - o.ok : 0
+    const openErrors = (o: OpenLoopResult) => o.failed + o.scheduled - o.ok
+    const allOpenErrors = opens.reduce((sum, { phase }) => sum + openErrors(phase.result), 0)
+    // The issue's latency target is at 800/s; with other rates only, the highest one is judged.
+    const judged = opens.find((x) => x.rate === 800) ?? opens.at(-1)
+    const o = judged?.phase.result
     const lines = [
       '',
       `max throughput (closed loop: ${CONNECTIONS} lanes, each posting its next sale as soon as the last is answered; ${LINES_PER_BASKET}-line baskets, ${CUSTOMERS} customers, ${DURATION} s, pool ${POOL})`,
@@ -565,17 +570,19 @@ async function main(): Promise<void> {
       `  errors      ${errors}   (connection errors ${result.errors}, timeouts ${result.timeouts}, non-2xx ${result.non2xx})`,
       `  statuses    ${[...closedStatuses].map(([s, n]) => `${s}: ${n}`).join(', ')}`,
       ...closed.report(result.requests.total),
-      ...(o && open
-        ? [
-            `fixed rate (open loop: ${RATE} sales/s offered, ${ARRIVALS} arrivals, each sent on schedule whatever earlier answers, up to ${OPEN_CONNECTIONS} connections, ${RATE_SECONDS} s)`,
-            `  what it measures: the latency a lane sees at that load, from when each sale was due to be sent (late sends count against it)`,
-            `  offered     ${o.scheduled} sales (${(o.scheduled / RATE_SECONDS).toFixed(0)}/s); answered ${(o.answeredPerSecond).toFixed(0)}/s, ${o.ok} of them 2xx`,
-            `  latency ms  p50 ${o.latency.p50}   p90 ${o.latency.p90}   p99 ${o.latency.p99}   p99.9 ${o.latency.p99_9}   max ${o.latency.max}`,
-            `  errors      ${openErrors}   (no answer ${o.failed}; statuses ${[...o.statuses].map(([s, n]) => `${s}: ${n}`).join(', ')})`,
-            `  sending     ${o.late2ms} sent > 2 ms after due, ${o.late10ms} > 10 ms (the generator's own lag); ${o.heldBack} held back for want of a free connection; at most ${o.peakInFlight} awaiting an answer at once`,
-            ...open.report(o.ok),
-          ]
-        : [`fixed rate  not run (--rate 0)`]),
+      ...opens.flatMap(({ rate, phase }) => {
+        const o = phase.result
+        return [
+          `fixed rate (open loop: ${rate} sales/s offered, ${ARRIVALS} arrivals, each sent on schedule whatever earlier answers, up to ${OPEN_CONNECTIONS} connections, ${RATE_SECONDS} s)`,
+          `  what it measures: the latency a lane sees at that load, from when each sale was due to be sent (late sends count against it)`,
+          `  offered     ${o.scheduled} sales (${(o.scheduled / RATE_SECONDS).toFixed(0)}/s); answered ${o.answeredPerSecond.toFixed(0)}/s, ${o.ok} of them 2xx`,
+          `  latency ms  p50 ${o.latency.p50}   p90 ${o.latency.p90}   p99 ${o.latency.p99}   p99.9 ${o.latency.p99_9}   max ${o.latency.max}`,
+          `  errors      ${openErrors(o)}   (no answer ${o.failed}; statuses ${[...o.statuses].map(([s, n]) => `${s}: ${n}`).join(', ')})`,
+          `  sending     ${o.late2ms} sent > 2 ms after due, ${o.late10ms} > 10 ms (the generator's own lag); ${o.heldBack} held back for want of a free connection; at most ${o.peakInFlight} awaiting an answer at once`,
+          ...phase.report(o.ok),
+        ]
+      }),
+      ...(opens.length === 0 ? [`fixed rate  not run (--rate 0)`] : []),
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'} (both phases)`,
       `  discounts   ${disc[0].n} lane sales recorded in all, ${(Number(disc[0].cents) / 100).toFixed(2)} dollars of discounts`,
       `TPC-B-like reference (pgbench's script from Node pg, scale ${scale}, ${CONNECTIONS} clients, ${TPCB_SECONDS} s)`,
@@ -584,8 +591,8 @@ async function main(): Promise<void> {
       `ratio redemptions/TPC-B (max throughput)  ${(rps / tpcb.tps).toFixed(2)}`,
       `  by CPU per transaction (redemption: service, PostgreSQL and load generator ${redeemCpuMs.toFixed(2)} ms)  ${(tpcbCpuMs / redeemCpuMs).toFixed(2)}; a shared machine moves this one far less`,
       `targets: >= 800/s ${rps >= 800 ? 'met' : 'NOT met'} (max throughput); ` +
-        (o ? `p99 < 30 ms at ${RATE}/s ${o.latency.p99 < 30 && o.ok >= o.scheduled * 0.98 ? 'met' : 'NOT met'} (fixed rate, ${o.latency.p99} ms); ` : 'p99 at 800/s not measured (--rate 0); ') +
-        `zero errors ${errors + openErrors === 0 ? 'met' : 'NOT met'}; ratio >= 0.4 ${rps / tpcb.tps >= 0.4 ? 'met' : 'NOT met'}`,
+        (o ? `p99 < 30 ms at ${judged!.rate}/s ${o.latency.p99 < 30 && o.ok >= o.scheduled * 0.98 ? 'met' : 'NOT met'} (fixed rate, ${o.latency.p99} ms); ` : 'p99 at 800/s not measured (--rate 0); ') +
+        `zero errors ${errors + allOpenErrors === 0 ? 'met' : 'NOT met'}; ratio >= 0.4 ${rps / tpcb.tps >= 0.4 ? 'met' : 'NOT met'}`,
     ]
     process.stdout.write(`${lines.join('\n')}\n`)
   } finally {
