@@ -192,3 +192,24 @@ t.test('customer.declining from a population refresh carries what a single refre
   const again = await sql<{ n: number }>`select count(*)::int as n from event_outbox where type = 'customer.declining'`.execute(db)
   t.equal(again.rows[0]!.n, 3, 'declining again is no new move')
 })
+
+t.test('erased customers lose their profiles wherever their ids fall among the chunks', async (t) => {
+  const { db } = await testDatabase(t)
+  const milk = await insertProduct(db, { category: 'Dairy/Milk', priceCents: 300 })
+  const ids: number[] = []
+  for (let i = 0; i < 9; i++) {
+    const id = await insertCustomer(db)
+    ids.push(id)
+    await insertSale(db, id, ago(i + 1), [{ product: milk, quantity: 1 + i }])
+  }
+  await refreshAllProfiles(db, AS_OF, { config: { chunkSize: 2 } })
+  t.equal((await findProfiles(db, ids)).size, 9)
+  // With the erased skipped, chunks of two are [1,2] [4,5] [7,8]: 3 and 6 fall between them, 9 after the last.
+  const erased = [ids[2]!, ids[5]!, ids[8]!]
+  await db.updateTable('customer').set({ erased_at: new Date() }).where('id', 'in', erased).execute()
+  const result = await refreshAllProfiles(db, AS_OF, { config: { chunkSize: 2 } })
+  t.equal(result.customers, 6)
+  t.same([...(await findProfiles(db, ids)).keys()].sort((a, b) => a - b), ids.filter((id) => !erased.includes(id)), 'no erased customer keeps a profile')
+  const tier = await db.selectFrom('value_tier_cutoff').select('customers').executeTakeFirstOrThrow()
+  t.equal(tier.customers, 6, 'the ranking counts the six left')
+})

@@ -6,7 +6,7 @@ import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
 import { categoryMargin, lifeStageCategory } from './segment-rules.ts'
 import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, stagedCategories, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
-import { dropStagedProfiles, nextStagedIds, stagedProfileValuesAtRanks, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
+import { deleteErasedProfilesAfter, dropStagedProfiles, nextStagedIds, stagedProfileValuesAtRanks, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts } from './segment.types.ts'
@@ -181,11 +181,14 @@ export async function refreshAllProfiles(
       })
       const chunkTierCuts = forecast ?? (await repo.findTierCuts(session))
       const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories, tierCuts: null }
-      for (let after = 0; ; ) {
+      let after = 0
+      for (;;) {
         const ids = await nextStagedIds(session, after, cfg.chunkSize)
         if (ids.length === 0) break
-        after = ids[ids.length - 1]!
-        const range = { lo: ids[0]!, hi: after }
+        // Ranges meet end to end, so every erased customer's old profile falls in one (the staged
+        // ids skip the erased); those after the last chunk go before the ranking below.
+        const range = { lo: after + 1, hi: ids[ids.length - 1]! }
+        after = range.hi
         await session.transaction().execute(async (trx) => {
           // Redone if lost: the refresh is repeated until the run's durable commits follow it.
           await commitLazily(trx)
@@ -203,6 +206,7 @@ export async function refreshAllProfiles(
       await session.transaction().execute(async (trx) => {
         // A durable commit whether or not anyone is ranked: it makes the chunks' lazy commits durable.
         await forceCommitRecord(trx)
+        await deleteErasedProfilesAfter(trx, after)
         const ranked = await rankTierCuts(trx, cfg)
         if (!ranked) return
         await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)

@@ -216,6 +216,13 @@ export async function nextStagedIds(db: Db, afterId: number, size: number): Prom
   return rows.map((r) => r.customer_id)
 }
 
+/** Deletes the profiles of erased customers with ids above the last chunk's range. */
+export async function deleteErasedProfilesAfter(trx: Transaction<DB>, afterId: number): Promise<void> {
+  await sql`
+    delete from customer_profile p using customer c
+    where c.id = p.customer_id and p.customer_id > ${afterId} and c.id > ${afterId} and c.erased_at is not null`.execute(trx)
+}
+
 /** A profile a chunk moved into 'declining' from another stage (events: customer.declining). */
 export interface DecliningMove {
   customerId: number
