@@ -7,32 +7,13 @@ import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './seg
 
 type Db = Kysely<DB> | Transaction<DB>
 
-/** The next chunk of customer ids after `afterId`, as an inclusive range. */
-export async function nextCustomerRange(db: Db, afterId: number, size: number): Promise<{ lo: number; hi: number } | null> {
-  const row = await sql<{ lo: number | null; hi: number | null }>`
-    select min(id) as lo, max(id) as hi
-    from (select id from customer where id > ${afterId} order by id limit ${size}) c
-  `.execute(db)
-  const r = row.rows[0]
-  return r && r.lo !== null && r.hi !== null ? { lo: r.lo, hi: r.hi } : null
-}
-
 /**
- * Sort and hash memory for the population refresh's aggregations, for this transaction only: at
- * the default 4 MB a chunk's (customer, category) sort of 140,000 lines went to disk (external
- * merge, 8 MB). Bounded by the chunk, whatever the population.
+ * Sort and hash memory for the population refresh's aggregations, for this transaction only (at
+ * the default 4 MB the staging's hash aggregate and the classification's sort go to disk at 10,000
+ * customers). A bound per operation, whatever the population: larger ones spill.
  */
 export async function useSortMemory(trx: Transaction<DB>): Promise<void> {
   await sql`set local work_mem = '64MB'`.execute(trx)
-}
-
-/** useSortMemory for the population refresh's pinned session, whose facts reads run outside a transaction; reset before it goes back to the pool. */
-export async function useSessionSortMemory(db: Db): Promise<void> {
-  await sql`set work_mem = '64MB'`.execute(db)
-}
-
-export async function resetSessionSortMemory(db: Db): Promise<void> {
-  await sql`reset work_mem`.execute(db)
 }
 
 /** Replaces the whole cut-off table: a category nobody bought in the window loses its cut. */
