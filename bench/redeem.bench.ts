@@ -504,8 +504,9 @@ async function main(): Promise<void> {
         [0.5, 0.99].map((q) => `p${q * 100} <= ${bucketQuantile(histogram(metrics0, name, filter), histogram(metrics1, name, filter), q)} ms`).join(', ')
       const inside = [
         `in the service (request in to response out) ${within('http_request_duration_seconds', 'route="/v1/redemptions"')}`,
-        `waiting for the writer ${within('lanelist_redemption_write_wait_seconds', '')}`,
-        `own write statement ${within('lanelist_redemption_write_statement_seconds', '')}`,
+        `read ${within('lanelist_redemption_part_seconds', 'part="read"')}`,
+        `waiting for the writer ${within('lanelist_redemption_part_seconds', 'part="write_wait"')}`,
+        `own write statement ${within('lanelist_redemption_part_seconds', 'part="write_statement"')}`,
       ].join('; ')
       const load1 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
       const batching = Object.fromEntries(Object.entries(batch1).map(([k, v]) => [k, v - batch0[k as keyof typeof batch0]])) as typeof batch0

@@ -2,7 +2,8 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
-import { onWriteTimings, writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
+import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
+import { onRedemptionTimings } from '../modules/redemptions/redemption-timings.ts'
 
 // Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
 const BUCKETS = [0.001, 0.002, 0.003, 0.005, 0.0075, 0.01, 0.015, 0.02, 0.03, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -54,20 +55,13 @@ export default fp<{ pool: pg.Pool }>(
         this.inc(writeBatchStats.stalls)
       },
     })
-    const writeWait = new client.Histogram({
-      name: 'lanelist_redemption_write_wait_seconds',
-      help: 'Per lane sale written by group commit: time waiting for the statement in flight before its own started',
+    const parts = new client.Histogram({
+      name: 'lanelist_redemption_part_seconds',
+      help: 'Per lane sale: its read (part="read"), its wait for the group-commit writer (write_wait) and its own write statement with the commit (write_statement; a failed batch not counted)',
+      labelNames: ['part'],
       buckets: BUCKETS,
     })
-    const writeStatement = new client.Histogram({
-      name: 'lanelist_redemption_write_statement_seconds',
-      help: 'Per lane sale written by group commit: its own write statement, commit included (a failed batch not counted)',
-      buckets: BUCKETS,
-    })
-    const stopTimings = onWriteTimings((waitMs, statementMs) => {
-      writeWait.observe(waitMs / 1000)
-      writeStatement.observe(statementMs / 1000)
-    })
+    const stopTimings = onRedemptionTimings((part, ms) => parts.observe({ part }, ms / 1000))
     app.addHook('onClose', async () => stopTimings())
     new client.Counter({
       name: 'lanelist_redemption_batched_sales_total',

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { insertRedemptionBatch } from './redemption-batch.repository.ts'
 import { insertRedemption, type RedemptionWrite, type RedemptionWritten } from './redemption-write.repository.ts'
+import { observeTiming } from './redemption-timings.ts'
 
 /**
  * Group commit for the lane's write (docs/redemptions.md, "Latency and throughput"). Every
@@ -53,21 +54,6 @@ export const writeBatchStats = {
   stalls: 0,
   /** Writes waiting right now for a statement to finish. */
   waiting: 0,
-}
-
-/**
- * Where a lane's write spends its time, per sale: waiting for the writer (the statement in flight
- * before it) and its own statement. /metrics sets this (plugins/metrics.ts); the rest of a sale's
- * time is its read, pricing and HTTP.
- */
-let observeWrite: ((waitMs: number, statementMs: number) => void) | null = null
-
-/** Sets the observer; the function returned removes it unless another has replaced it since. */
-export function onWriteTimings(observer: (waitMs: number, statementMs: number) => void): () => void {
-  observeWrite = observer
-  return () => {
-    if (observeWrite === observer) observeWrite = null
-  }
 }
 
 interface Pending {
@@ -134,9 +120,11 @@ class Coalescer {
   }
 
   private timed(batch: Pending[], started: number): void {
-    if (!observeWrite) return
     const statementMs = performance.now() - started
-    for (const p of batch) observeWrite(started - p.queuedAt, statementMs)
+    for (const p of batch) {
+      observeTiming('write_wait', started - p.queuedAt)
+      observeTiming('write_statement', statementMs)
+    }
   }
 
   private async run(batch: Pending[], release: () => void): Promise<void> {

@@ -24,6 +24,7 @@ import { accrualUnits, voucherConfig } from '../vouchers/voucher-rules.ts'
 import { wakeDispatchers } from '../events/dispatcher-wake.ts'
 import { STALE_WRITE } from './redemption-write.repository.ts'
 import { writeRedemption } from './redemption-coalescer.ts'
+import { observeTiming } from './redemption-timings.ts'
 
 /** A rain check is honoured for two list cycles after the sale that earned it. */
 export const RAIN_CHECK_DAYS = 28
@@ -86,7 +87,9 @@ async function redeemOnce(
   hash: string,
   excluded: Set<string>,
 ): Promise<RedeemResult | undefined> {
+  const readStart = performance.now()
   const loaded = await loadCheckoutCached(db, checkoutQuery(body, scanned, { key: true }))
+  observeTiming('read', performance.now() - readStart)
   const day = checkStore(body, loaded)
   // A retry of a recorded sale gets its answer even if the card was replaced in between.
   if (loaded.existing) {
