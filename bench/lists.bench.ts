@@ -160,7 +160,7 @@ try {
   say(`full run (${CUSTOMERS} customers: ${created} lists, ${skipped.notEligible} not eligible): ${secs(runMs)}, ${(created / (runMs / 1000)).toFixed(0)} lists/s`)
   say(`plain GROUP BY customer, product over ${loaded.lines} lines: ${secs(aggMs)} (best of 2, before and after the run)`)
   say(`ratio run / aggregation: ${(runMs / aggMs).toFixed(2)}x (target <= 3x)`)
-  say(`service memory: peak ${mib(mem.peakKb)} (VmHWM), idle before the run ${mib(idle.rssKb)}, highest RSS sampled during the run ${mib(rssMax)}; service CPU ${serviceCpu.toFixed(1)} s; progress polls shed with 503: ${shed}`)
+  say(`service memory: peak ${mib(mem.peakKb)} (VmHWM; ${mib(idle.peakKb)} before the run, from start-up), idle before the run ${mib(idle.rssKb)}, highest RSS sampled during the run ${mib(rssMax)}; service CPU ${serviceCpu.toFixed(1)} s; progress polls shed with 503: ${shed}`)
   say(
     `lists: ${carried.with_offer} of ${carried.lists} carry offers (avg ${(Number(carried.coupons) / Math.max(1, carried.with_offer) / 100).toFixed(2)} USD where any), ` +
       `${carried.with_perk} carry perks, ${carried.with_voucher} vouchers, ${carried.holdout} held out`,
