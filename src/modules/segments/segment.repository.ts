@@ -7,6 +7,25 @@ import type { CustomerProfile, CustomerSegment, TierCuts, UsageCut } from './seg
 
 type Db = Kysely<DB> | Transaction<DB>
 
+// customer_profile's columns and the upsert that replaces all of them: the single refresh
+// (writeProfiles) and the population refresh (staged-profiles.repository.ts) write the same row.
+export const PROFILE_COLUMNS = sql.raw(`customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents,
+  margin_cents, rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
+  lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
+  segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents`)
+export const PROFILE_UPSERT = sql.raw(`on conflict (customer_id) do update set
+  as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
+  weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
+  margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
+  value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
+  recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
+  lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
+  last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
+  regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share,
+  segment_categories = excluded.segment_categories, segment_brand_groups = excluded.segment_brand_groups,
+  segment_usages = excluded.segment_usages, segment_units = excluded.segment_units,
+  segment_national_units = excluded.segment_national_units, segment_spend_cents = excluded.segment_spend_cents`)
+
 /**
  * Sort and hash memory for the population refresh's aggregations, for this transaction only (at
  * the default 4 MB the staging's hash aggregate and the classification's sort go to disk at 10,000
@@ -115,11 +134,7 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
   const cellInts = (f: (s: CustomerSegment) => number) => intArrayRows(profiles.map((p) => p.segments.map(f)))
   const query = sql`
     with prof as (
-      insert into customer_profile (
-        customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
-        rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
-        segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents)
+      insert into customer_profile (${PROFILE_COLUMNS})
       select customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, string_to_array(life_stage, ','), first_purchase_day, last_purchase_day, median_gap_days, trips,
@@ -141,18 +156,7 @@ export async function writeProfiles(trx: Db, range: { lo: number; hi: number }, 
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
         categories, brand_groups, usages, cell_units, cell_national_units, cell_spend_cents)
-      on conflict (customer_id) do update set
-        as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
-        weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
-        margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
-        value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
-        recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
-        lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
-        last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
-        regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share,
-        segment_categories = excluded.segment_categories, segment_brand_groups = excluded.segment_brand_groups,
-        segment_usages = excluded.segment_usages, segment_units = excluded.segment_units,
-        segment_national_units = excluded.segment_national_units, segment_spend_cents = excluded.segment_spend_cents
+      ${PROFILE_UPSERT}
     ),
     erased as (
       -- Both sides bounded by the range: bounded on the profiles alone, the planner scanned every

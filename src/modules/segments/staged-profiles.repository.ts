@@ -2,6 +2,7 @@ import { sql, type Transaction } from 'kysely'
 import { boolArray, floatArray, textArray } from '../../db/array-literal.ts'
 import type { DB } from '../../db/schema.ts'
 import { STAGE_TABLE, TRIPS_TABLE, VOUCHER_UNITS_PER_CENT, type Db } from './segment-facts.repository.ts'
+import { PROFILE_COLUMNS, PROFILE_UPSERT } from './segment.repository.ts'
 import type { SegmentConfig } from './segment.config.ts'
 import type { LifecycleStage, TierCuts, ValueTier } from './segment.types.ts'
 
@@ -261,28 +262,13 @@ export async function writeStagedProfiles(
     ),
     prev as (select customer_id, lifecycle from customer_profile where customer_id between ${range.lo} and ${range.hi}),
     up as (
-      insert into customer_profile (
-        customer_id, as_of, computed_at, opt_out, weekly_spend_cents, eligible, spend_cents, margin_cents,
-        rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
-        lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap_days, trips, regular_cycle, wallet_share,
-        segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents)
+      insert into customer_profile (${PROFILE_COLUMNS})
       select customer_id, ${asOf}::date, now(), opt_out, weekly, eligible, spend_cents, margin_cents,
         rewards_cents, value_cents, value_tier, negative_value, trend, recent_spend_cents, previous_spend_cents,
         lifecycle, life_stage, first_purchase_day, last_purchase_day, median_gap, trips, regular_cycle, wallet_share,
         segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents
       from s
-      on conflict (customer_id) do update set
-        as_of = excluded.as_of, computed_at = excluded.computed_at, opt_out = excluded.opt_out,
-        weekly_spend_cents = excluded.weekly_spend_cents, eligible = excluded.eligible, spend_cents = excluded.spend_cents,
-        margin_cents = excluded.margin_cents, rewards_cents = excluded.rewards_cents, value_cents = excluded.value_cents,
-        value_tier = excluded.value_tier, negative_value = excluded.negative_value, trend = excluded.trend,
-        recent_spend_cents = excluded.recent_spend_cents, previous_spend_cents = excluded.previous_spend_cents,
-        lifecycle = excluded.lifecycle, life_stage = excluded.life_stage, first_purchase_day = excluded.first_purchase_day,
-        last_purchase_day = excluded.last_purchase_day, median_gap_days = excluded.median_gap_days, trips = excluded.trips,
-        regular_cycle = excluded.regular_cycle, wallet_share = excluded.wallet_share,
-        segment_categories = excluded.segment_categories, segment_brand_groups = excluded.segment_brand_groups,
-        segment_usages = excluded.segment_usages, segment_units = excluded.segment_units,
-        segment_national_units = excluded.segment_national_units, segment_spend_cents = excluded.segment_spend_cents
+      ${PROFILE_UPSERT}
     ),
     erased as (
       delete from customer_profile p using customer c
