@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import pino from 'pino'
@@ -15,6 +14,8 @@ t.test('the demo loads a realistic chain into an empty database, once', async (t
   const database = await testDatabase(t)
   const { db } = database
   const dataDir = mkdtempSync(path.join(tmpdir(), 'lanelist-demo-'))
+  // It holds the demo's API keys: removed with the test.
+  t.teardown(() => rmSync(dataDir, { recursive: true, force: true }))
   const summary = await loadDemoIfEmpty(db, { customers: 60, log, dataDir, today: '2026-11-23' })
   t.ok(summary)
   t.equal(summary!.stores, 8)

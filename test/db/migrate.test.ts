@@ -1,12 +1,12 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { writeFileSync } from 'node:fs'
 import path from 'node:path'
 import t from 'tap'
 import { migrate, MigrationError, pendingMigrations, readMigrations } from '../../src/db/migrate.ts'
 import { testDatabase } from '../helpers/database.ts'
+import { tempDataDir } from '../helpers/process.ts'
 
 function dirWith(files: Record<string, string>): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-migrations-'))
+  const dir = tempDataDir('lanelist-migrations-')
   for (const [name, sql] of Object.entries(files)) writeFileSync(path.join(dir, name), sql)
   return dir
 }

@@ -2,15 +2,12 @@
 // (a partition: connections hang) while 8 lanes redeem. A TCP proxy between the service and
 // PostgreSQL plays the network. Every lane call is answered within the POS timeout, by a sale
 // or a 503 problem+json with Retry-After; readiness goes red; the same process recovers.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
 import { connectDatabase } from '../../src/db/database.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
-import { startServiceProcess, stopProcess } from '../helpers/process.ts'
+import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, type Sent } from './lanes.ts'
 import { startTcpProxy, type ProxyMode } from './tcp-proxy.ts'
 
@@ -18,7 +15,7 @@ const POS_TIMEOUT_MS = 2_000
 
 t.test('database restart and partition under load: fast 503s, readiness red, recovery without restart', async (t) => {
   const database = await createTestDatabase(t)
-  const keysDir = mkdtempSync(path.join(tmpdir(), 'lanelist-outage-'))
+  const keysDir = tempDataDir('lanelist-outage-')
   const handle = connectDatabase(database.url, { max: 4 })
   await loadDemoIfEmpty(handle.db, { customers: 60, log: pino({ level: 'silent' }), dataDir: keysDir })
   await handle.close()

@@ -1,20 +1,17 @@
 // Two service processes on one PostgreSQL (different ports): the same POS transaction sent to
 // both at once is recorded once with one response; a list run's job is done by one of them,
 // once; the regenerations the sales promise are each done.
-import { mkdtempSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import path from 'node:path'
 import pino from 'pino'
 import t from 'tap'
 import { connectDatabase } from '../../src/db/database.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
-import { startServiceProcess, stopProcess } from '../helpers/process.ts'
+import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { basket, checkLedger, laneFixture, postRedemption, readDemoKeys, startListRun, today, waitForRegenerations, waitForRun, withPool, type Sent } from './lanes.ts'
 
 t.test('two instances share one database: redemptions exactly-once, jobs done once', async (t) => {
   const database = await createTestDatabase(t)
-  const keysDir = mkdtempSync(path.join(tmpdir(), 'lanelist-instances-'))
+  const keysDir = tempDataDir('lanelist-instances-')
   const handle = connectDatabase(database.url, { max: 4 })
   await loadDemoIfEmpty(handle.db, { customers: 60, log: pino({ level: 'silent' }), dataDir: keysDir })
   await handle.close()

@@ -4,8 +4,7 @@
 // validated, an index built concurrently), and a long reader holds a lock on `sale` so the
 // first ALTER has to give up its lock wait and retry. No redemption may fail or be lost, and
 // each migration is applied exactly once.
-import { copyFileSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { copyFileSync, readdirSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import pino from 'pino'
@@ -14,7 +13,7 @@ import { connectDatabase } from '../../src/db/database.ts'
 import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
-import { startServiceProcess, stopProcess } from '../helpers/process.ts'
+import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, withPool, type Sent } from './lanes.ts'
 
 const NEW_MIGRATIONS: Record<string, string> = {
@@ -30,7 +29,7 @@ const NEW_MIGRATIONS: Record<string, string> = {
 }
 
 function migrationsDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-online-migrations-'))
+  const dir = tempDataDir('lanelist-online-migrations-')
   for (const f of readdirSync(MIGRATIONS_DIR)) copyFileSync(path.join(MIGRATIONS_DIR, f), path.join(dir, f))
   for (const [f, sql] of Object.entries(NEW_MIGRATIONS)) writeFileSync(path.join(dir, f), sql)
   return dir
@@ -69,7 +68,7 @@ function latency(sent: Sent[]): string {
 
 t.test('two instances migrate at once while 8 lanes redeem: none fails, none lost, each applied once', async (t) => {
   const database = await createTestDatabase(t)
-  const keysDir = mkdtempSync(path.join(tmpdir(), 'lanelist-online-'))
+  const keysDir = tempDataDir('lanelist-online-')
   const handle = connectDatabase(database.url, { max: 4 })
   await loadDemoIfEmpty(handle.db, { customers: 60, log: pino({ level: 'silent' }), dataDir: keysDir })
   await handle.close()

@@ -3,8 +3,7 @@
 // the supported setup end to end: two instances whose HTTP routes go through the pooler, one
 // of them running the job worker on LANELIST_DIRECT_DATABASE_URL, serving every kind of route;
 // a sale through the pooler regenerates its customer's list through the worker.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import pino from 'pino'
@@ -14,7 +13,7 @@ import { migrate, pendingMigrations, readMigrations, runsOutsideTransaction } fr
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
 import { startPgBouncer } from '../helpers/pgbouncer.ts'
-import { startServiceProcess, stopProcess } from '../helpers/process.ts'
+import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { readState } from '../helpers/test-server.ts'
 import {
   acknowledged,
@@ -86,7 +85,7 @@ t.test('migrations run through the pooler: transaction-level locks, each applied
   t.teardown(() => pool.end())
   // The transactional ones only: a '-- lanelist:no-transaction' file takes the session lock,
   // which needs the direct URL (docs/operations.md "pgbouncer").
-  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-pooled-migrations-'))
+  const dir = tempDataDir('lanelist-pooled-migrations-')
   const transactional = (await readMigrations()).filter((m) => !runsOutsideTransaction(m))
   for (const m of transactional) writeFileSync(path.join(dir, m.file), m.sql)
   const runs = await Promise.all([migrate(pool, { dir }), migrate(pool, { dir }), migrate(pool, { dir })])
@@ -102,7 +101,7 @@ t.test('migrations run through the pooler: transaction-level locks, each applied
 
 t.test('supported setup: HTTP through the pooler, worker on the direct URL, end to end', async (t) => {
   const database = await createTestDatabase(t)
-  const keysDir = mkdtempSync(path.join(tmpdir(), 'lanelist-pgbouncer-'))
+  const keysDir = tempDataDir('lanelist-pgbouncer-')
   const handle = connectDatabase(database.url, { max: 4 })
   await loadDemoIfEmpty(handle.db, { customers: 60, log: pino({ level: 'silent' }), dataDir: keysDir })
   await handle.close()

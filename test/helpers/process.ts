@@ -13,12 +13,13 @@ export interface ServiceProcess {
 }
 
 /**
- * A folder for a service's embedded cluster, removed when the test file ends: each is tens of
- * megabytes, and a CI machine runs the suite again and again. The file's root teardowns run last
- * registered first, after every subtest's, so whatever stops the cluster runs before this.
+ * A temporary folder removed when the test file ends: a service's embedded cluster (tens of
+ * megabytes), its demo API keys, a test's migration files. A CI machine runs the suite again and
+ * again. The file's root teardowns run last registered first, after every subtest's, so whatever
+ * stops the cluster runs before this.
  */
-export function tempDataDir(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-test-'))
+export function tempDataDir(prefix = 'lanelist-test-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix))
   t.teardown(() => rmSync(dir, { recursive: true, force: true, maxRetries: 3 }))
   return dir
 }
