@@ -68,17 +68,17 @@ export async function findTierCuts(db: Db): Promise<TierCuts | null> {
   return row ? { aMin: row.a_min_cents, bMin: row.b_min_cents, cMin: row.c_min_cents } : null
 }
 
-export async function countRankedProfiles(db: Db): Promise<number> {
-  const row = await sql<{ n: number }>`select count(*)::int as n from customer_profile where value_cents is not null`.execute(db)
+export async function countRankedProfiles(db: Db, profiles = 'customer_profile'): Promise<number> {
+  const row = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(profiles)} where value_cents is not null`.execute(db)
   return row.rows[0]?.n ?? 0
 }
 
-/** The value at each 1-based rank position, highest value first. */
-export async function valuesAtRanks(db: Db, positions: number[]): Promise<Map<number, number>> {
+/** The value at each 1-based rank position, highest value first (`profiles`: or the refresh's staged ones). */
+export async function valuesAtRanks(db: Db, positions: number[], profiles = 'customer_profile'): Promise<Map<number, number>> {
   const { rows } = await sql<{ rn: number; value_cents: number }>`
     select rn::int, value_cents
     from (select value_cents, row_number() over (order by value_cents desc) as rn
-          from customer_profile where value_cents is not null) ranked
+          from ${sql.table(profiles)} where value_cents is not null) ranked
     where rn = any(${positions}::int[])
   `.execute(db)
   return new Map(rows.map((r) => [r.rn, r.value_cents]))

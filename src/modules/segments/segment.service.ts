@@ -6,7 +6,7 @@ import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
 import { categoryMargin, lifeStageCategory } from './segment-rules.ts'
 import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, stagedCategories, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
-import { deleteErasedProfilesAfter, dropStagedProfiles, nextStagedIds, stagedProfileValuesAtRanks, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
+import { deleteErasedProfilesAfter, dropStagedProfiles, nextStagedIds, STAGED_PROFILES, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts } from './segment.types.ts'
@@ -32,23 +32,18 @@ async function writeRange(
 
 /**
  * Ranks every profiled customer by value and returns the tier cut-offs (docs/lists.md, "Value
- * tiers"), or null when nobody is ranked yet.
+ * tiers"), or null when nobody is ranked yet. `profiles` is customer_profile, or the population
+ * refresh's staged profiles for its forecast of this ranking.
  */
-async function rankTierCuts(db: Db, cfg: SegmentConfig): Promise<{ customers: number; cuts: TierCuts } | null> {
-  const n = await repo.countRankedProfiles(db)
+async function rankTierCuts(db: Db, cfg: SegmentConfig, profiles?: string): Promise<{ customers: number; cuts: TierCuts } | null> {
+  const n = await repo.countRankedProfiles(db, profiles)
   if (n === 0) return null
-  const cuts = await tierCutsAt(n, cfg, (positions) => repo.valuesAtRanks(db, positions))
-  return cuts && { customers: n, cuts }
-}
-
-/** The cut-offs of `n` ranked customers, from the values at the tier boundaries' ranks. */
-async function tierCutsAt(n: number, cfg: SegmentConfig, valuesAt: (positions: number[]) => Promise<Map<number, number>>): Promise<TierCuts | null> {
   const { a, b, c } = tierBoundaries(n, cfg.value.tierShares)
-  const at = await valuesAt([a, b, c])
+  const at = await repo.valuesAtRanks(db, [a, b, c], profiles)
   const value = (pos: number) => at.get(Math.min(n, Math.max(1, pos)))
   const aMin = value(a)
   if (aMin === undefined) return null
-  return { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin }
+  return { customers: n, cuts: { aMin, bMin: value(b) ?? aMin, cMin: value(c) ?? aMin } }
 }
 
 /**
@@ -117,21 +112,6 @@ export interface RefreshAllResult {
 }
 
 /**
- * The population refresh's forecast of its own ranking, from the staged profiles' values before
- * any is written, so the chunks write the tier the final ranking will give. Null when nobody is
- * rankable.
- */
-async function stagedTierCuts(db: Db, cfg: SegmentConfig): Promise<TierCuts | null> {
-  let n = 0
-  const { at } = await stagedProfileValuesAtRanks(db, (count) => {
-    n = count
-    const { a, b, c } = tierBoundaries(count, cfg.value.tierShares)
-    return [a, b, c]
-  })
-  return n === 0 ? null : tierCutsAt(n, cfg, async () => at)
-}
-
-/**
  * Recomputes every customer's profile as of `asOf`: first every customer's per-category sums and
  * trip days in one aggregation each over the history, kept in temporary tables
  * (stageCategoryFacts), the usage cut-offs from them, and every customer's profile classified in
@@ -177,7 +157,7 @@ export async function refreshAllProfiles(
         // same ones) then changes no row. With the previous ranking's cut-offs instead, a first
         // refresh wrote every profile twice (no tier, then its tier: 0.3 s of PostgreSQL CPU and
         // 10,000 dead rows at 10,000 customers) and every later one the profiles whose tier drifted.
-        return { categories: computed.length, forecast: await stagedTierCuts(trx, cfg) }
+        return { categories: computed.length, forecast: (await rankTierCuts(trx, cfg, STAGED_PROFILES))?.cuts ?? null }
       })
       const chunkTierCuts = forecast ?? (await repo.findTierCuts(session))
       const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories, tierCuts: null }

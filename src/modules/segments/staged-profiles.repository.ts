@@ -17,7 +17,8 @@ import type { LifecycleStage, TierCuts, ValueTier } from './segment.types.ts'
 // write's literals cost about 0.9 s of CPU at 10,000 customers, and PostgreSQL built the JSON and
 // parsed the literals besides (docs/lists.md, "Where the time goes").
 
-const PROFILES_TABLE = 'refresh_profiles'
+/** The session's classified profiles, which segment.repository's ranking reads for the tier forecast. */
+export const STAGED_PROFILES = 'refresh_profiles'
 
 /** Per staged category: its margin and the life-stage flags its path counts toward (segment-rules.ts). */
 export interface CategoryRules {
@@ -34,7 +35,7 @@ const jsRound = (x: ReturnType<typeof sql>) => sql`(floor(${x}) + case when ${x}
 /**
  * Classifies every customer who is not erased into the session's temporary table, from the
  * staged sums (stageCategoryFacts) and the usage cut-offs this refresh stored. The value tier is
- * left to the chunks (it needs the ranking of these values: stagedProfileValuesAtRanks).
+ * left to the chunks (it needs the ranking of these values: rankTierCuts on STAGED_PROFILES).
  */
 export async function stageProfiles(trx: Transaction<DB>, asOf: string, cfg: SegmentConfig, rules: CategoryRules[]): Promise<void> {
   const val = sql`(${asOf}::date - ${cfg.value.windowDays}::int)`
@@ -43,9 +44,9 @@ export async function stageProfiles(trx: Transaction<DB>, asOf: string, cfg: Seg
   const lc = cfg.lifecycle
   const w = cfg.wallet
   const ls = cfg.lifeStage
-  await sql`drop table if exists pg_temp.${sql.table(PROFILES_TABLE)}`.execute(trx)
+  await sql`drop table if exists pg_temp.${sql.table(STAGED_PROFILES)}`.execute(trx)
   await sql`
-    create temporary table ${sql.table(PROFILES_TABLE)} as
+    create temporary table ${sql.table(STAGED_PROFILES)} as
     with m as (
       -- One row per staged category with its rules and usage cut-off, and its code-point rank:
       -- the cells sort by that integer instead of comparing text (0.2 s at 10,000 customers).
@@ -187,33 +188,20 @@ export async function stageProfiles(trx: Transaction<DB>, asOf: string, cfg: Seg
       case when opt_out or categories is null then '{}' else spend end as segment_spend_cents
     from step2
   `.execute(trx)
-  await sql`create index on ${sql.table(PROFILES_TABLE)} (customer_id)`.execute(trx)
+  await sql`create index on ${sql.table(STAGED_PROFILES)} (customer_id)`.execute(trx)
   // The chunks read it by id ranges: the ids' statistics only (with the cell arrays' element
   // statistics, the analysis took 0.2 s of PostgreSQL CPU at 10,000 customers).
-  await sql`analyze ${sql.table(PROFILES_TABLE)} (customer_id)`.execute(trx)
+  await sql`analyze ${sql.table(STAGED_PROFILES)} (customer_id)`.execute(trx)
 }
 
 export async function dropStagedProfiles(db: Db): Promise<void> {
-  await sql`drop table if exists pg_temp.${sql.table(PROFILES_TABLE)}`.execute(db)
-}
-
-/** The ranked customers among the staged profiles (not opted out) and the values at the given 1-based ranks, highest first. */
-export async function stagedProfileValuesAtRanks(db: Db, positions: (n: number) => number[]): Promise<{ n: number; at: Map<number, number> }> {
-  const { rows: count } = await sql<{ n: number }>`select count(*)::int as n from ${sql.table(PROFILES_TABLE)} where value_cents is not null`.execute(db)
-  const n = count[0]?.n ?? 0
-  if (n === 0) return { n, at: new Map() }
-  const { rows } = await sql<{ rn: number; value_cents: number }>`
-    select rn::int, value_cents
-    from (select value_cents, row_number() over (order by value_cents desc) as rn
-          from ${sql.table(PROFILES_TABLE)} where value_cents is not null) ranked
-    where rn = any(${positions(n)}::int[])`.execute(db)
-  return { n, at: new Map(rows.map((r) => [r.rn, Number(r.value_cents)])) }
+  await sql`drop table if exists pg_temp.${sql.table(STAGED_PROFILES)}`.execute(db)
 }
 
 /** The next chunk of staged customers after `afterId`, in id order. */
 export async function nextStagedIds(db: Db, afterId: number, size: number): Promise<number[]> {
   const { rows } = await sql<{ customer_id: number }>`
-    select customer_id from ${sql.table(PROFILES_TABLE)} where customer_id > ${afterId} order by customer_id limit ${size}`.execute(db)
+    select customer_id from ${sql.table(STAGED_PROFILES)} where customer_id > ${afterId} order by customer_id limit ${size}`.execute(db)
   return rows.map((r) => r.customer_id)
 }
 
@@ -256,7 +244,7 @@ export async function writeStagedProfiles(
   const { rows } = await sql<{ customers: number; opted_out: number; eligible: number; declining: (Omit<DecliningMove, 'asOf'> & { customerId: string | number })[] | null }>`
     with s as (
       select s.*, ${tier}::char(1) as value_tier
-      from ${sql.table(PROFILES_TABLE)} s
+      from ${sql.table(STAGED_PROFILES)} s
       join customer c on c.id = s.customer_id and c.erased_at is null
       where s.customer_id between ${range.lo} and ${range.hi}
     ),
