@@ -24,7 +24,7 @@ import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
-import { startBenchPostgres } from './support.ts'
+import { pct, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
@@ -37,7 +37,6 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 
 const say = (s: string): void => void process.stdout.write(`${s}\n`)
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`
 
 function freePort(): Promise<number> {

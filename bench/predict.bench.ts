@@ -18,7 +18,7 @@ import { prepareDatabase } from '../src/db/prepare.ts'
 import { findCustomerStats } from '../src/modules/prediction/prediction-stats.repository.ts'
 import { currentModel, dayOf, fitModel, predictCustomerItems, rankFromStats, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
 import { fastLoadDemo } from './demo-fast-load.ts'
-import { startBenchPostgres } from './support.ts'
+import { pct, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +35,6 @@ if (values.mode === 'lists') {
   process.exit(0)
 }
 const say = (s: string): void => void process.stdout.write(`${s}\n`)
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
 const load = () => loadavg().map((x) => x.toFixed(2)).join(' ')
 const mb = (b: number) => `${Math.round(b / 1048576)} MB`
 
