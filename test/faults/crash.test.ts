@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import path from 'node:path'
 import t, { type Test } from 'tap'
 import { freePort } from '../helpers/test-server.ts'
-import { startServiceProcess, stopProcess, tempDataDir, type ServiceProcess } from '../helpers/process.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir, type ServiceProcess } from '../helpers/process.ts'
 import {
   acknowledged,
   addDays,
@@ -90,7 +90,7 @@ async function redeemAndKill(tag: string, kill: () => void): Promise<Sent[]> {
 
 async function checkAfterRestart(t: Test, sent: Sent[]) {
   const s = await start()
-  t.equal((await fetch(`${s.url}/health/ready`)).status, 200, 'ready after the restart')
+  t.equal(await readyStatus(s.url), 200, 'ready after the restart')
   const ledger = await checkLedger(dbUrl(), sent)
   t.ok(ledger.acknowledged >= 60, `${ledger.acknowledged} sales acknowledged before the kill`)
   t.ok(ledger.unacknowledged >= 8, `${ledger.unacknowledged} calls unanswered (in flight or after the kill)`)

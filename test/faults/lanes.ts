@@ -130,13 +130,17 @@ export async function driveLanes(opts: {
   stop: (sent: Sent[]) => boolean
   timeoutMs?: number
   pauseMs?: number
+  /** Send a sale that got no answer or a 503 once more, identical, as README's POS procedure says. */
+  retryOnce?: boolean
 }): Promise<Sent[]> {
   const sent: Sent[] = []
   await Promise.all(
     Array.from({ length: opts.lanes }, async (_, lane) => {
       for (let n = 1; !opts.stop(sent); n++) {
         const b = basket(opts.fixture, lane, `${opts.tag}-L${lane}-${n}`)
-        const r = await postRedemption(opts.baseUrl(), opts.fixture.keys.pos[b.storeId]!, b.body, opts.timeoutMs)
+        const post = () => postRedemption(opts.baseUrl(), opts.fixture.keys.pos[b.storeId]!, b.body, opts.timeoutMs)
+        let r = await post()
+        if (opts.retryOnce && (r.status === 0 || r.status === 503)) r = await post()
         sent.push({ ...b, ...r })
         if (r.status === 0 || opts.pauseMs) await new Promise((res) => setTimeout(res, opts.pauseMs ?? 20))
       }
