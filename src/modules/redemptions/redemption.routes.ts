@@ -35,6 +35,10 @@ export const redemptionRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (
     },
     async (request, reply) => {
       const { replayed, response } = await service.redeem(db, request.body, request.principal?.storeId ?? null)
+      // Past the lane deadline the POS already has its 503 (plugins/deadline.ts) and will retry;
+      // the sale is recorded and the retry gets it. A second send would only log a warning per
+      // late sale, which is many when the machine is overloaded.
+      if (reply.sent) return
       return reply.code(replayed ? 200 : 201).send(response)
     },
   )
@@ -86,6 +90,7 @@ export const redemptionRoutes: FastifyPluginAsyncZod<{ db: Database }> = async (
         request.body,
         request.principal?.storeId ?? null,
       )
+      if (reply.sent) return
       return reply.code(replayed ? 200 : 201).send(response)
     },
   )
