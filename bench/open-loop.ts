@@ -29,6 +29,8 @@ export interface OpenLoopOptions {
   next: () => { headers: Record<string, string>; body: string }
   /** An answer later than this counts as an error (the POS would have given up). */
   timeoutMs?: number
+  /** Keep every request's due time (wall clock ms), send lag and latency (BENCH_TRACE). */
+  trace?: boolean
 }
 
 export interface OpenLoopResult {
@@ -49,6 +51,8 @@ export interface OpenLoopResult {
   heldBack: number
   /** The most requests awaiting an answer at once. */
   peakInFlight: number
+  /** With `trace`: [due (wall clock ms), sent after due (ms), latency (ms) or -1, status]. */
+  samples?: [number, number, number, number][]
 }
 
 const quantile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
@@ -133,6 +137,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
   let peakInFlight = 0
   let scheduled = 0
   const waiting: Array<() => void> = []
+  const samples: [number, number, number, number][] | undefined = o.trace ? [] : undefined
 
   const send = (due: number) => {
     const { headers, body } = o.next()
@@ -159,6 +164,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
           statuses.set(status, (statuses.get(status) ?? 0) + 1)
           latencies.push(performance.now() - due)
         }
+        samples?.push([performance.timeOrigin + due, lag, status === null ? -1 : performance.now() - due, status ?? 0])
         if (!c.closed) idle.push(c)
         waiting.shift()?.()
         resolve()
@@ -205,5 +211,6 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     late10ms,
     heldBack,
     peakInFlight,
+    samples,
   }
 }

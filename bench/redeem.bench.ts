@@ -12,12 +12,14 @@
 // concurrency, it runs pgbench's TPC-B-like transaction from Node with pg, as a yardstick
 // that moves with the machine: the ratio is what to compare across machines. It prints the
 // CPU each part used, so a run on a shared machine shows how much it was shared.
-// BENCH_PROF=1 writes a CPU profile of the service to /tmp/redeem-prof; BENCH_PG_LOG=1
+// BENCH_PROF=1 writes a CPU profile of the service to /tmp/redeem-prof; BENCH_TRACE=DIR writes
+// timelines of the fixed-rate phases (each sale, the service's GC and event-loop stalls, PostgreSQL's
+// processes, the disk, the backends' waits) that bench/trace-report.ts lays side by side; BENCH_PG_LOG=1
 // shows PostgreSQL's log. Figures and what limits them: docs/redemptions.md. The per-key rate
 // limit is off: the benchmark drives each store's one key far beyond a real store's traffic.
 import { fork } from 'node:child_process'
 import { randomInt } from 'node:crypto'
-import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { parseArgs } from 'node:util'
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
@@ -55,6 +57,8 @@ const RATE_SECONDS = Number(opt['rate-seconds'])
 const OPEN_CONNECTIONS = Number(opt['open-connections'])
 const ARRIVALS = opt.arrivals === 'uniform' ? 'uniform' : 'poisson'
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
+/** BENCH_TRACE=DIR: timelines of each fixed-rate phase into DIR (bench/trace-report.ts reads them). */
+const TRACE = process.env.BENCH_TRACE
 const LINES_PER_BASKET = 30
 const OFFERS_PER_LIST = 8
 
@@ -302,6 +306,60 @@ function isBackend(pid: number): boolean {
   }
 }
 
+/**
+ * BENCH_TRACE: every 50 ms, each PostgreSQL process's CPU and bytes written (/proc), labelled by
+ * its role (checkpointer, walwriter, autovacuum worker, a client backend), and the disk's
+ * busy time, so checkpoints, autovacuum and WAL writes can be laid beside slow sales.
+ */
+function sampleProcesses(dataDir: string | null): { stop: () => unknown[] } {
+  const rows: unknown[] = []
+  const roles = new Map<number, string>()
+  const role = (pid: number) => {
+    let r = roles.get(pid)
+    if (r === undefined) {
+      try {
+        r = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ').trim().replace(/^postgres: /, '')
+        r = / 127\.0\.0\.1\(\d+\)/.test(r) ? 'backend' : r.split(' ').slice(0, 2).join(' ')
+      } catch {
+        r = '?'
+      }
+      roles.set(pid, r)
+    }
+    return r
+  }
+  // Listing /proc takes milliseconds on the generator's event loop: only every second.
+  let pids: number[] = []
+  let listed = 0
+  const tick = () => {
+    const at = Date.now()
+    if (at - listed > 1000) {
+      pids = [...postgresCpu(dataDir).keys()]
+      listed = at
+    }
+    const procs: Record<string, [number, number]> = {}
+    for (const pid of pids) {
+      const cpu = cpuSeconds(pid)
+      if (!Number.isFinite(cpu)) continue
+      let wrote = 0
+      try {
+        wrote = Number(/write_bytes: (\d+)/.exec(readFileSync(`/proc/${pid}/io`, 'utf8'))?.[1] ?? 0)
+      } catch {}
+      const r = role(pid)
+      const key = r === 'backend' || r.startsWith('autovacuum worker') ? `${r} ${pid}` : r
+      procs[key] = [cpu, wrote]
+    }
+    const disk = readFileSync('/proc/diskstats', 'utf8').split('\n').find((l) => / vda /.test(l))?.trim().split(/\s+/)
+    rows.push({ at, procs, diskWriteSectors: Number(disk?.[9] ?? 0), diskIoMs: Number(disk?.[12] ?? 0), diskWeightedMs: Number(disk?.[13] ?? 0) })
+  }
+  const timer = setInterval(tick, 50)
+  return {
+    stop: () => {
+      clearInterval(timer)
+      return rows
+    },
+  }
+}
+
 // ------------------------------------------------------------------ service histograms
 /** A Prometheus histogram's cumulative bucket counts (upper bound in seconds -> count), summed over the series matching `filter`. */
 function histogram(text: string, name: string, filter: string): Map<number, number> {
@@ -334,8 +392,9 @@ function bucketQuantile(before: Map<number, number>, after: Map<number, number>,
  * group-commit batch write) on CPU and in each wait (Lock/tuple and Lock/transactionid: queued
  * on a row another lane holds, the budgeted offers' above all).
  */
-function sampleWaits(url: string): { stop: () => Promise<string> } {
+function sampleWaits(url: string): { stop: () => Promise<string>; timeline: [number, string, number][] } {
   const client = new pg.Client({ connectionString: url })
+  const timeline: [number, string, number][] = []
   const counts = new Map<string, number>()
   let total = 0
   let running = true
@@ -349,7 +408,9 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
                                             where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
                                               and backend_type = 'client backend'
                                             group by 1`)
+      const at = Date.now()
       for (const r of rows) {
+        if (TRACE) timeline.push([at, r.w, r.n])
         counts.set(r.w, (counts.get(r.w) ?? 0) + r.n)
         total += r.n
       }
@@ -357,6 +418,7 @@ function sampleWaits(url: string): { stop: () => Promise<string> } {
     }
   })()
   return {
+    timeline,
     stop: async () => {
       running = false
       await loop.catch(() => {})
@@ -393,7 +455,7 @@ async function main(): Promise<void> {
 
     const port = await freePort()
     service = fork('src/server.ts', [], {
-      execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/redeem-prof'] : [])],
+      execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/redeem-prof'] : []), ...(TRACE ? ['--import', './bench/trace-preload.ts'] : [])],
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn', LANELIST_WORKER: '0', LANELIST_DB_POOL_MAX: String(POOL), LANELIST_RATE_LIMIT_POS: '0' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     })
@@ -443,12 +505,15 @@ async function main(): Promise<void> {
     // queue as the mover does (jobs/regen-requests.ts) and complete the jobs, so both tables
     // stay as small as they would be.
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) })
+    const drains: [number, number][] = []
     const drain = setInterval(() => {
+      const t0 = Date.now()
       moveRegenRequests(db)
         .then(() =>
           pool.query(`select graphile_worker.complete_jobs(array(select id from graphile_worker.jobs
                         where task_identifier = 'regenerate_list' and locked_at is null))`),
         )
+        .then(() => void drains.push([t0, Date.now() - t0]))
         .catch(() => {})
     }, 250)
     say('warming up (3 s)')
@@ -519,7 +584,7 @@ async function main(): Promise<void> {
         `  inside      ${inside}`,
         `  load        ${load0} before, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
       ]
-      return { result, report, cpuMs: (sales: number) => ((cpu.service + cpu.pg + cpu.bench) * 1000) / sales }
+      return { result, report, waitTimeline: waits.timeline, cpuMs: (sales: number) => ((cpu.service + cpu.pg + cpu.bench) * 1000) / sales }
     }
 
     const scans0 = await scans()
@@ -530,9 +595,16 @@ async function main(): Promise<void> {
     const opens: { rate: number; phase: Awaited<ReturnType<typeof measured<OpenLoopResult>>> }[] = []
     for (const rate of RATES) {
       say(`fixed rate: ${rate} sales/s offered open-loop (${ARRIVALS} arrivals, up to ${OPEN_CONNECTIONS} connections), ${RATE_SECONDS} s`)
+      const timeline = TRACE ? sampleProcesses(dataDir) : undefined
+      drains.length = 0
       const phase = await measured(RATE_SECONDS, () =>
-        openLoop({ base, path: '/v1/redemptions', rate, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale }),
+        openLoop({ base, path: '/v1/redemptions', rate, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale, trace: !!TRACE }),
       )
+      if (TRACE) {
+        mkdirSync(TRACE, { recursive: true })
+        writeFileSync(`${TRACE}/phase-${rate}.json`, JSON.stringify({ samples: phase.result.samples, drains, processes: timeline!.stop(), waits: phase.waitTimeline }))
+        phase.result.samples = undefined
+      }
       opens.push({ rate, phase })
     }
     clearInterval(drain)

@@ -1,0 +1,23 @@
+// Loaded into the service by bench:redeem with BENCH_TRACE=DIR (--import): records, with wall
+// clock times, the service's garbage-collection pauses and event-loop stalls, so the bench can
+// lay them beside the slow sales of a fixed-rate phase. Not part of the service.
+import { writeFileSync } from 'node:fs'
+import { PerformanceObserver, performance } from 'node:perf_hooks'
+
+const dir = process.env.BENCH_TRACE!
+const origin = performance.timeOrigin
+const gc: [number, number, number][] = []
+const stalls: [number, number][] = []
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) gc.push([origin + e.startTime, e.duration, ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0])
+}).observe({ entryTypes: ['gc'] })
+// A 2 ms timer; a gap of more than 7 ms between its runs is a stall of the event loop.
+let last = performance.now()
+setInterval(() => {
+  const now = performance.now()
+  if (now - last > 7) stalls.push([origin + last, now - last])
+  last = now
+}, 2).unref()
+process.on('exit', () => {
+  writeFileSync(`${dir}/service-${process.pid}.json`, JSON.stringify({ gc, stalls }))
+})
