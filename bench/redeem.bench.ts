@@ -401,16 +401,19 @@ function sampleWaits(url: string): { stop: () => Promise<string>; timeline: [num
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const { rows } = await client.query(`select case when query like '%pricing_catalog_version%' then 'read' when query like '%with ids as materialized%' then 'batch write'
+      const { rows } = await client.query(`select case when backend_type = 'autovacuum worker' then query
+                                                  when query like '%pricing_catalog_version%' then 'read' when query like '%with ids as materialized%' then 'batch write'
                                                   when query like '%with ids as%' then 'write' else 'other' end
                                              || ' ' || coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
                                              from pg_stat_activity
-                                            where datname = current_database() and state = 'active' and pid <> pg_backend_pid()
-                                              and backend_type = 'client backend'
+                                            where datname = current_database() and pid <> pg_backend_pid()
+                                              and (backend_type = 'client backend' and state = 'active' or ${TRACE ? `backend_type = 'autovacuum worker'` : 'false'})
                                             group by 1`)
       const at = Date.now()
       for (const r of rows) {
         if (TRACE) timeline.push([at, r.w, r.n])
+        // Autovacuum (BENCH_TRACE only) goes to the timeline, not into the lanes' shares.
+        if (r.w.startsWith('autovacuum')) continue
         counts.set(r.w, (counts.get(r.w) ?? 0) + r.n)
         total += r.n
       }
@@ -526,6 +529,20 @@ async function main(): Promise<void> {
     const dbStats = () =>
       pool.query(`select xact_commit::int as commits, xact_rollback::int as rollbacks, deadlocks::int as deadlocks
                     from pg_stat_database where datname = current_database()`).then((r) => r.rows[0] as Record<string, number>)
+    // Where PostgreSQL's own IO went (PostgreSQL 16+ views; another server prints nothing): a client
+    // backend that must evict a dirty buffer writes it (and may flush WAL first) in the lane's path.
+    const ioStats = () =>
+      pool
+        .query(`select (select coalesce(sum(writes), 0) from pg_stat_io where backend_type = 'client backend' and object = 'relation')::bigint as backend_writes,
+                       (select coalesce(sum(evictions), 0) from pg_stat_io where backend_type = 'client backend')::bigint as backend_evictions,
+                       (select coalesce(sum(reads), 0) from pg_stat_io where backend_type = 'client backend' and object = 'relation')::bigint as backend_reads,
+                       (select coalesce(sum(writes), 0) from pg_stat_io where backend_type = 'background writer')::bigint as bgwriter_writes,
+                       (select coalesce(sum(writes), 0) from pg_stat_io where backend_type = 'checkpointer' and object = 'relation')::bigint as checkpointer_writes,
+                       (select wal_fpi from pg_stat_wal)::bigint as wal_fpi, (select wal_bytes from pg_stat_wal)::bigint as wal_bytes,
+                       (select wal_buffers_full from pg_stat_wal)::bigint as wal_buffers_full,
+                       (select num_done from pg_stat_checkpointer)::bigint as checkpoints,
+                       (select sum(autovacuum_count + autoanalyze_count) from pg_stat_all_tables)::bigint as autovacuums`)
+        .then((r) => Object.fromEntries(Object.entries(r.rows[0] as Record<string, string>).map(([k, v]) => [k, Number(v)])), () => null)
     const scans = () =>
       pool.query(`select schemaname || '.' || relname as t, seq_scan::int as s, seq_tup_read::bigint as r from pg_stat_all_tables`).then((r) => new Map(r.rows.map((x) => [x.t as string, [x.s as number, Number(x.r)]])))
     // Group commit (redemption-coalescer.ts): how many sales shared a statement.
@@ -545,6 +562,7 @@ async function main(): Promise<void> {
     const measured = async <T,>(seconds: number, run: () => Promise<T>) => {
       const load0 = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
       const db0 = await dbStats()
+      const io0 = await ioStats()
       const metrics0 = await metricsText()
       const batch0 = await batchingNow(metrics0)
       const cpu0 = { all: cpuSeconds(0), service: cpuSeconds(servicePid), serviceKernel: cpuSeconds(servicePid, true), bench: process.cpuUsage(), pg: postgresCpu(dataDir) }
@@ -562,6 +580,9 @@ async function main(): Promise<void> {
         pgBackends: cpuBetween(cpu0.pg, pgNow, isBackend),
       }
       const db1 = await dbStats()
+      // Statistics reach the views within a second or so of the work.
+      await new Promise((r) => setTimeout(r, 1100))
+      const io1 = await ioStats()
       const metrics1 = await metricsText()
       const batch1 = await batchingNow(metrics1)
       // Where a sale's time went inside the service, from its histograms (bucket bounds, so "<= x").
@@ -577,6 +598,14 @@ async function main(): Promise<void> {
       const batching = Object.fromEntries(Object.entries(batch1).map(([k, v]) => [k, v - batch0[k as keyof typeof batch0]])) as typeof batch0
       const report = (sales: number) => [
         `  database    ${db1.commits! - db0.commits!} commits, ${db1.rollbacks! - db0.rollbacks!} rollbacks (retried writes and other failures), ${db1.deadlocks! - db0.deadlocks!} deadlocks`,
+        ...(io0 && io1
+          ? [
+              `  db io       per sale: WAL ${((io1.wal_bytes! - io0.wal_bytes!) / sales / 1024).toFixed(1)} kB with ${((io1.wal_fpi! - io0.wal_fpi!) / sales).toFixed(2)} full-page images; ` +
+                `buffers written by lanes' backends ${((io1.backend_writes! - io0.backend_writes!) / sales).toFixed(2)} (evictions ${((io1.backend_evictions! - io0.backend_evictions!) / sales).toFixed(2)}, reads ${((io1.backend_reads! - io0.backend_reads!) / sales).toFixed(2)}), ` +
+                `by the background writer ${((io1.bgwriter_writes! - io0.bgwriter_writes!) / sales).toFixed(2)}, the checkpointer ${((io1.checkpointer_writes! - io0.checkpointer_writes!) / sales).toFixed(2)}; ` +
+                `WAL buffers full ${io1.wal_buffers_full! - io0.wal_buffers_full!}x; ${io1.checkpoints! - io0.checkpoints!} checkpoints and ${io1.autovacuums! - io0.autovacuums!} autovacuum/analyze runs ended`,
+            ]
+          : []),
         `  CPU         ${(cpu.all / seconds).toFixed(2)} cores busy on the machine: service ${(cpu.service / seconds).toFixed(2)}, load generator ${(cpu.bench / seconds).toFixed(2)}, PostgreSQL ${(cpu.pg / seconds).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / seconds).toFixed(2)}`,
         `  CPU per redemption  service ${((cpu.service * 1000) / sales).toFixed(2)} ms (in the kernel ${((cpu.serviceKernel * 1000) / sales).toFixed(2)}), PostgreSQL ${((cpu.pg * 1000) / sales).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / sales).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
         `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone, ${batching.stalls} ran past the stall window (LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,

@@ -60,7 +60,14 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
       w.diskQ += share * (b.diskWeightedMs - a.diskWeightedMs)
     })
   }
+  const vacuums = new Map<string, [number, number]>()
   for (const [t, what, c] of waits) {
+    if (what.startsWith('autovacuum')) {
+      const name = what.replace(/ \S+$/, '')
+      const [first = t, last = t] = vacuums.get(name) ?? []
+      vacuums.set(name, [Math.min(first, t), Math.max(last, t)])
+      continue
+    }
     const w = win[at(t)]
     if (!w) continue
     w.busy += c
@@ -102,6 +109,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   for (const [i, w] of win.map((w, i) => [i, w] as const).sort((a, b) => b[1].slow - a[1].slow || b[1].maxLat - a[1].maxLat).slice(0, 12)) {
     console.log(`    ${((i * WINDOW) / 1000).toFixed(1).padStart(5)}: ${w.slow}/${w.reqs}, ${w.maxLat.toFixed(0)} ms, lag ${w.lag.toFixed(1)}, gc ${w.gc.toFixed(1)} (${w.gcMax.toFixed(1)}), stall ${w.stall.toFixed(0)}, drain ${w.drain.toFixed(0)}, ckpt ${(w.ckptW / 1024).toFixed(0)}, av ${(w.av * 1000).toFixed(0)}, disk ${w.diskIo.toFixed(0)}, wal ${w.sync}/${w.busy}, lock ${w.lock}`)
   }
+  for (const [name, [a, b]] of vacuums) console.log(`  ${name}: seen from ${((a - t0) / 1000).toFixed(1)} to ${((b - t0) / 1000).toFixed(1)} s`)
   const gcIn = gc.filter(([s]) => s >= t0 && s <= t1)
   console.log(`  service GC in phase: ${gcIn.length} pauses, ${gcIn.reduce((a, [, d]) => a + d, 0).toFixed(0)} ms in all, max ${Math.max(0, ...gcIn.map(([, d]) => d)).toFixed(1)} ms; kinds ${JSON.stringify(Object.fromEntries([1, 2, 4, 8, 16].map((k) => [k, gcIn.filter((g) => g[2] === k).length])))}`)
   const stIn = stalls.filter(([s]) => s >= t0 && s <= t1)
