@@ -1,6 +1,8 @@
 // Loaded into the service by bench:redeem with BENCH_TRACE=DIR (--import): records, with wall
-// clock times, the service's garbage-collection pauses and event-loop stalls, so the bench can
+// clock times, the service's garbage-collection pauses, event-loop stalls and the lanes' write
+// statements (a diagnostics channel of redemption-coalescer.ts), so the bench can
 // lay them beside the slow sales of a fixed-rate phase. Not part of the service.
+import { subscribe } from 'node:diagnostics_channel'
 import { writeFileSync } from 'node:fs'
 import { PerformanceObserver, performance } from 'node:perf_hooks'
 
@@ -8,6 +10,12 @@ const dir = process.env.BENCH_TRACE!
 const origin = performance.timeOrigin
 const gc: [number, number, number][] = []
 const stalls: [number, number][] = []
+// The lanes' write statements (redemption-coalescer.ts): start, duration, sales in it.
+const writes: [number, number, number][] = []
+subscribe('lanelist:redemption-write-statement', (m) => {
+  const { started, ms, sales } = m as { started: number; ms: number; sales: number }
+  writes.push([origin + started, ms, sales])
+})
 new PerformanceObserver((list) => {
   for (const e of list.getEntries()) gc.push([origin + e.startTime, e.duration, ((e as { detail?: { kind?: number } }).detail)?.kind ?? 0])
 }).observe({ entryTypes: ['gc'] })
@@ -19,5 +27,5 @@ setInterval(() => {
   last = now
 }, 2).unref()
 process.on('exit', () => {
-  writeFileSync(`${dir}/service-${process.pid}.json`, JSON.stringify({ gc, stalls }))
+  writeFileSync(`${dir}/service-${process.pid}.json`, JSON.stringify({ gc, stalls, writes }))
 })

@@ -8,9 +8,10 @@ import { readdirSync, readFileSync } from 'node:fs'
 const dir = process.argv[2]!
 const SLOW = Number(process.argv[3] ?? 30)
 const WINDOW = 100
-const services = readdirSync(dir).filter((f) => f.startsWith('service-')).map((f) => JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as { gc: [number, number, number][]; stalls: [number, number][] })
+const services = readdirSync(dir).filter((f) => f.startsWith('service-')).map((f) => JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as { gc: [number, number, number][]; stalls: [number, number][]; writes?: [number, number, number][] })
 const gc = services.flatMap((s) => s.gc)
 const stalls = services.flatMap((s) => s.stalls)
+const writes = services.flatMap((s) => s.writes ?? [])
 
 interface Row { at: number; procs: Record<string, [number, number]>; diskWriteSectors: number; diskIoMs: number; diskWeightedMs: number }
 for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)))) {
@@ -21,7 +22,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   const t0 = samples[0]![0]
   const t1 = samples.at(-1)![0]
   const n = Math.ceil((t1 - t0) / WINDOW) + 1
-  const win = Array.from({ length: n }, () => ({ reqs: 0, slow: 0, maxLat: 0, lag: 0, gc: 0, gcMax: 0, stall: 0, drain: 0, ckptW: 0, ckptCpu: 0, ioW: 0, walW: 0, walCpu: 0, av: 0, bgW: 0, diskIo: 0, diskQ: 0, sync: 0, lock: 0, busy: 0 }))
+  const win = Array.from({ length: n }, () => ({ reqs: 0, slow: 0, maxLat: 0, lag: 0, gc: 0, gcMax: 0, stall: 0, write: 0, drain: 0, ckptW: 0, ckptCpu: 0, ioW: 0, walW: 0, walCpu: 0, av: 0, bgW: 0, diskIo: 0, diskQ: 0, sync: 0, lock: 0, busy: 0 }))
   const at = (t: number) => Math.floor((t - t0) / WINDOW)
   for (const [due, lag, lat] of samples) {
     const w = win[at(due)]!
@@ -41,6 +42,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   }
   for (const [s, d] of gc) spread(s, d, (w, p) => { w.gc += p; w.gcMax = Math.max(w.gcMax, d) })
   for (const [s, d] of stalls) spread(s, d, (w) => { w.stall = Math.max(w.stall, d) })
+  for (const [s, d] of writes) spread(s, d, (w) => { w.write = Math.max(w.write, d) })
   for (const [s, d] of drains) spread(s, d, (w, p) => { w.drain += p })
   for (let k = 1; k < processes.length; k++) {
     const a = processes[k - 1]!
@@ -85,6 +87,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
     ['service GC > 5 ms in window', (w) => w.gc > 5],
     ['service GC any', (w) => w.gc > 0],
     ['service event-loop stall > 15 ms', (w) => w.stall > 15],
+    ['a write statement > 20 ms running', (w) => w.write > 20],
     ['generator sent > 5 ms late', (w) => w.lag > 5],
     ['bench drain running', (w) => w.drain > 0],
     ['checkpointer writing', (w) => w.ckptW > 0],
@@ -105,13 +108,20 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
     const shareS = s / Math.max(1, slow)
     console.log(`    ${name.padEnd(42)} ${(100 * shareW).toFixed(1).padStart(5)}% -> ${(100 * shareS).toFixed(1).padStart(5)}%  (${shareW > 0 ? (shareS / shareW).toFixed(2) : '-'})`)
   }
-  console.log(`  the 12 windows with most slow sales (s from start: slow/reqs, max latency, gen lag, GC ms (max pause), stall, drain ms, ckpt kB, av cpu ms, disk io ms, WAL-wait samples/busy samples, lock samples)`)
+  console.log(`  the 12 windows with most slow sales (s from start: slow/reqs, max latency, gen lag, GC ms (max pause), stall, longest write statement, drain ms, ckpt kB, av cpu ms, disk io ms, WAL-wait samples/busy samples, lock samples)`)
   for (const [i, w] of win.map((w, i) => [i, w] as const).sort((a, b) => b[1].slow - a[1].slow || b[1].maxLat - a[1].maxLat).slice(0, 12)) {
-    console.log(`    ${((i * WINDOW) / 1000).toFixed(1).padStart(5)}: ${w.slow}/${w.reqs}, ${w.maxLat.toFixed(0)} ms, lag ${w.lag.toFixed(1)}, gc ${w.gc.toFixed(1)} (${w.gcMax.toFixed(1)}), stall ${w.stall.toFixed(0)}, drain ${w.drain.toFixed(0)}, ckpt ${(w.ckptW / 1024).toFixed(0)}, av ${(w.av * 1000).toFixed(0)}, disk ${w.diskIo.toFixed(0)}, wal ${w.sync}/${w.busy}, lock ${w.lock}`)
+    console.log(`    ${((i * WINDOW) / 1000).toFixed(1).padStart(5)}: ${w.slow}/${w.reqs}, ${w.maxLat.toFixed(0)} ms, lag ${w.lag.toFixed(1)}, gc ${w.gc.toFixed(1)} (${w.gcMax.toFixed(1)}), stall ${w.stall.toFixed(0)}, write ${w.write.toFixed(0)}, drain ${w.drain.toFixed(0)}, ckpt ${(w.ckptW / 1024).toFixed(0)}, av ${(w.av * 1000).toFixed(0)}, disk ${w.diskIo.toFixed(0)}, wal ${w.sync}/${w.busy}, lock ${w.lock}`)
   }
   for (const [name, [a, b]] of vacuums) console.log(`  ${name}: seen from ${((a - t0) / 1000).toFixed(1)} to ${((b - t0) / 1000).toFixed(1)} s`)
   const gcIn = gc.filter(([s]) => s >= t0 && s <= t1)
   console.log(`  service GC in phase: ${gcIn.length} pauses, ${gcIn.reduce((a, [, d]) => a + d, 0).toFixed(0)} ms in all, max ${Math.max(0, ...gcIn.map(([, d]) => d)).toFixed(1)} ms; kinds ${JSON.stringify(Object.fromEntries([1, 2, 4, 8, 16].map((k) => [k, gcIn.filter((g) => g[2] === k).length])))}`)
+  const wrIn = writes.filter(([s]) => s >= t0 && s <= t1).map(([, d, n]) => [d, n] as const)
+  if (wrIn.length) {
+    const ds = wrIn.map(([d]) => d).sort((a, b) => a - b)
+    const q = (p: number) => ds[Math.min(ds.length - 1, Math.floor(ds.length * p))]!.toFixed(1)
+    const alone = wrIn.filter(([, n]) => n === 1).map(([d]) => d).sort((a, b) => a - b)
+    console.log(`  write statements: ${wrIn.length} (${alone.length} of one sale), duration p50 ${q(0.5)}, p99 ${q(0.99)}, max ${q(1)} ms; > 20 ms: ${ds.filter((d) => d > 20).length}, > 50 ms: ${ds.filter((d) => d > 50).length}; one-sale statements p50 ${alone.length ? alone[Math.floor(alone.length / 2)]!.toFixed(1) : '-'} ms`)
+  }
   const stIn = stalls.filter(([s]) => s >= t0 && s <= t1)
   console.log(`  service event-loop stalls > 7 ms: ${stIn.length}, > 20 ms: ${stIn.filter(([, d]) => d > 20).length}, max ${Math.max(0, ...stIn.map(([, d]) => d)).toFixed(0)} ms`)
 }

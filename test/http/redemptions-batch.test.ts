@@ -3,6 +3,7 @@
 // holds a budgeted offer's row so the first write stops there, lets the others gather behind
 // it, then lets go: what gathered goes as one statement. Sales written by one statement share
 // their transaction id (xmin), which is how the tests see who was batched with whom.
+import { subscribe, unsubscribe } from 'node:diagnostics_channel'
 import { createRequire } from 'node:module'
 import pg from 'pg'
 import t from 'tap'
@@ -60,6 +61,11 @@ t.test('concurrent redemptions of different customers land in one statement, eac
   for (let i = 0; i < 6; i++) customers.push(await f.customerWithList([budgeted, rice]))
   const hold = await holdOffer(t, f, budgeted)
   const before = { ...writeBatchStats }
+  // A tracer sees each statement (bench/trace-preload.ts subscribes the same way).
+  const traced: { started: number; ms: number; sales: number }[] = []
+  const onStatement = (m: unknown) => void traced.push(m as (typeof traced)[0])
+  subscribe('lanelist:redemption-write-statement', onStatement)
+  t.teardown(() => void unsubscribe('lanelist:redemption-write-statement', onStatement))
 
   const bodies = customers.map((c, i) => f.body(i % 2 ? c.cardNumber : c.barcode, [item('milk', 2), item('rice'), item('soup')]))
   const first = f.redeem(bodies[0]!)
@@ -76,6 +82,8 @@ t.test('concurrent redemptions of different customers land in one statement, eac
   t.equal(writeBatchStats.fallbacks - before.fallbacks, 0)
   const ids = customers.map((c) => Number(c.id))
   t.same(await statements(f), [[ids[0]], ids.slice(1)], 'the first alone, the other five together')
+  t.same(traced.map((x) => x.sales), [1, 5], 'the tracer saw both statements with their sales')
+  t.ok(traced[1]!.started >= traced[0]!.started + traced[0]!.ms - 1, 'the batch started once the held statement ended')
 
   // Everything a single write keeps, for each member.
   t.match(await f.counts(), { sales: 6, lines: 18, redemptions: 6, discounts: 12, usage: 12, jobs: 6 })

@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel'
 import type { Kysely } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { insertRedemptionBatch } from './redemption-batch.repository.ts'
@@ -55,6 +56,13 @@ export const writeBatchStats = {
   /** Writes waiting right now for a statement to finish. */
   waiting: 0,
 }
+
+/**
+ * Each write statement's start (performance.now()), duration and sales, for a tracer
+ * (bench/trace-preload.ts lays the writer's slow statements beside the slow sales); nothing is
+ * built when no one subscribes.
+ */
+const statementChannel = channel('lanelist:redemption-write-statement')
 
 interface Pending {
   w: RedemptionWrite
@@ -121,6 +129,7 @@ class Coalescer {
 
   private timed(batch: Pending[], started: number): void {
     const statementMs = performance.now() - started
+    if (statementChannel.hasSubscribers) statementChannel.publish({ started, ms: statementMs, sales: batch.length })
     for (const p of batch) {
       observeTiming('write_wait', started - p.queuedAt)
       observeTiming('write_statement', statementMs)
