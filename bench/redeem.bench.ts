@@ -311,7 +311,7 @@ function isBackend(pid: number): boolean {
  * its role (checkpointer, walwriter, autovacuum worker, a client backend), and the disk's
  * busy time, so checkpoints, autovacuum and WAL writes can be laid beside slow sales.
  */
-function sampleProcesses(dataDir: string | null): { stop: () => unknown[] } {
+function sampleProcesses(dataDir: string | null, servicePid: number): { stop: () => unknown[] } {
   const rows: unknown[] = []
   const roles = new Map<number, string>()
   const role = (pid: number) => {
@@ -349,7 +349,8 @@ function sampleProcesses(dataDir: string | null): { stop: () => unknown[] } {
       procs[key] = [cpu, wrote]
     }
     const disk = readFileSync('/proc/diskstats', 'utf8').split('\n').find((l) => / vda /.test(l))?.trim().split(/\s+/)
-    rows.push({ at, procs, diskWriteSectors: Number(disk?.[9] ?? 0), diskIoMs: Number(disk?.[12] ?? 0), diskWeightedMs: Number(disk?.[13] ?? 0) })
+    const bench = process.cpuUsage()
+    rows.push({ at, procs, machine: cpuSeconds(0), service: cpuSeconds(servicePid), bench: (bench.user + bench.system) / 1e6, diskWriteSectors: Number(disk?.[9] ?? 0), diskIoMs: Number(disk?.[12] ?? 0), diskWeightedMs: Number(disk?.[13] ?? 0) })
   }
   const timer = setInterval(tick, 50)
   return {
@@ -624,7 +625,7 @@ async function main(): Promise<void> {
     const opens: { rate: number; phase: Awaited<ReturnType<typeof measured<OpenLoopResult>>> }[] = []
     for (const rate of RATES) {
       say(`fixed rate: ${rate} sales/s offered open-loop (${ARRIVALS} arrivals, up to ${OPEN_CONNECTIONS} connections), ${RATE_SECONDS} s`)
-      const timeline = TRACE ? sampleProcesses(dataDir) : undefined
+      const timeline = TRACE ? sampleProcesses(dataDir, servicePid) : undefined
       drains.length = 0
       const phase = await measured(RATE_SECONDS, () =>
         openLoop({ base, path: '/v1/redemptions', rate, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale, trace: !!TRACE }),

@@ -13,7 +13,7 @@ const gc = services.flatMap((s) => s.gc)
 const stalls = services.flatMap((s) => s.stalls)
 const writes = services.flatMap((s) => s.writes ?? [])
 
-interface Row { at: number; procs: Record<string, [number, number]>; diskWriteSectors: number; diskIoMs: number; diskWeightedMs: number }
+interface Row { at: number; procs: Record<string, [number, number]>; machine?: number; service?: number; bench?: number; diskWriteSectors: number; diskIoMs: number; diskWeightedMs: number }
 for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, b) => parseInt(a.slice(6)) - parseInt(b.slice(6)))) {
   const { samples, drains, processes, waits } = JSON.parse(readFileSync(`${dir}/${f}`, 'utf8')) as {
     samples: [number, number, number, number][]; drains: [number, number][]; processes: Row[]; waits: [number, string, number][]
@@ -22,7 +22,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   const t0 = samples[0]![0]
   const t1 = samples.at(-1)![0]
   const n = Math.ceil((t1 - t0) / WINDOW) + 1
-  const win = Array.from({ length: n }, () => ({ reqs: 0, slow: 0, maxLat: 0, lag: 0, gc: 0, gcMax: 0, stall: 0, write: 0, drain: 0, ckptW: 0, ckptCpu: 0, ioW: 0, walW: 0, walCpu: 0, av: 0, bgW: 0, diskIo: 0, diskQ: 0, sync: 0, lock: 0, busy: 0 }))
+  const win = Array.from({ length: n }, () => ({ reqs: 0, slow: 0, maxLat: 0, lag: 0, gc: 0, gcMax: 0, stall: 0, write: 0, drain: 0, ckptW: 0, ckptCpu: 0, ioW: 0, busy: 0, other: 0, span: 0, walW: 0, walCpu: 0, av: 0, bgW: 0, diskIo: 0, diskQ: 0, sync: 0, lock: 0, samples: 0 }))
   const at = (t: number) => Math.floor((t - t0) / WINDOW)
   for (const [due, lag, lat] of samples) {
     const w = win[at(due)]!
@@ -60,6 +60,15 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
       w.av += share * d((r) => r.startsWith('autovacuum worker'), 0)
       w.diskIo += share * (b.diskIoMs - a.diskIoMs)
       w.diskQ += share * (b.diskWeightedMs - a.diskWeightedMs)
+      if (a.machine !== undefined && b.machine !== undefined) {
+        // CPU seconds in the window: the machine's, and what neither the service, PostgreSQL nor the bench used.
+        // Rough: /proc counts in 10 ms ticks, accounted in lumps on an idle-ticking kernel.
+        const all = b.machine - a.machine
+        const ours = (b.service! - a.service!) + (b.bench! - a.bench!) + d(() => true, 0)
+        w.busy += share * all
+        w.other += share * (all - ours)
+        w.span += p / 1000
+      }
     })
   }
   const vacuums = new Map<string, [number, number]>()
@@ -72,7 +81,7 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
     }
     const w = win[at(t)]
     if (!w) continue
-    w.busy += c
+    w.samples += c
     if (/WalSync|WALWrite|WalWrite/.test(what)) w.sync += c
     if (/Lock\//.test(what)) w.lock += c
   }
@@ -84,6 +93,8 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   console.log(`  slow sales fall in ${slowWins.length} windows; the worst 10% of those windows hold ${(100 * slowWins.sort((a, b) => b.slow - a.slow).slice(0, Math.ceil(slowWins.length / 10)).reduce((s, w) => s + w.slow, 0) / Math.max(1, slow)).toFixed(0)}% of them`)
   // For each indicator: the share of the phase's windows where it is on, and the share of slow sales due in them.
   const ind: [string, (w: (typeof win)[0]) => boolean][] = [
+    ['machine > 90% busy (of 2 cores)', (w) => w.span > 0 && w.busy / w.span > 1.8],
+    ['other processes > 0.3 cores', (w) => w.span > 0 && w.other / w.span > 0.3],
     ['service GC > 5 ms in window', (w) => w.gc > 5],
     ['service GC any', (w) => w.gc > 0],
     ['service event-loop stall > 15 ms', (w) => w.stall > 15],
@@ -108,9 +119,9 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
     const shareS = s / Math.max(1, slow)
     console.log(`    ${name.padEnd(42)} ${(100 * shareW).toFixed(1).padStart(5)}% -> ${(100 * shareS).toFixed(1).padStart(5)}%  (${shareW > 0 ? (shareS / shareW).toFixed(2) : '-'})`)
   }
-  console.log(`  the 12 windows with most slow sales (s from start: slow/reqs, max latency, gen lag, GC ms (max pause), stall, longest write statement, drain ms, ckpt kB, av cpu ms, disk io ms, WAL-wait samples/busy samples, lock samples)`)
+  console.log(`  the 12 windows with most slow sales (s from start: slow/reqs, max latency, cores busy (of them other processes), gen lag, GC ms (max pause), stall, longest write statement, drain ms, ckpt kB, av cpu ms, disk io ms, WAL-wait samples/busy samples, lock samples)`)
   for (const [i, w] of win.map((w, i) => [i, w] as const).sort((a, b) => b[1].slow - a[1].slow || b[1].maxLat - a[1].maxLat).slice(0, 12)) {
-    console.log(`    ${((i * WINDOW) / 1000).toFixed(1).padStart(5)}: ${w.slow}/${w.reqs}, ${w.maxLat.toFixed(0)} ms, lag ${w.lag.toFixed(1)}, gc ${w.gc.toFixed(1)} (${w.gcMax.toFixed(1)}), stall ${w.stall.toFixed(0)}, write ${w.write.toFixed(0)}, drain ${w.drain.toFixed(0)}, ckpt ${(w.ckptW / 1024).toFixed(0)}, av ${(w.av * 1000).toFixed(0)}, disk ${w.diskIo.toFixed(0)}, wal ${w.sync}/${w.busy}, lock ${w.lock}`)
+    console.log(`    ${((i * WINDOW) / 1000).toFixed(1).padStart(5)}: ${w.slow}/${w.reqs}, ${w.maxLat.toFixed(0)} ms, cores ${w.span ? (w.busy / w.span).toFixed(1) : '-'} (others ${w.span ? (w.other / w.span).toFixed(1) : '-'}), lag ${w.lag.toFixed(1)}, gc ${w.gc.toFixed(1)} (${w.gcMax.toFixed(1)}), stall ${w.stall.toFixed(0)}, write ${w.write.toFixed(0)}, drain ${w.drain.toFixed(0)}, ckpt ${(w.ckptW / 1024).toFixed(0)}, av ${(w.av * 1000).toFixed(0)}, disk ${w.diskIo.toFixed(0)}, wal ${w.sync}/${w.samples}, lock ${w.lock}`)
   }
   for (const [name, [a, b]] of vacuums) console.log(`  ${name}: seen from ${((a - t0) / 1000).toFixed(1)} to ${((b - t0) / 1000).toFixed(1)} s`)
   const gcIn = gc.filter(([s]) => s >= t0 && s <= t1)
