@@ -83,14 +83,14 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     t.same(bakeryCustomers, ranked.map((r) => r.customer_id).sort())
   })
 
-  t.test('what lists refer to is never deleted (the references they no longer check, 0032)', async (t) => {
+  t.test('what lists refer to is never deleted (the references they no longer check, 0032, 0035)', async (t) => {
     const ids = lists.map((l) => l.id)
     const item = await db.selectFrom('list_item').select(['product_id']).where('list_id', 'in', ids).where('product_id', 'is not', null).executeTakeFirstOrThrow()
     const decision = await db.selectFrom('list_offer_decision').select(['offer_id']).where('list_id', 'in', ids).executeTakeFirstOrThrow()
     const count = async () =>
       (await pool.query(`select (select count(*) from list_item) as items, (select count(*) from list_offer_decision) as decisions, (select count(*) from product) as products, (select count(*) from offer) as offers`)).rows[0]
     const before = await count()
-    for (const [table, id] of <[string, number][]>[['product', item.product_id!], ['offer', decision.offer_id], ['list', ids[0]!]]) {
+    for (const [table, id] of <[string, number][]>[['product', item.product_id!], ['offer', decision.offer_id], ['list', ids[0]!], ['list_generation', Number(runId)]]) {
       await t.rejects(pool.query(`delete from ${table} where id = $1`, [id]), { code: '23001', message: new RegExp(`${table} rows are never deleted`) }, table)
     }
     await t.rejects(pool.query('delete from product where not active'), { code: '23001' }, 'even when no row matches')
