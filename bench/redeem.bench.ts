@@ -458,6 +458,7 @@ async function main(): Promise<void> {
     if (rows[0].n > 0) throw new Error('DATABASE_URL must point to an empty database: the benchmark loads its own population')
 
     const port = await freePort()
+    if (TRACE) mkdirSync(TRACE, { recursive: true })
     service = fork('src/server.ts', [], {
       execArgv: ['--import', 'tsx', ...(process.env.BENCH_PROF ? ['--cpu-prof', '--cpu-prof-dir=/tmp/redeem-prof'] : []), ...(TRACE ? ['--import', './bench/trace-preload.ts'] : [])],
       env: { ...process.env, DATABASE_URL: url, PORT: String(port), HOST: '127.0.0.1', LANELIST_ADMIN_KEY: ADMIN_KEY, LANELIST_LOG_LEVEL: 'warn', LANELIST_WORKER: '0', LANELIST_DB_POOL_MAX: String(POOL), LANELIST_RATE_LIMIT_POS: '0' },

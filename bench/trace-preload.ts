@@ -4,6 +4,7 @@
 // lay them beside the slow sales of a fixed-rate phase. Not part of the service.
 import { subscribe } from 'node:diagnostics_channel'
 import { writeFileSync } from 'node:fs'
+import { Session } from 'node:inspector'
 import { PerformanceObserver, performance } from 'node:perf_hooks'
 
 const dir = process.env.BENCH_TRACE!
@@ -26,6 +27,17 @@ setInterval(() => {
   if (now - last > 7) stalls.push([origin + last, now - last])
   last = now
 }, 2).unref()
+// BENCH_ALLOC=1 as well: where the service allocates, collected objects included (the sampling
+// heap profiler keeps only live ones by default), one sample per 64 kB, for bench/alloc-report.ts.
+const alloc = process.env.BENCH_ALLOC ? new Session() : null
+if (alloc) {
+  alloc.connect()
+  alloc.post('HeapProfiler.startSampling', { samplingInterval: 65_536, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true })
+}
 process.on('exit', () => {
   writeFileSync(`${dir}/service-${process.pid}.json`, JSON.stringify({ gc, stalls, writes }))
+  // An in-process inspector session answers synchronously, so this runs before the exit.
+  alloc?.post('HeapProfiler.stopSampling', (err, r) => {
+    if (!err) writeFileSync(`${dir}/alloc-${process.pid}.heapprofile`, JSON.stringify(r.profile))
+  })
 })
