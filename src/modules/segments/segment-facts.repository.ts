@@ -118,6 +118,57 @@ function categorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknow
       group by 1, 2`
 }
 
+/**
+ * categorySums for one customer, the same rows to the cent: the lines are summed per product
+ * first and the products' facts joined to those sums, not to every line. A regeneration's plan is
+ * generic, estimated for a handful of lines, so it looked the product up by index once per line:
+ * for a weekly shopper's 1,500-2,700 lines a year that was two thirds of the aggregation (2.3 ms
+ * against 0.8 ms, EXPLAIN ANALYZE at 50,000 customers), and such customers made the regeneration's
+ * tail. Spend is split into lines with their own price (summed in float8, exact as categorySums
+ * says) and units at the product's regular price, multiplied after the join: whole cents either
+ * way, so the sums are the same.
+ */
+function customerCategorySums(asOf: string, cfg: SegmentConfig, where: RawBuilder<unknown>) {
+  const since = (days: number) => sql`(${asOf}::date - ${days}::int)`
+  const units = sql`(sl.quantity - sl.returned_quantity)`
+  const priced = sql`(sl.quantity - sl.returned_quantity)::float8 * sl.unit_price_cents`
+  // Each spend window as two per-product sums: the lines' own prices, and the units without one.
+  const spendIn = (name: string, window: RawBuilder<unknown>) => sql`,
+        sum(${priced}) filter (where ${window}) as ${sql.raw(`${name}_priced`)},
+        sum(${units}) filter (where ${window} and sl.unit_price_cents is null) as ${sql.raw(`${name}_unpriced`)}`
+  const spendOf = (name: string) =>
+    sql`coalesce(sum(coalesce(pp.${sql.raw(`${name}_priced`)}, 0) + coalesce(pp.${sql.raw(`${name}_unpriced`)}, 0) * coalesce(p.regular_price_cents, 0)), 0)::bigint`
+  const after = (days: number) => sql`s.day > ${since(days)}`
+  return sql`
+      select pp.customer_id, coalesce(p.category, '') as category,
+        coalesce(sum(pp.units), 0)::bigint as units,
+        coalesce(sum(pp.units) filter (where p.brand_type = 'national'), 0)::bigint as national_units,
+        ${spendOf('spend')} as spend,
+        ${spendOf('value')} as value_spend,
+        coalesce(sum(pp.recent_units), 0)::bigint as recent_units,
+        ${spendOf('recent')} as recent,
+        ${spendOf('previous')} as previous,
+        ${spendOf('eligibility')} as eligibility
+      from (
+        select s.customer_id, sl.product_id,
+          sum(${units}) filter (where ${after(cfg.segmentWindowDays)}) as units,
+          sum(${units}) filter (where ${after(cfg.lifeStage.recentDays)}) as recent_units
+          ${spendIn('spend', after(cfg.segmentWindowDays))}
+          ${spendIn('value', after(cfg.value.windowDays))}
+          ${spendIn('recent', after(cfg.trend.recentDays))}
+          ${spendIn('previous', sql`${after(2 * cfg.trend.recentDays)} and s.day <= ${since(cfg.trend.recentDays)}`)}
+          ${spendIn('eligibility', after(cfg.eligibility.windowDays))}
+        from sale s
+        join sale_line sl on sl.sale_id = s.id
+        where ${where}
+          and s.status = 'recorded'
+          and s.day > ${since(scanDays(cfg))} and s.day <= ${asOf}::date
+        group by 1, 2
+      ) pp
+      left join product p on p.id = pp.product_id
+      group by 1, 2`
+}
+
 /** The population refresh's tables (stageCategoryFacts): temporary, so each refresh's session has its own. */
 export const STAGE_TABLE = 'refresh_category_facts'
 export const TRIPS_TABLE = 'refresh_customer_trips'
@@ -263,7 +314,7 @@ export async function aggregateCustomerFacts(
       from customer
       where ${inRange('id')} and erased_at is null
     ),
-    cats as (${categorySums(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
+    cats as (${(lo === hi ? customerCategorySums : categorySums)(asOf, cfg, sql`${inRange('s.customer_id')} ${lineRange}`)}),
     cat_json as (
       select customer_id,
         json_agg(json_build_array(category, units, national_units, spend, value_spend, recent_units) order by category collate "C") as categories,
