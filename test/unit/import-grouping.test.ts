@@ -40,3 +40,30 @@ t.test('what the check cannot read exactly is not grouped, so the import spools'
   t.notOk(check('').grouped, 'nothing at all')
   t.ok(check(HEAD).grouped, 'a header alone: nothing to split')
 })
+
+t.test('a row starting with the last key\'s bytes is that key, without a look at its fields', async (t) => {
+  const sorted = check(`${HEAD}1,20,1,a,1\n1,20,1,b,1\n1,20,2,c,1\n1,201,1,a,1\n1,201,1,b,1\n2,3,1,a,1\n`)
+  t.ok(sorted.grouped)
+  t.equal(sorted.lines, 6)
+  t.equal(sorted.repeats, 3, 'the second and third rows of 1/20, the second of 1/201 (not taken for 1/20: the comma ends the prefix)')
+  t.notOk(check(`${HEAD}1,201,1,a,1\n1,20,1,a,1\n1,201,1,b,1\n`).grouped, '1/20 between the rows of 1/201')
+  t.notOk(check(`${HEAD}1,20,1,a,1\n2,3,1,a,1\n1,20,1,b,1\n`).grouped, 'a key coming back after another is looked at')
+
+  // Ids after other columns: the prefix takes the columns before them too.
+  const late = check('day,transaction_id,customer_id,product_id,quantity\n1,20,1,a,1\n1,20,1,b,1\n2,20,1,c,1\n1,21,1,a,1\n')
+  t.ok(late.grouped)
+  t.equal(late.repeats, 1, 'a row of the same sale on another day is looked at, and found the same')
+  t.notOk(check('day,transaction_id,customer_id,product_id,quantity\n1,20,1,a,1\n1,21,1,a,1\n2,20,1,b,1\n').grouped)
+
+  // An id in the last column: no comma ends it, so no row is taken by its bytes.
+  const last = check('product_id,quantity,day,customer_id,transaction_id\na,1,1,1,20\nb,1,1,1,20\na,1,1,1,21\n')
+  t.ok(last.grouped)
+  t.equal(last.repeats, 0)
+  t.notOk(check('product_id,quantity,day,customer_id,transaction_id\na,1,1,1,20\na,1,1,1,21\nb,1,1,1,20\n').grouped)
+
+  // Cut anywhere, a line is joined whole before it is looked at.
+  for (const piece of [1, 2, 3, 5, 64]) {
+    const c = check(`${HEAD}1,20,1,a,1\n1,20,1,b,1\n1,20,2,c,1\n1,201,1,a,1\n1,201,1,b,1\n2,3,1,a,1\n`, piece)
+    t.same([c.grouped, c.lines, c.repeats], [true, 6, 3], `pieces of ${piece}`)
+  }
+})

@@ -136,6 +136,8 @@ export function startScan(input: Readable, onLines?: (lines: number) => void): I
 /** The byte-level check behind scanInput. Exported for its unit test. */
 export class GroupingCheck {
   lines = 0
+  /** Of those, the lines taken as repeating the last key byte for byte (scan()): for the unit test. */
+  repeats = 0
   private header = true
   private customerAt = -1
   private transactionAt = -1
@@ -149,6 +151,9 @@ export class GroupingCheck {
   private readonly transaction = Buffer.alloc(MAX_ID_LENGTH)
   private customerLength = 0
   private transactionLength = 0
+  /** The start of the last key's line, up to the comma after its later id (keepPrefix); 0 bytes: none. */
+  private readonly prefix = Buffer.alloc(256)
+  private prefixLength = 0
   // Where the field the last call to field() found starts and ends.
   private from = 0
   private to = 0
@@ -182,7 +187,24 @@ export class GroupingCheck {
     }
     // A quote anywhere in the data: the reader's quoting rules are not worth repeating here.
     if (!this.failed && buf.indexOf(QUOTE, pos) !== -1) this.failed = true
+    const n = buf.length
+    const prefix = this.prefix
     for (;;) {
+      const known = this.failed ? 0 : this.prefixLength
+      if (known > 0 && pos + known <= n) {
+        let k = 0
+        while (k < known && buf[pos + k] === prefix[k]) k++
+        if (k === known) {
+          // The same key as the last row, byte for byte: most rows, as a sale has several. Their
+          // fields are not looked at: a third less time for the check.
+          const nl = buf.indexOf(LF, pos + known)
+          if (nl === -1) break
+          this.lines++
+          this.repeats++
+          pos = nl + 1
+          continue
+        }
+      }
       const nl = buf.indexOf(LF, pos)
       if (nl === -1) break
       this.line(buf, pos, nl)
@@ -231,6 +253,18 @@ export class GroupingCheck {
     this.any = true
     this.customerLength = buf.copy(this.customer, 0, cFrom, cTo)
     this.transactionLength = buf.copy(this.transaction, 0, tFrom, tTo)
+    this.keepPrefix(buf, start, end, Math.max(cTo, tTo))
+  }
+
+  /**
+   * Keeps the line's bytes up to the comma that ends the later of its two ids: a line starting
+   * with exactly these bytes has the same ids (scan() skips it without a look at its fields).
+   */
+  private keepPrefix(buf: Buffer, start: number, end: number, keyEnd: number): void {
+    let comma = keyEnd
+    while (comma < end && buf[comma] !== COMMA) comma++
+    const length = comma + 1 - start
+    this.prefixLength = comma < end && length <= this.prefix.length ? buf.copy(this.prefix, 0, start, comma + 1) : 0
   }
 
   private readHeader(buf: Buffer, start: number, end: number): void {
