@@ -10,7 +10,8 @@
 // checkpoint. With the server on this machine it also reports CPU seconds (this process plus
 // every PostgreSQL process), steadier than wall time on a shared machine. Finally it times
 // COPYing the imported lines once more into a copy of sale_line (same indexes): the part of
-// the cost any importer into this schema pays, whatever it does before.
+// the cost any importer into this schema pays, whatever it does before. The import reads the
+// file as `npm run import` does (openImportFile).
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
 import { createServer } from 'node:net'
@@ -25,6 +26,7 @@ import pino from 'pino'
 import { loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
+import { openImportFile } from '../src/modules/imports/file-input.ts'
 import { importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
 import { loadAverage, startBenchPostgres } from './support.ts'
 
@@ -183,7 +185,7 @@ try {
         if (p.phase === 'reading') readSeconds = p.seconds
         process.stderr.write(`\r\x1b[K${p.phase} ${p.rows.toLocaleString('en')} rows, ${(p.imported + p.duplicates).toLocaleString('en')} written, ${p.seconds.toFixed(1)} s`)
       }
-      const importFile = () => timed(() => importTransactions(database.pool, createReadStream(file), { onProgress, batchRows: BATCH_ROWS }))
+      const importFile = () => timed(() => importTransactions(database.pool, openImportFile(file).stream, { onProgress, batchRows: BATCH_ROWS }))
       await client.query('checkpoint')
       const meter = cpuMeter(postmaster)
       const nodeBefore = process.cpuUsage()

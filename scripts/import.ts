@@ -2,10 +2,7 @@
 // POST /v1/imports/*, from the command line, into DATABASE_URL or the embedded database.
 // FILE may be gzip-compressed (.gz) or - for stdin. Progress goes to stderr, the summary
 // JSON to stdout.
-import { createReadStream, existsSync, statSync } from 'node:fs'
-import type { Readable } from 'node:stream'
 import { parseArgs } from 'node:util'
-import { createGunzip } from 'node:zlib'
 import { createLogger } from '../src/boot.ts'
 import { ConfigError, loadConfig } from '../src/config.ts'
 import { connectDatabase } from '../src/db/database.ts'
@@ -13,22 +10,10 @@ import { startEmbeddedPostgres } from '../src/db/embedded.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { AppError } from '../src/lib/errors.ts'
 import { importProducts, importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
+import { openImportFile } from '../src/modules/imports/file-input.ts'
 import { progressText } from '../src/modules/imports/progress-text.ts'
 
 const usage = 'usage: npm run import -- products|transactions FILE.csv[.gz] [--batch-rows N]   (FILE - reads stdin)'
-
-/** The file as a stream, and how much of it has been read (0..1; undefined for stdin). */
-function input(file: string): { stream: Readable; read: () => number | undefined } {
-  if (file === '-') return { stream: process.stdin, read: () => undefined }
-  const raw = createReadStream(file)
-  // A missing file is reported by the stream, as before: no bar then.
-  const size = existsSync(file) ? statSync(file).size : 0
-  const read = () => (size > 0 ? raw.bytesRead / size : undefined)
-  if (!file.endsWith('.gz')) return { stream: raw, read }
-  const gunzip = createGunzip()
-  raw.on('error', (err) => gunzip.destroy(err))
-  return { stream: raw.pipe(gunzip), read }
-}
 
 /** One self-rewriting line on a terminal; a line every few seconds in a log file. */
 function progressReporter(out: NodeJS.WriteStream, text: (p: ImportProgress) => string): { update(p: ImportProgress): void; done(): void } {
@@ -63,7 +48,7 @@ async function main(): Promise<void> {
   const database = connectDatabase(config.DATABASE_URL ?? embedded!.url, { max: 4, applicationName: 'lanelist import' }) // two writers, batch preparation, BRIN summaries
   try {
     await prepareDatabase(database.pool)
-    const source = input(file)
+    const source = openImportFile(file)
     const progress = progressReporter(process.stderr, (p) => progressText(p, kind, source.read()))
     const run = kind === 'products' ? importProducts : importTransactions
     try {
