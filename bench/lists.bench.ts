@@ -10,7 +10,6 @@
 // prints p50 and p99. BENCH_PROF=1 writes a CPU profile of the service to /tmp/lists-prof.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { parseArgs } from 'node:util'
@@ -24,13 +23,14 @@ import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
-import { pct, startBenchPostgres } from './support.ts'
+import { freePort, pct, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
 })
 const CUSTOMERS = Number(values.customers)
 const SAMPLES = Number(values.samples)
+const WARM_UP = 30
 const AS_OF = '2026-11-23'
 const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 const ROOT = path.resolve(import.meta.dirname, '..')
@@ -38,15 +38,6 @@ const ROOT = path.resolve(import.meta.dirname, '..')
 const say = (s: string): void => void process.stdout.write(`${s}\n`)
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port
-      s.close(() => resolve(p))
-    })
-  })
-}
 
 /** VmHWM (peak resident set) and VmRSS of a process, in KiB. */
 function memoryOf(pid: number): { peakKb: number; rssKb: number } {
@@ -184,7 +175,20 @@ try {
   const ids = (await db.selectFrom('list').select('customer_id').where('generation_id', '=', Number(id)).orderBy('customer_id').execute()).map((r) => r.customer_id)
   const n = Math.min(SAMPLES, ids.length)
   const pick = Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!)
-  await regenerateList(db, pick[0]!, { asOf: AS_OF, trigger: 'redemption' })
+  // The service's job worker regenerates lists all day in a long-lived process on pooled
+  // connections; this process has never run that code, and its pool's connections closed while
+  // idle through the run. Its first regenerations pay V8's compilation and new backends' first
+  // plans (the first one 80-190 ms, then 40-50 ms, docs/lists.md): timed apart, on customers
+  // outside the sample, so the figures below are the steady state and the cold start is shown.
+  const sampled = new Set(pick)
+  const others = ids.filter((c) => !sampled.has(c))
+  const warm = Array.from({ length: WARM_UP }, (_, i) => (others.length ? others[i % others.length]! : pick[i % n]!))
+  const cold: number[] = []
+  for (const c of warm) {
+    const s = performance.now()
+    await regenerateList(db, c, { asOf: AS_OF, trigger: 'redemption' })
+    cold.push(performance.now() - s)
+  }
   const single: number[] = []
   for (const c of pick) {
     const s = performance.now()
@@ -197,6 +201,7 @@ try {
     await db.selectFrom('customer').select(['id', 'first_name']).where('id', '=', c).executeTakeFirst()
     pk.push(performance.now() - s)
   }
+  say(`first ${WARM_UP} regenerations in this process (warm-up, not counted): first ${cold[0]!.toFixed(2)} ms, then max ${Math.max(...cold.slice(1)).toFixed(2)} ms, last ten p50 ${pct(cold.slice(-10), 0.5).toFixed(2)} ms`)
   say(`single regeneration over ${n} customers: p50 ${pct(single, 0.5).toFixed(2)} ms, p99 ${pct(single, 0.99).toFixed(2)} ms (target p99 < 20 ms)`)
   say(`primary-key read (same run):             p50 ${pct(pk, 0.5).toFixed(2)} ms, p99 ${pct(pk, 0.99).toFixed(2)} ms`)
   say(`load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`)
