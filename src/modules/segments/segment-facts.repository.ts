@@ -214,13 +214,8 @@ export async function stageCategoryFacts(trx: Transaction<DB>, asOf: string, cfg
   // for the sums with nothing else to do, so a second core shortens them, at about 0.3 s more
   // CPU at 10,000 customers. Left to itself the planner ran the sums serially: its cost model put
   // the partial groups' transfer above what the second core saves.
-  // Its hash tables get eight times the transaction's work_mem (useSortMemory: 512 MB per process
-  // at most): at 50,000 customers (940,000 groups) each of the three processes spilled 130-195 MB
-  // to temporary files at the default two times, and the sums took 1.5-2 s more CPU than in memory
-  // (alternating runs, docs/lists.md "Memory"). At 10,000 customers they need about 41 MB in all.
-  await sql`select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true), set_config('hash_mem_multiplier', '8', true)`.execute(db)
+  await sql`select set_config('parallel_setup_cost', '0', true), set_config('parallel_tuple_cost', '0', true)`.execute(db)
   await sql`create temporary table ${sql.table(STAGE_TABLE)} as ${categorySums(asOf, cfg, sql`true`)}`.execute(db)
-  await sql`set local hash_mem_multiplier to default`.execute(db)
   // The rest runs on this connection alone.
   onSums?.()
   await sql`create temporary table ${sql.table(TRIPS_TABLE)} as ${populationTrips(asOf, cfg)}`.execute(db)
