@@ -632,7 +632,6 @@ async function main(): Promise<void> {
         openLoop({ base, path: '/v1/redemptions', rate, seconds: RATE_SECONDS, connections: OPEN_CONNECTIONS, arrivals: ARRIVALS, next: nextSale, trace: !!TRACE }),
       )
       if (TRACE) {
-        mkdirSync(TRACE, { recursive: true })
         writeFileSync(`${TRACE}/phase-${rate}.json`, JSON.stringify({ samples: phase.result.samples, drains, processes: timeline!.stop(), waits: phase.waitTimeline }))
         phase.result.samples = undefined
       }

@@ -4,6 +4,7 @@
 // checkpointer, WAL writer and autovacuum, the disk, and what the lanes' backends waited on.
 //   node --import tsx bench/trace-report.ts DIR [slow-ms=30]
 import { readdirSync, readFileSync } from 'node:fs'
+import { pct } from './support.ts'
 
 const dir = process.argv[2]!
 const SLOW = Number(process.argv[3] ?? 30)
@@ -128,10 +129,10 @@ for (const f of readdirSync(dir).filter((f) => f.startsWith('phase-')).sort((a, 
   console.log(`  service GC in phase: ${gcIn.length} pauses, ${gcIn.reduce((a, [, d]) => a + d, 0).toFixed(0)} ms in all, max ${Math.max(0, ...gcIn.map(([, d]) => d)).toFixed(1)} ms; kinds ${JSON.stringify(Object.fromEntries([1, 2, 4, 8, 16].map((k) => [k, gcIn.filter((g) => g[2] === k).length])))}`)
   const wrIn = writes.filter(([s]) => s >= t0 && s <= t1).map(([, d, n]) => [d, n] as const)
   if (wrIn.length) {
-    const ds = wrIn.map(([d]) => d).sort((a, b) => a - b)
-    const q = (p: number) => ds[Math.min(ds.length - 1, Math.floor(ds.length * p))]!.toFixed(1)
-    const alone = wrIn.filter(([, n]) => n === 1).map(([d]) => d).sort((a, b) => a - b)
-    console.log(`  write statements: ${wrIn.length} (${alone.length} of one sale), duration p50 ${q(0.5)}, p99 ${q(0.99)}, max ${q(1)} ms; > 20 ms: ${ds.filter((d) => d > 20).length}, > 50 ms: ${ds.filter((d) => d > 50).length}; one-sale statements p50 ${alone.length ? alone[Math.floor(alone.length / 2)]!.toFixed(1) : '-'} ms`)
+    const ds = wrIn.map(([d]) => d)
+    const q = (p: number) => pct(ds, p).toFixed(1)
+    const alone = wrIn.filter(([, n]) => n === 1).map(([d]) => d)
+    console.log(`  write statements: ${wrIn.length} (${alone.length} of one sale), duration p50 ${q(0.5)}, p99 ${q(0.99)}, max ${q(1)} ms; > 20 ms: ${ds.filter((d) => d > 20).length}, > 50 ms: ${ds.filter((d) => d > 50).length}; one-sale statements p50 ${alone.length ? pct(alone, 0.5).toFixed(1) : '-'} ms`)
   }
   const stIn = stalls.filter(([s]) => s >= t0 && s <= t1)
   console.log(`  service event-loop stalls > 7 ms: ${stIn.length}, > 20 ms: ${stIn.filter(([, d]) => d > 20).length}, max ${Math.max(0, ...stIn.map(([, d]) => d)).toFixed(0)} ms`)

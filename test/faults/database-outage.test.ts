@@ -7,7 +7,7 @@ import t from 'tap'
 import { connectDatabase } from '../../src/db/database.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
-import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, type Sent } from './lanes.ts'
 import { startTcpProxy, type ProxyMode } from './tcp-proxy.ts'
 
@@ -28,9 +28,7 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
   viaProxy.port = String(proxy.port)
   const service = await startServiceProcess({ DATABASE_URL: viaProxy.toString(), LANELIST_DEMO: '0', LANELIST_LOG_LEVEL: 'warn' })
   t.teardown(() => stopProcess(service, 'SIGKILL'))
-  for (let i = 0; i < 100 && (await fetch(`${service.url}/health/ready`).then((r) => r.status, () => 0)) !== 200; i++) {
-    await new Promise((r) => setTimeout(r, 100))
-  }
+  await readyStatus(service.url, 10_000)
 
   const phases: { mode: ProxyMode; ms: number }[] = [
     { mode: 'up', ms: 1_500 },
