@@ -154,7 +154,13 @@ const LOCK_NOT_AVAILABLE = '55P03'
 const DEADLOCK_DETECTED = '40P01'
 
 async function applyOutsideTransaction(client: pg.PoolClient, m: Migration, dir?: string): Promise<Migration | 'elsewhere'> {
-  await client.query('select pg_advisory_lock($1)', [MIGRATION_LOCK])
+  // Polled too, for the reason applyNext polls: a session blocked in pg_advisory_lock holds its
+  // statement's snapshot, which the other instance's CREATE INDEX CONCURRENTLY, holding this lock,
+  // waits for. PostgreSQL broke that cycle by failing the waiter with "deadlock detected" (a fresh
+  // clone's test/faults/online-migration.test.ts, 24 Nov).
+  while (!(await client.query<{ ok: boolean }>('select pg_try_advisory_lock($1) as ok', [MIGRATION_LOCK])).rows[0]!.ok) {
+    await new Promise((r) => setTimeout(r, LOCK_POLL_MS))
+  }
   try {
     const still = (await pendingMigrations(client, dir))[0]
     if (still?.version !== m.version) return 'elsewhere'
