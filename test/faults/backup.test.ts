@@ -6,7 +6,7 @@ import { rmSync } from 'node:fs'
 import path from 'node:path'
 import pg from 'pg'
 import t from 'tap'
-import { startServiceProcess, stopProcess, tempDataDir, type ServiceProcess } from '../helpers/process.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir, type ServiceProcess } from '../helpers/process.ts'
 import { freePort, ROOT } from '../helpers/test-server.ts'
 import {
   acknowledged,
@@ -133,7 +133,7 @@ t.test('backup while serving, drop the database, restore: the same data comes ba
   t.match(restore.out, /moved the current data directory aside/, 'the replaced data directory is kept')
 
   s = await start()
-  t.equal((await fetch(`${s.url}/health/ready`)).status, 200, 'the service comes back on the restored data')
+  t.equal(await readyStatus(s.url), 200, 'the service comes back on the restored data')
   const after = await withPool(dbUrl, async (pool) => (await pool.query(COUNTS)).rows[0])
   t.same(after, before, `the same counts after the restore: ${JSON.stringify(after)}`)
   t.same((await checkLedger(dbUrl, sent)).problems, [], 'every sale before the backup present once, whole')

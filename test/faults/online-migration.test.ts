@@ -13,7 +13,7 @@ import { connectDatabase } from '../../src/db/database.ts'
 import { migrate, MIGRATIONS_DIR } from '../../src/db/migrate.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
-import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, withPool, type Sent } from './lanes.ts'
 
 const NEW_MIGRATIONS: Record<string, string> = {
@@ -76,7 +76,7 @@ t.test('two instances migrate at once while 8 lanes redeem: none fails, none los
   // A lane instance as docs/operations.md recommends: no job worker competing for its event loop.
   const svc = await startServiceProcess({ DATABASE_URL: database.url, LANELIST_DEMO: '0', LANELIST_WORKER: '0', LANELIST_LOG_LEVEL: 'info' })
   t.teardown(() => stopProcess(svc, 'SIGTERM'))
-  t.equal((await fetch(`${svc.url}/health/ready`)).status, 200, 'the serving instance is ready')
+  t.equal(await readyStatus(svc.url), 200, 'the serving instance is ready')
 
   const dir = migrationsDir()
   let all: Sent[] = []
