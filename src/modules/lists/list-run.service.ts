@@ -259,10 +259,10 @@ export async function regenerateList(
   let profiled = false
   let listId: number | undefined
   try {
-    listId = await db.transaction().execute(async (trx) => {
-      // Before the profile refresh: a run's chunk may hold this customer (db/customer-lock.ts).
-      // A redemption's regeneration commits lazily: its job's durable completion follows.
-      await writer.beginRegeneration(trx, customerId, { lazyCommit: opts.trigger === 'redemption' })
+    // The customer's lock comes before the profile refresh: a run's chunk may hold this customer
+    // (db/customer-lock.ts). A redemption's regeneration commits lazily: its job's durable
+    // completion follows.
+    listId = await writer.inRegenerationTransaction(db, customerId, { lazyCommit: opts.trigger === 'redemption' }, async (trx) => {
       const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
       if (!profile) return undefined
       profiled = true
