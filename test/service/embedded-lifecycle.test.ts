@@ -4,6 +4,7 @@ import pino from 'pino'
 import t from 'tap'
 import { startService } from '../../src/boot.ts'
 import { loadConfig } from '../../src/config.ts'
+import { EMBEDDED_MALLOC_TUNABLES } from '../../src/db/embedded.ts'
 import { freePort } from '../helpers/test-server.ts'
 import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 
@@ -37,6 +38,14 @@ function postmasterPid(dataDir: string): number | undefined {
   return existsSync(file) ? Number(readFileSync(file, 'utf8').split('\n')[0]) : undefined
 }
 
+/** A variable of the embedded postmaster's environment (which its backends inherit), undefined if unset. */
+function postgresEnv(dataDir: string, name: string): string | undefined {
+  const pid = postmasterPid(dataDir)
+  if (pid === undefined) return undefined
+  const entry = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').find((kv) => kv.startsWith(`${name}=`))
+  return entry?.slice(name.length + 1)
+}
+
 /** Running, and not a zombie waiting for a parent that was killed to reap it. */
 function alive(pid: number): boolean {
   try {
@@ -54,6 +63,10 @@ t.test('embedded default: starts, is ready, keeps data across a graceful restart
   t.match(first.output(), /lanelist listening on/, first.output())
   const ready = await fetch(`${first.url}/health/ready`)
   t.equal(ready.status, 200)
+  // glibc 2.36 leaves only the first setting visible in /proc/PID/environ once it has parsed them all.
+  const tunables = postgresEnv(dataDir, 'GLIBC_TUNABLES')
+  t.ok(tunables && EMBEDDED_MALLOC_TUNABLES.startsWith(tunables), `PostgreSQL runs with the malloc settings (${tunables})`)
+  t.equal(process.env.GLIBC_TUNABLES, undefined, 'the test process environment is as it was')
   await createKey(first.url, 'survives restart')
 
   const code = await stopProcess(first, 'SIGTERM')
@@ -62,9 +75,11 @@ t.test('embedded default: starts, is ready, keeps data across a graceful restart
   t.notOk(postmasterPid(dataDir), 'the embedded PostgreSQL was stopped')
   t.notOk(existsSync(path.join(dataDir, 'lanelist.pid')), 'the data folder was released')
 
-  const second = await startServiceProcess(e)
+  // An operator's own GLIBC_TUNABLES, even empty (glibc's defaults), is what PostgreSQL gets.
+  const second = await startServiceProcess({ ...e, GLIBC_TUNABLES: '' })
   t.teardown(() => stopProcess(second, 'SIGKILL'))
   t.same(await keyNames(second.url), ['survives restart'])
+  t.equal(postgresEnv(dataDir, 'GLIBC_TUNABLES'), '', 'the operator\'s setting wins')
   t.equal(await stopProcess(second), 0)
 })
 
