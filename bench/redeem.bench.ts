@@ -402,14 +402,16 @@ function sampleWaits(url: string): { stop: () => Promise<string>; timeline: [num
   const loop = (async () => {
     await client.connect()
     while (running) {
-      const { rows } = await client.query(`select case when backend_type = 'autovacuum worker' then query
+      // Named, so PostgreSQL plans it once: parsed and planned every 20 ms it cost the server
+      // about 0.75 ms of CPU a sample (0.08 prepared), 0.03 cores counted in the lanes' CPU per sale.
+      const { rows } = await client.query({ name: 'bench_waits', text: `select case when backend_type = 'autovacuum worker' then query
                                                   when query like '%pricing_catalog_version%' then 'read' when query like '%with ids as materialized%' then 'batch write'
                                                   when query like '%with ids as%' then 'write' else 'other' end
                                              || ' ' || coalesce(wait_event_type || '/' || wait_event, 'CPU') as w, count(*)::int as n
                                              from pg_stat_activity
                                             where datname = current_database() and pid <> pg_backend_pid()
                                               and (backend_type = 'client backend' and state = 'active' or ${TRACE ? `backend_type = 'autovacuum worker'` : 'false'})
-                                            group by 1`)
+                                            group by 1` })
       const at = Date.now()
       for (const r of rows) {
         if (TRACE) timeline.push([at, r.w, r.n])
