@@ -1,6 +1,9 @@
 // Purchase-history import against a plain COPY of the same file. Run:
 //   node --import tsx bench/import.bench.ts [--rows 1000000] [--batch-rows 100000]
 //   node --import tsx bench/import.bench.ts --again   (also times a second, all-duplicate run)
+//   node --import tsx bench/import.bench.ts --timeline   (CPU of Node and of each PostgreSQL
+//     process per 0.1 s of the import, on stderr: where the cores idle; bench/cpu-timeline.ts;
+//     its sampling adds about 0.1-0.3 s to the import's CPU seconds)
 // Generates a transactions CSV (about 10k customers, 5k products, 15 lines a basket), imports
 // it into a fresh database (an embedded PostgreSQL started in a temp folder, or a new
 // database on the server of DATABASE_URL), and COPYs the same file into a bare table with
@@ -29,9 +32,10 @@ import { prepareDatabase } from '../src/db/prepare.ts'
 import { openImportFile } from '../src/modules/imports/file-input.ts'
 import { importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
 import { loadAverage, startBenchPostgres } from './support.ts'
+import { startCpuTimeline } from './cpu-timeline.ts'
 
 const { values } = parseArgs({
-  options: { rows: { type: 'string', default: '1000000' }, 'batch-rows': { type: 'string' }, again: { type: 'boolean', default: false } },
+  options: { rows: { type: 'string', default: '1000000' }, 'batch-rows': { type: 'string' }, again: { type: 'boolean', default: false }, timeline: { type: 'boolean', default: false } },
 })
 const ROWS = Number(values.rows)
 const BATCH_ROWS = values['batch-rows'] ? Number(values['batch-rows']) : undefined
@@ -189,10 +193,12 @@ try {
       await client.query('checkpoint')
       const meter = cpuMeter(postmaster)
       const nodeBefore = process.cpuUsage()
+      const timeline = values.timeline && postmaster !== undefined ? startCpuTimeline(postmaster) : undefined
       const [summary, importSeconds] = await importFile()
       cpu.import = meter()
       const nodeUsage = process.cpuUsage(nodeBefore)
       const importNodeCpu = (nodeUsage.user + nodeUsage.system) / 1e6
+      if (timeline) process.stderr.write(`\n${await timeline()}\n`)
       process.stderr.write('\n')
       if (summary.imported !== ROWS) throw new Error(`imported ${summary.imported} of ${ROWS} rows: ${JSON.stringify(summary.errors.slice(0, 3))}`)
       const copyAfter = await plainCopy()
