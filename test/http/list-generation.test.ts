@@ -4,7 +4,7 @@ import { runListJobsOnce } from '../../src/modules/lists/list-tasks.ts'
 import { runGeneration, startGeneration } from '../../src/modules/lists/list-run.service.ts'
 import { predictAhead, predictionsFor } from '../../src/modules/lists/list-generation.service.ts'
 import { findLikelyEligible } from '../../src/modules/lists/list-writer.repository.ts'
-import { segmentConfig } from '../../src/modules/segments/segment.config.ts'
+import { installSegmentDefaults, segmentConfig } from '../../src/modules/segments/segment.config.ts'
 import { buildTestApp } from '../helpers/app.ts'
 import { AS_OF, population } from './list-generation-fixtures.ts'
 
@@ -168,6 +168,64 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     const f = (await call(key, { method: 'GET', url: `/v1/list-generations/${failing.id}` })).json()
     t.match(f, { status: 'failed', error: 'disk full', done: 0 })
     t.ok(f.finishedAt)
+  })
+
+  t.test('a full run writes lists beside its refresh, and commits none before the run is prepared', async (t) => {
+    // Refresh chunks of two customers, list chunks of three: list chunk 1 (positions 1-3) needs
+    // refresh chunks 1 and 2. Profiles of this as-of day are this run's refresh's.
+    installSegmentDefaults({ chunkSize: 2 })
+    t.teardown(() => installSegmentDefaults(undefined))
+    const asOf = '2026-11-26'
+    const run = await startGeneration(db, { asOf, force: true, settings: { chunkSize: 3 } }, 'test')
+    const id = Number(run.id)
+    let firstWritten!: () => void
+    const written = new Promise<void>((resolve) => (firstWritten = resolve))
+    let seen: { refreshed: number[]; chunk: number[] } | undefined
+    let crash = true
+    const hooks = {
+      afterChunkWrite: async ({ fromSeq }: { fromSeq: number }) => {
+        if (fromSeq !== 1 || seen) return
+        const chunk = (await db.selectFrom('list_generation_customer').select('customer_id').where('generation_id', '=', id).where('seq', '<=', 3).execute()).map((r) => r.customer_id)
+        const refreshed = (await db.selectFrom('customer_profile').select('customer_id').where('as_of', '=', asOf).execute()).map((r) => r.customer_id)
+        seen = { refreshed, chunk }
+        firstWritten()
+      },
+      // The refresh is done; the first list chunk, written beside it, waits for the run to be prepared.
+      beforePrepared: async () => {
+        await written
+        if (crash) {
+          crash = false
+          throw new Error('crash before the run is prepared')
+        }
+      },
+    }
+    await t.rejects(runGeneration(db, id, { hooks }), /crash before the run is prepared/)
+    t.ok(seen && seen.chunk.length === 3 && seen.chunk.every((c) => seen!.refreshed.includes(c)), 'the first list chunk read its customers after the refresh wrote their profiles')
+    t.ok(seen && seen.refreshed.length >= 4, 'the refresh chunks up to its last customer were committed')
+    let row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    t.match(row, { status: 'running', prepared_at: null, done: 0, next_seq: 1, lists_created: 0, error: 'crash before the run is prepared' })
+    t.equal((await db.selectFrom('list').select('id').where('generation_id', '=', id).execute()).length, 0, 'the list chunk written beside the refresh rolled back')
+    // Resumed: the refresh and the snapshot again, then every chunk once.
+    await runGeneration(db, id, { hooks })
+    row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    t.match(row, { status: 'succeeded', total: 8, done: 8, error: null })
+    t.ok(row.prepared_at)
+    t.equal(row.lists_created + row.skipped_not_eligible, 8)
+    const lists = await db.selectFrom('list').select(['customer_id']).where('generation_id', '=', id).execute()
+    t.equal(lists.length, row.lists_created)
+    t.equal(new Set(lists.map((l) => l.customer_id)).size, lists.length, 'nobody written twice')
+    // The run's order: the eligible customers first, highest value first.
+    const order = await db
+      .selectFrom('list_generation_customer as g')
+      .innerJoin('customer_profile as p', 'p.customer_id', 'g.customer_id')
+      .select(['p.eligible', 'p.value_cents'])
+      .where('g.generation_id', '=', id)
+      .orderBy('g.seq')
+      .execute()
+    const eligibleFirst = order.findIndex((o) => !o.eligible)
+    t.ok(eligibleFirst > 0 && order.slice(eligibleFirst).every((o) => !o.eligible), 'eligible customers first')
+    const values = order.slice(0, eligibleFirst).map((o) => o.value_cents ?? -Infinity)
+    t.same(values, [...values].sort((a, b) => b - a), 'then by value, highest first')
   })
 
   t.test('single-customer regeneration: the task after a redemption, and generate now', async (t) => {

@@ -258,15 +258,27 @@ export async function predictionsFor(db: Kysely<DB>, customerIds: number[], asOf
   return out
 }
 
+/** Who in a chunk a run will write a list for, and how many it skips for each reason (as writeChunk counts them). */
+export interface ChunkNeeds {
+  needing: number[]
+  notEligible: number
+  current: number
+}
+
 /**
  * The chunk's customers a run will write a list for (eligible, and without a current list
  * unless forced), so predictions are computed only for them: most card holders of a chain are
- * below the spend threshold. writeChunk checks again inside its transaction.
+ * below the spend threshold. writeChunk checks again inside its transaction. Current lists are
+ * read for the eligible customers only: a chunk of the run's tail, below the threshold, reads
+ * nothing else.
  */
-export async function customersNeedingLists(db: Kysely<DB>, customerIds: number[], ctx: Pick<ChunkContext, 'asOf' | 'force' | 'requireEligible' | 'skipCurrent'>): Promise<number[]> {
+export async function customersNeedingLists(db: Kysely<DB>, customerIds: number[], ctx: Pick<ChunkContext, 'asOf' | 'force' | 'requireEligible' | 'skipCurrent'>): Promise<ChunkNeeds> {
   const eligible = await repo.findEligible(db, customerIds)
-  const current = ctx.skipCurrent && !ctx.force ? new Set((await repo.findCurrentLists(db, customerIds)).filter((l) => l.valid_until >= ctx.asOf).map((l) => l.customer_id)) : new Set<number>()
-  return customerIds.filter((id) => eligible.has(id) && (!ctx.requireEligible || eligible.get(id)) && !current.has(id))
+  const candidates = customerIds.filter((id) => eligible.has(id) && (!ctx.requireEligible || eligible.get(id)))
+  const current =
+    ctx.skipCurrent && !ctx.force ? new Set((await repo.findCurrentLists(db, candidates)).filter((l) => l.valid_until >= ctx.asOf).map((l) => l.customer_id)) : new Set<number>()
+  const needing = candidates.filter((id) => !current.has(id))
+  return { needing, notEligible: customerIds.length - candidates.length, current: candidates.length - needing.length }
 }
 
 /**

@@ -92,6 +92,52 @@ const TAIL_CHUNKS = 5
 export interface RunHooks {
   /** Called before each chunk's transaction commits; tests throw here to simulate a crash. */
   beforeChunkCommit?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
+  /** Called once a chunk's lists are written, before it waits to commit in turn. */
+  afterChunkWrite?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
+  /** A full run: called after its refresh, before the run is marked prepared. */
+  beforePrepared?: (info: { generationId: number }) => void | Promise<void>
+}
+
+/**
+ * How far a full run's refresh has written the profiles, in positions of the run's order: list
+ * chunks wait on it. Fails every waiter when the refresh fails.
+ */
+class Watermark {
+  private through = 0
+  private done = false
+  private failure: { error: unknown } | undefined
+  private waiters: { seq: number; resolve: () => void; reject: (err: unknown) => void }[] = []
+
+  reached(seq: number): Promise<void> {
+    if (this.failure) return Promise.reject(this.failure.error)
+    if (this.done || this.through >= seq) return Promise.resolve()
+    return new Promise((resolve, reject) => this.waiters.push({ seq, resolve, reject }))
+  }
+
+  advance(seq: number): void {
+    this.through = Math.max(this.through, seq)
+    this.settle()
+  }
+
+  /** Everything is written: positions past the last one wait no longer. */
+  finish(): void {
+    this.done = true
+    this.settle()
+  }
+
+  fail(error: unknown): void {
+    this.failure = { error }
+    for (const w of this.waiters) w.reject(error)
+    this.waiters = []
+  }
+
+  private settle(): void {
+    this.waiters = this.waiters.filter((w) => {
+      if (!this.done && this.through < w.seq) return true
+      w.resolve()
+      return false
+    })
+  }
 }
 
 /**
@@ -105,7 +151,13 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
   if (!run || run.status === 'succeeded' || run.status === 'failed') return
   const config = listGenerationConfig(run.settings as ListGenerationOverrides)
   let ahead: Promise<PredictionsAhead | undefined> | undefined
+  // A full run's refresh and the marking of the run as prepared, while its list chunks start.
+  let preparing: Promise<void> | undefined
+  const hooks = opts.hooks
   try {
+    // Resolves once the profiles of the snapshot's positions up to `seq` are written (a full run's
+    // refresh is still writing them while its first list chunks are prepared).
+    let refreshed: ((seq: number) => Promise<void>) | undefined
     await runRepo.markRunning(db, generationId)
     if (!run.prepared_at) {
       if (run.customer_ids) {
@@ -134,16 +186,61 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         // the planner without statistics (seen: a chunk's facts query over 63k lines ran for
         // minutes on default estimates). ANALYZE samples a fixed 30,000 rows per table; only the
         // tables that changed past autovacuum's threshold since their last analysis.
-        try {
-          await runRepo.analyzeHistory(db)
-          await refreshAllProfiles(db, run.as_of, { onStaged: () => staged(true) })
-        } finally {
-          // A failed refresh ranks nothing (the run is retried); the rankings wait for nothing else.
-          staged(false)
+        //
+        // The list chunks start beside the refresh: it writes the profiles in the run's order
+        // (eligible customers first, by value) and the run copies that order as its snapshot
+        // before the refresh's first chunk, so list chunk k waits only for the refresh chunk that
+        // holds its last customer, and Node allocates while PostgreSQL writes the rest of the
+        // population's profiles (most of them below the spend threshold) and ranks them. No list
+        // chunk commits before the whole refresh has and the run is marked prepared: the first
+        // chunk's commit waits for `preparing`, each later one for the chunk before it, so a
+        // restart still finds either an unprepared run with nothing written (and redoes the
+        // refresh and the snapshot) or a prepared one to resume after its last committed chunk.
+        // The wait for the refresh chunk is also what keeps this from deadlocking: a list chunk
+        // holds its customers' write locks until the run is prepared, so the refresh must never
+        // need one of them again (a test without it hung there).
+        const watermark = new Watermark()
+        let ordered!: () => void
+        const orderedYet = new Promise<void>((resolve) => (ordered = resolve))
+        // A first run grows customer_profile from empty: its statistics are taken after the
+        // refresh's first chunk, before any list chunk reads profiles, and again after the refresh.
+        let firstAnalysed: Promise<unknown> | undefined
+        preparing = (async () => {
+          try {
+            await runRepo.analyzeHistory(db)
+            await refreshAllProfiles(db, run.as_of, {
+              onStaged: () => staged(true),
+              onOrdered: async (session, order) => {
+                await session.transaction().execute((trx) => runRepo.snapshotFromRefreshOrder(trx, generationId, order))
+                ordered()
+              },
+              onChunk: (_done, throughSeq) => {
+                if (!firstAnalysed) {
+                  firstAnalysed = runRepo.analyzeRunWrites(db, 'profiles')
+                  // Awaited by the list chunks and below; a failure shows there, not as unhandled.
+                  firstAnalysed.catch(() => {})
+                }
+                watermark.advance(throughSeq)
+              },
+            })
+          } finally {
+            // A failed refresh ranks nothing (the run is retried); the rankings wait for nothing else.
+            staged(false)
+          }
+          watermark.finish()
+          await firstAnalysed
+          await runRepo.analyzeRunWrites(db, 'profiles')
+          await hooks?.beforePrepared?.({ generationId })
+          await runRepo.markPrepared(db, generationId)
+        })()
+        preparing.catch((err: unknown) => watermark.fail(err))
+        refreshed = async (seq: number) => {
+          await watermark.reached(seq)
+          await firstAnalysed
         }
-        await runRepo.analyzeRunWrites(db, 'profiles')
+        await Promise.race([orderedYet, preparing])
       }
-      await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
+      if (run.customer_ids) await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
     }
     const predicted = await ahead
     const offers = await candidateOffers(db, run.as_of)
@@ -162,13 +259,14 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     // The next chunk's customers and predictions (a read and Node's CPU) are computed while
     // PostgreSQL writes the current chunk: two chunks' predictions at most are held.
     const prepareChunk = async (fromSeq: number, size: number) => {
+      await refreshed?.(fromSeq + size - 1)
       const chunk = await runRepo.findChunk(db, generationId, fromSeq, size)
       const last = chunk[chunk.length - 1]
       if (!last) return undefined
       const ids = chunk.map((c) => c.customer_id)
-      const needing = await customersNeedingLists(db, ids, ctxBase)
-      const predictions = await predictionsFor(db, needing, run.as_of, config.predictions, predicted)
-      return { fromSeq, ids, last, predictions, needing: needing.length }
+      const needs = await customersNeedingLists(db, ids, ctxBase)
+      const predictions = await predictionsFor(db, needs.needing, run.as_of, config.predictions, predicted)
+      return { fromSeq, ids, last, predictions, needing: needs.needing.length, needs }
     }
     // Customers come in value order, so the run's tail is mostly customers below the spend
     // threshold: after a chunk with nobody to write for, the next one takes several chunks' worth
@@ -180,7 +278,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     // only after the chunk before it committed, and rolls back if that one failed, so a restart
     // still resumes after the last committed chunk with nothing written past it.
     let ledger = budgets
-    let committed: Promise<void> = Promise.resolve()
+    let committed: Promise<void> = preparing ?? Promise.resolve()
     try {
       for (;;) {
         const cur = await pending
@@ -196,7 +294,17 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         const write = db.transaction().execute(async (trx) => {
           // Redone on resume if lost: markFinished's durable commit below flushes every chunk's.
           await commitLazily(trx)
-          const r = await writeChunk(trx, cur.ids, cur.predictions, { ...ctxBase, budgets: chunkLedger, onAllocated: allocated })
+          // A chunk in which nobody needs a list (the run's tail, below the spend threshold) writes
+          // nothing, so it neither locks its customers nor reads them again: it counts what its
+          // read found. A customer who became eligible since is no different from one who becomes
+          // eligible just after the chunk: the regeneration after their sale writes their list.
+          // At 10,000 demo customers the tail's nine chunks took 0.25 s through writeChunk.
+          let r: { listsCreated: number; notEligible: number; current: number }
+          if (cur.needing === 0) {
+            allocated()
+            r = { listsCreated: 0, notEligible: cur.needs.notEligible, current: cur.needs.current }
+          } else r = await writeChunk(trx, cur.ids, cur.predictions, { ...ctxBase, budgets: chunkLedger, onAllocated: allocated })
+          await hooks?.afterChunkWrite?.({ generationId, fromSeq: cur.fromSeq })
           await before
           await runRepo.advanceRun(trx, generationId, { nextSeq: cur.last.seq + 1, done: cur.ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
           await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
@@ -216,8 +324,9 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')
   } catch (err) {
-    // Never leave the rankings ahead running against a database the caller may close next.
+    // Never leave the rankings ahead or the refresh running against a database the caller may close next.
     await ahead
+    await preparing?.catch(() => undefined)
     const message = err instanceof Error ? err.message : String(err)
     if (opts.finalAttempt) await runRepo.markFinished(db, generationId, 'failed', message)
     else await runRepo.recordError(db, generationId, message)

@@ -6,7 +6,7 @@ import { recordDecliningCustomers } from '../events/event-outbox.service.ts'
 import { classifyCustomer } from './profile-classify.ts'
 import { categoryMargin, lifeStageCategory } from './segment-rules.ts'
 import { aggregateCustomerFacts, dropCategoryFacts, stageCategoryFacts, stagedCategories, usageCutsFromStage, type CurrentListFacts, type FactsRow, type VoucherStateFacts } from './segment-facts.repository.ts'
-import { deleteErasedProfilesAfter, dropStagedProfiles, nextStagedIds, STAGED_PROFILES, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
+import { deleteErasedProfiles, dropRefreshOrder, dropStagedProfiles, nextOrderedIds, orderStagedProfiles, REFRESH_ORDER, STAGED_PROFILES, stageProfiles, writeStagedProfiles } from './staged-profiles.repository.ts'
 import { segmentConfig, type SegmentConfig, type SegmentConfigOverrides } from './segment.config.ts'
 import * as repo from './segment.repository.ts'
 import type { CustomerProfile, CustomerSegment, TierCuts } from './segment.types.ts'
@@ -116,8 +116,10 @@ export interface RefreshAllResult {
  * trip days in one aggregation each over the history, kept in temporary tables
  * (stageCategoryFacts), the usage cut-offs from them, and every customer's profile classified in
  * PostgreSQL from those (stageProfiles: the rules of classifyCustomer, held to its answers by
- * tests); then customers in id-ordered chunks, each copied into customer_profile with its tier in
- * a transaction of its own; then one ranking that sets every value tier and stores the cut-offs
+ * tests); then customers in chunks in the order a list run allocates in (eligible customers first,
+ * then by value: orderStagedProfiles, which `onOrdered` lets a run copy as its snapshot), each
+ * copied into customer_profile with its tier in a transaction of its own; then the erased
+ * customers' profiles deleted and one ranking that sets every value tier and stores the cut-offs
  * single refreshes use. Node holds no profile, so memory does not grow with the population.
  *
  * One session, a transaction per chunk: the temporary tables live in the session, while a chunk's
@@ -132,9 +134,16 @@ export async function refreshAllProfiles(
   asOf: string,
   opts: {
     config?: SegmentConfigOverrides
-    onChunk?: (done: number) => void | Promise<void>
+    /** After each chunk's commit: customers written so far, and the last position of the refresh order written. */
+    onChunk?: (done: number, throughSeq: number) => void | Promise<void>
     /** Once the sums are staged (in parallel on every core): from there on the refresh keeps one connection busy. */
     onStaged?: () => void
+    /**
+     * Before the first chunk, on the refresh's session, where the temporary table `order` (seq,
+     * customer_id: the order the chunks write in, orderStagedProfiles) can be read: a list run
+     * copies it as its snapshot. Rejecting fails the refresh.
+     */
+    onOrdered?: (session: Kysely<DB>, order: { table: string }) => Promise<void>
   } = {},
 ): Promise<RefreshAllResult> {
   const cfg = segmentConfig(opts.config)
@@ -157,23 +166,26 @@ export async function refreshAllProfiles(
         // same ones) then changes no row. With the previous ranking's cut-offs instead, a first
         // refresh wrote every profile twice (no tier, then its tier: 0.3 s of PostgreSQL CPU and
         // 10,000 dead rows at 10,000 customers) and every later one the profiles whose tier drifted.
-        return { categories: computed.length, forecast: (await rankTierCuts(trx, cfg, STAGED_PROFILES))?.cuts ?? null }
+        const forecast = (await rankTierCuts(trx, cfg, STAGED_PROFILES))?.cuts ?? null
+        await orderStagedProfiles(trx)
+        return { categories: computed.length, forecast }
       })
       const chunkTierCuts = forecast ?? (await repo.findTierCuts(session))
+      await opts.onOrdered?.(session, { table: REFRESH_ORDER })
       const result: RefreshAllResult = { customers: 0, optedOut: 0, eligible: 0, chunks: 0, categories, tierCuts: null }
+      // In the refresh order (eligible customers first, by value), not by id: a list run's chunk
+      // then needs only the refresh chunks up to its last customer (docs/lists.md, "Runs").
       let after = 0
       for (;;) {
-        const ids = await nextStagedIds(session, after, cfg.chunkSize)
-        if (ids.length === 0) break
-        // Ranges meet end to end, so every erased customer's old profile falls in one (the staged
-        // ids skip the erased); those after the last chunk go before the ranking below.
-        const range = { lo: after + 1, hi: ids[ids.length - 1]! }
-        after = range.hi
+        const next = await nextOrderedIds(session, after, cfg.chunkSize)
+        if (next.length === 0) break
+        after = next[next.length - 1]!.seq
+        const ids = next.map((n) => n.customerId)
         await session.transaction().execute(async (trx) => {
           // Redone if lost: the refresh is repeated until the run's durable commits follow it.
           await commitLazily(trx)
           await lockCustomers(trx, ids)
-          const written = await writeStagedProfiles(trx, range, asOf, chunkTierCuts)
+          const written = await writeStagedProfiles(trx, ids, asOf, chunkTierCuts)
           await recordDecliningCustomers(trx, new Map(written.declining.map((d) => [d.customerId, d.previousLifecycle])), written.declining)
           result.customers += written.customers
           result.optedOut += written.optedOut
@@ -181,12 +193,12 @@ export async function refreshAllProfiles(
         })
         result.chunks++
         // Once the chunk is committed.
-        await opts.onChunk?.(result.customers)
+        await opts.onChunk?.(result.customers, after)
       }
       await session.transaction().execute(async (trx) => {
         // A durable commit whether or not anyone is ranked: it makes the chunks' lazy commits durable.
         await forceCommitRecord(trx)
-        await deleteErasedProfilesAfter(trx, after)
+        await deleteErasedProfiles(trx)
         const ranked = await rankTierCuts(trx, cfg)
         if (!ranked) return
         await repo.saveTierCuts(trx, asOf, ranked.customers, ranked.cuts)
@@ -198,6 +210,7 @@ export async function refreshAllProfiles(
       // The pool hands this session to others next; a failed refresh must not leave its tables.
       await dropCategoryFacts(session).catch(() => {})
       await dropStagedProfiles(session).catch(() => {})
+      await dropRefreshOrder(session).catch(() => {})
     }
   })
 }

@@ -1,5 +1,5 @@
 import { sql, type Transaction } from 'kysely'
-import { boolArray, floatArray, textArray } from '../../db/array-literal.ts'
+import { boolArray, floatArray, intArray, textArray } from '../../db/array-literal.ts'
 import type { DB } from '../../db/schema.ts'
 import { STAGE_TABLE, TRIPS_TABLE, VOUCHER_UNITS_PER_CENT, type Db } from './segment-facts.repository.ts'
 import { PROFILE_COLUMNS, PROFILE_UPSERT } from './segment.repository.ts'
@@ -198,18 +198,46 @@ export async function dropStagedProfiles(db: Db): Promise<void> {
   await sql`drop table if exists pg_temp.${sql.table(STAGED_PROFILES)}`.execute(db)
 }
 
-/** The next chunk of staged customers after `afterId`, in id order. */
-export async function nextStagedIds(db: Db, afterId: number, size: number): Promise<number[]> {
-  const { rows } = await sql<{ customer_id: number }>`
-    select customer_id from ${sql.table(STAGED_PROFILES)} where customer_id > ${afterId} order by customer_id limit ${size}`.execute(db)
-  return rows.map((r) => r.customer_id)
+/**
+ * The order the refresh writes the staged profiles in: eligible customers first, then by value,
+ * highest first (customers without a value last), then by id. It is a list run's allocation order
+ * (lists/list-run.repository.ts snapshotFromRefreshOrder): the run copies it as its snapshot, and
+ * its list chunk k waits only for the refresh chunk that holds its last customer, not for the
+ * whole population (docs/lists.md, "Runs"). The value tier is not needed for it: every tier's
+ * cut-offs are values, so the tiers follow the values' order, and a customer without a value is
+ * the one without a tier.
+ */
+export const REFRESH_ORDER = 'refresh_order'
+
+export async function orderStagedProfiles(trx: Transaction<DB>): Promise<void> {
+  await sql`drop table if exists pg_temp.${sql.table(REFRESH_ORDER)}`.execute(trx)
+  await sql`
+    create temporary table ${sql.table(REFRESH_ORDER)} as
+    select row_number() over (order by eligible is not true, value_cents desc nulls last, customer_id) as seq, customer_id
+    from ${sql.table(STAGED_PROFILES)}`.execute(trx)
+  await sql`create index on ${sql.table(REFRESH_ORDER)} (seq)`.execute(trx)
+  await sql`analyze ${sql.table(REFRESH_ORDER)}`.execute(trx)
 }
 
-/** Deletes the profiles of erased customers with ids above the last chunk's range. */
-export async function deleteErasedProfilesAfter(trx: Transaction<DB>, afterId: number): Promise<void> {
+export async function dropRefreshOrder(db: Db): Promise<void> {
+  await sql`drop table if exists pg_temp.${sql.table(REFRESH_ORDER)}`.execute(db)
+}
+
+/** The next chunk of staged customers after position `afterSeq` of the refresh order. */
+export async function nextOrderedIds(db: Db, afterSeq: number, size: number): Promise<{ seq: number; customerId: number }[]> {
+  const { rows } = await sql<{ seq: string | number; customer_id: number }>`
+    select seq, customer_id from ${sql.table(REFRESH_ORDER)} where seq > ${afterSeq} order by seq limit ${size}`.execute(db)
+  return rows.map((r) => ({ seq: Number(r.seq), customerId: r.customer_id }))
+}
+
+/**
+ * Deletes the profiles of erased customers (the staged profiles skip them). One statement after
+ * the chunks: the chunks follow the value order, not id ranges that would each cover their own.
+ */
+export async function deleteErasedProfiles(trx: Transaction<DB>): Promise<void> {
   await sql`
     delete from customer_profile p using customer c
-    where c.id = p.customer_id and p.customer_id > ${afterId} and c.id > ${afterId} and c.erased_at is not null`.execute(trx)
+    where c.id = p.customer_id and c.erased_at is not null`.execute(trx)
 }
 
 /** A profile a chunk moved into 'declining' from another stage (events: customer.declining). */
@@ -227,13 +255,13 @@ export interface DecliningMove {
 }
 
 /**
- * Writes the staged profiles of customers lo..hi (the caller holds their write locks) with the
- * tier by `tierCuts`, deletes the profiles of customers erased in that range, and returns the
- * counts and the moves into 'declining' (the previous stage is read before the upsert, after the locks).
+ * Writes the staged profiles of `customerIds` (the caller holds their write locks) with the tier
+ * by `tierCuts`, and returns the counts and the moves into 'declining' (the previous stage is read
+ * before the upsert, after the locks).
  */
 export async function writeStagedProfiles(
   trx: Transaction<DB>,
-  range: { lo: number; hi: number },
+  customerIds: number[],
   asOf: string,
   tierCuts: TierCuts | null,
 ): Promise<{ customers: number; optedOut: number; eligible: number; declining: DecliningMove[] }> {
@@ -246,9 +274,9 @@ export async function writeStagedProfiles(
       select s.*, ${tier}::char(1) as value_tier
       from ${sql.table(STAGED_PROFILES)} s
       join customer c on c.id = s.customer_id and c.erased_at is null
-      where s.customer_id between ${range.lo} and ${range.hi}
+      where s.customer_id = any(${intArray(customerIds)}::bigint[])
     ),
-    prev as (select customer_id, lifecycle from customer_profile where customer_id between ${range.lo} and ${range.hi}),
+    prev as (select customer_id, lifecycle from customer_profile where customer_id = any(${intArray(customerIds)}::bigint[])),
     up as (
       insert into customer_profile (${PROFILE_COLUMNS})
       select customer_id, ${asOf}::date, now(), opt_out, weekly, eligible, spend_cents, margin_cents,
@@ -257,11 +285,6 @@ export async function writeStagedProfiles(
         segment_categories, segment_brand_groups, segment_usages, segment_units, segment_national_units, segment_spend_cents
       from s
       ${PROFILE_UPSERT}
-    ),
-    erased as (
-      delete from customer_profile p using customer c
-      where c.id = p.customer_id and p.customer_id between ${range.lo} and ${range.hi}
-        and c.id between ${range.lo} and ${range.hi} and c.erased_at is not null
     )
     select count(*)::int as customers, (count(*) filter (where s.opt_out))::int as opted_out,
       (count(*) filter (where s.eligible))::int as eligible,
