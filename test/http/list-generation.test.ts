@@ -170,7 +170,7 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     t.ok(f.finishedAt)
   })
 
-  t.test('a full run writes lists beside its refresh, and commits none before the run is prepared', async (t) => {
+  t.test('a full run writes lists beside its refresh; a crash before it is prepared resumes after its committed chunks', async (t) => {
     // Refresh chunks of two customers, list chunks of three: list chunk 1 (positions 1-3) needs
     // refresh chunks 1 and 2. Profiles of this as-of day are this run's refresh's.
     installSegmentDefaults({ chunkSize: 2 })
@@ -178,42 +178,46 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     const asOf = '2026-11-26'
     const run = await startGeneration(db, { asOf, force: true, settings: { chunkSize: 3 } }, 'test')
     const id = Number(run.id)
-    let firstWritten!: () => void
-    const written = new Promise<void>((resolve) => (firstWritten = resolve))
     let seen: { refreshed: number[]; chunk: number[] } | undefined
     let crash = true
+    const row = () => db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
     const hooks = {
       afterChunkWrite: async ({ fromSeq }: { fromSeq: number }) => {
         if (fromSeq !== 1 || seen) return
         const chunk = (await db.selectFrom('list_generation_customer').select('customer_id').where('generation_id', '=', id).where('seq', '<=', 3).execute()).map((r) => r.customer_id)
         const refreshed = (await db.selectFrom('customer_profile').select('customer_id').where('as_of', '=', asOf).execute()).map((r) => r.customer_id)
         seen = { refreshed, chunk }
-        firstWritten()
       },
-      // The refresh is done; the first list chunk, written beside it, waits for the run to be prepared.
+      // The refresh is done; the first list chunk, written beside it, commits without waiting for
+      // the run to be prepared. Then the crash, before the run is marked prepared.
       beforePrepared: async () => {
-        await written
-        if (crash) {
-          crash = false
-          throw new Error('crash before the run is prepared')
-        }
+        if (!crash) return
+        crash = false
+        for (let i = 0; i < 500 && (await row()).next_seq === 1; i++) await new Promise((r) => setTimeout(r, 20))
+        throw new Error('crash before the run is prepared')
       },
     }
     await t.rejects(runGeneration(db, id, { hooks }), /crash before the run is prepared/)
     t.ok(seen && seen.chunk.length === 3 && seen.chunk.every((c) => seen!.refreshed.includes(c)), 'the first list chunk read its customers after the refresh wrote their profiles')
     t.ok(seen && seen.refreshed.length >= 4, 'the refresh chunks up to its last customer were committed')
-    let row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
-    t.match(row, { status: 'running', prepared_at: null, done: 0, next_seq: 1, lists_created: 0, error: 'crash before the run is prepared' })
-    t.equal((await db.selectFrom('list').select('id').where('generation_id', '=', id).execute()).length, 0, 'the list chunk written beside the refresh rolled back')
-    // Resumed: the refresh and the snapshot again, then every chunk once.
+    const crashed = await row()
+    t.match(crashed, { status: 'running', prepared_at: null, error: 'crash before the run is prepared' })
+    t.ok(crashed.next_seq > 1 && crashed.done === crashed.next_seq - 1, 'list chunks committed beside the refresh')
+    const before = await db.selectFrom('list').select(['customer_id', 'id']).where('generation_id', '=', id).execute()
+    t.equal(before.length, crashed.lists_created)
+    const snapshot = async () => (await db.selectFrom('list_generation_customer').select(['seq', 'customer_id']).where('generation_id', '=', id).orderBy('seq').execute()).map((r) => `${r.seq}:${r.customer_id}`)
+    const firstSnapshot = await snapshot()
+    // Resumed: the refresh again, the snapshot kept, the chunks after the committed ones.
     await runGeneration(db, id, { hooks })
-    row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
-    t.match(row, { status: 'succeeded', total: 8, done: 8, error: null })
-    t.ok(row.prepared_at)
-    t.equal(row.lists_created + row.skipped_not_eligible, 8)
-    const lists = await db.selectFrom('list').select(['customer_id']).where('generation_id', '=', id).execute()
-    t.equal(lists.length, row.lists_created)
+    const done = await row()
+    t.match(done, { status: 'succeeded', total: 8, done: 8, error: null })
+    t.ok(done.prepared_at)
+    t.same(await snapshot(), firstSnapshot, 'the snapshot was kept')
+    t.equal(done.lists_created + done.skipped_not_eligible, 8)
+    const lists = await db.selectFrom('list').select(['customer_id', 'id']).where('generation_id', '=', id).execute()
+    t.equal(lists.length, done.lists_created)
     t.equal(new Set(lists.map((l) => l.customer_id)).size, lists.length, 'nobody written twice')
+    t.ok(before.every((b) => lists.some((l) => l.id === b.id)), 'the lists committed before the crash stand')
     // The run's order: the eligible customers first, highest value first.
     const order = await db
       .selectFrom('list_generation_customer as g')

@@ -190,15 +190,15 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         // The list chunks start beside the refresh: it writes the profiles in the run's order
         // (eligible customers first, by value) and the run copies that order as its snapshot
         // before the refresh's first chunk, so list chunk k waits only for the refresh chunk that
-        // holds its last customer, and Node allocates while PostgreSQL writes the rest of the
-        // population's profiles (most of them below the spend threshold) and ranks them. No list
-        // chunk commits before the whole refresh has and the run is marked prepared: the first
-        // chunk's commit waits for `preparing`, each later one for the chunk before it, so a
-        // restart still finds either an unprepared run with nothing written (and redoes the
-        // refresh and the snapshot) or a prepared one to resume after its last committed chunk.
-        // The wait for the refresh chunk is also what keeps this from deadlocking: a list chunk
-        // holds its customers' write locks until the run is prepared, so the refresh must never
-        // need one of them again (a test without it hung there).
+        // holds its last customer, then allocates, writes and commits in turn while PostgreSQL
+        // writes the rest of the population's profiles (most of them below the spend threshold)
+        // and ranks them. The wait is also what keeps this from deadlocking: a list chunk holds
+        // its customers' write locks until it commits, so the refresh must never need one of them
+        // (a test without it hung). The run is marked prepared once the whole refresh is done. A
+        // restart before that redoes the refresh: from scratch, snapshot included, if no list
+        // chunk had committed; else it keeps the snapshot and resumes after the last committed
+        // chunk once the refresh is done (its order is no longer the snapshot's to follow).
+        const resumed = run.next_seq > 1
         const watermark = new Watermark()
         let ordered!: () => void
         const orderedYet = new Promise<void>((resolve) => (ordered = resolve))
@@ -210,18 +210,22 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
             await runRepo.analyzeHistory(db)
             await refreshAllProfiles(db, run.as_of, {
               onStaged: () => staged(true),
-              onOrdered: async (session, order) => {
-                await session.transaction().execute((trx) => runRepo.snapshotFromRefreshOrder(trx, generationId, order))
-                ordered()
-              },
-              onChunk: (_done, throughSeq) => {
-                if (!firstAnalysed) {
-                  firstAnalysed = runRepo.analyzeRunWrites(db, 'profiles')
-                  // Awaited by the list chunks and below; a failure shows there, not as unhandled.
-                  firstAnalysed.catch(() => {})
-                }
-                watermark.advance(throughSeq)
-              },
+              ...(resumed
+                ? {}
+                : {
+                    onOrdered: async (session: Kysely<DB>, order: { table: string }) => {
+                      await session.transaction().execute((trx) => runRepo.snapshotFromRefreshOrder(trx, generationId, order))
+                      ordered()
+                    },
+                    onChunk: (_done: number, throughSeq: number) => {
+                      if (!firstAnalysed) {
+                        firstAnalysed = runRepo.analyzeRunWrites(db, 'profiles')
+                        // Awaited by the list chunks and below; a failure shows there, not as unhandled.
+                        firstAnalysed.catch(() => {})
+                      }
+                      watermark.advance(throughSeq)
+                    },
+                  }),
             })
           } finally {
             // A failed refresh ranks nothing (the run is retried); the rankings wait for nothing else.
@@ -234,11 +238,14 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           await runRepo.markPrepared(db, generationId)
         })()
         preparing.catch((err: unknown) => watermark.fail(err))
-        refreshed = async (seq: number) => {
-          await watermark.reached(seq)
-          await firstAnalysed
+        if (resumed) await preparing
+        else {
+          refreshed = async (seq: number) => {
+            await watermark.reached(seq)
+            await firstAnalysed
+          }
+          await Promise.race([orderedYet, preparing])
         }
-        await Promise.race([orderedYet, preparing])
       }
       if (run.customer_ids) await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
     }
@@ -278,7 +285,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     // only after the chunk before it committed, and rolls back if that one failed, so a restart
     // still resumes after the last committed chunk with nothing written past it.
     let ledger = budgets
-    let committed: Promise<void> = preparing ?? Promise.resolve()
+    let committed: Promise<void> = Promise.resolve()
     try {
       for (;;) {
         const cur = await pending
@@ -316,6 +323,8 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         await before
       }
       await committed
+      // A full run's refresh may still be ranking or analysing after the last list chunk.
+      await preparing
     } finally {
       // Never leave the prefetch or a chunk's write running against a database the caller may close next.
       await pending.catch(() => undefined)
