@@ -7,6 +7,7 @@ import { findLikelyEligible } from '../../src/modules/lists/list-writer.reposito
 import { installSegmentDefaults, segmentConfig } from '../../src/modules/segments/segment.config.ts'
 import { buildTestApp } from '../helpers/app.ts'
 import { AS_OF, population } from './list-generation-fixtures.ts'
+import { insertCustomer } from '../helpers/list-fixtures.ts'
 
 t.test('generation runs end to end through the HTTP routes', async (t) => {
   const { call, createKey, database } = await buildTestApp(t)
@@ -248,5 +249,37 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     const current = await call(key, { method: 'GET', url: `/v1/customers/${pop.small}/lists/current` })
     t.equal(current.json().id, now.json().id)
     t.equal((await call(key, { method: 'POST', url: '/v1/customers/99999999/lists', payload: {} })).statusCode, 404)
+  })
+
+  t.test('the tail below the threshold is counted in growing chunks; one who turned eligible gets an ordinary chunk', async (t) => {
+    // Six card holders without a purchase: after the eligible customers and the small spender,
+    // a tail of seven below the threshold. List chunks of one customer.
+    const extras: number[] = []
+    for (let i = 0; i < 6; i++) extras.push(await insertCustomer(db))
+    const run = await startGeneration(db, { asOf: '2026-11-27', force: true, settings: { chunkSize: 1 } }, 'test')
+    const id = Number(run.id)
+    const chunks: { fromSeq: number; customers: number; listsCreated: number }[] = []
+    let turned: number | undefined
+    const hooks = {
+      afterChunkWrite: async (c: { fromSeq: number; customers: number; listsCreated: number }) => {
+        chunks.push(c)
+        // While chunk 6 is written the chunk after the next is not read yet (each waits for the
+        // commit of the one before the one before it), and the refresh (one chunk) is done.
+        if (c.fromSeq !== 6) return
+        const at = await db.selectFrom('list_generation_customer').select('customer_id').where('generation_id', '=', id).where('seq', '=', 11).executeTakeFirstOrThrow()
+        turned = at.customer_id
+        await db.updateTable('customer_profile').set({ eligible: true }).where('customer_id', '=', turned).execute()
+      },
+    }
+    await runGeneration(db, id, { hooks })
+    const row = await db.selectFrom('list_generation').selectAll().where('id', '=', id).executeTakeFirstOrThrow()
+    t.match(row, { status: 'succeeded', total: all.length + extras.length, done: all.length + extras.length })
+    t.ok(turned !== undefined && extras.includes(turned!), 'a card holder without purchases sits at position 11')
+    const lists = await db.selectFrom('list').select('customer_id').where('generation_id', '=', id).execute()
+    t.ok(lists.some((l) => l.customer_id === turned), 'the customer who turned eligible in the tail got a list')
+    t.equal(row.lists_created, lists.length)
+    t.ok(chunks.some((c) => c.customers > 1), 'the tail grew past the chunk size')
+    t.same(chunks.filter((c) => c.listsCreated > 0 && c.customers > 1), [], 'no chunk that wrote lists took more than the chunk size')
+    t.equal(chunks.reduce((n, c) => n + c.customers, 0), row.total, 'every customer in exactly one chunk')
   })
 })

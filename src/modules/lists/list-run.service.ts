@@ -86,14 +86,16 @@ export async function getGeneration(db: Kysely<DB>, id: number): Promise<ListGen
 
 /** How many chunks' worth of customers a run ranks ahead, at most (about 9.5 KiB each: 9.5 MiB for 1,000). */
 const AHEAD_CHUNKS = 5
-/** How many chunks' worth of customers a chunk takes after one that had nobody to write a list for. */
-const TAIL_CHUNKS = 5
+/** How many times the customers of a chunk with nobody to write a list for the chunk after it takes. */
+const TAIL_GROWTH = 5
+/** At most this many customers in a chunk of the tail (their ids and eligibility are held). */
+const TAIL_MAX = 10_000
 
 export interface RunHooks {
   /** Called before each chunk's transaction commits; tests throw here to simulate a crash. */
   beforeChunkCommit?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
   /** Called once a chunk's lists are written, before it waits to commit in turn. */
-  afterChunkWrite?: (info: { generationId: number; fromSeq: number }) => void | Promise<void>
+  afterChunkWrite?: (info: { generationId: number; fromSeq: number; customers: number; listsCreated: number }) => void | Promise<void>
   /** A full run: called after its refresh, before the run is marked prepared. */
   beforePrepared?: (info: { generationId: number }) => void | Promise<void>
 }
@@ -267,18 +269,29 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     // PostgreSQL writes the current chunk: two chunks' predictions at most are held.
     const prepareChunk = async (fromSeq: number, size: number) => {
       await refreshed?.(fromSeq + size - 1)
-      const chunk = await runRepo.findChunk(db, generationId, fromSeq, size)
-      const last = chunk[chunk.length - 1]
-      if (!last) return undefined
-      const ids = chunk.map((c) => c.customer_id)
-      const needs = await customersNeedingLists(db, ids, ctxBase)
+      let chunk = await runRepo.findChunk(db, generationId, fromSeq, size)
+      if (!chunk.length) return undefined
+      let ids = chunk.map((c) => c.customer_id)
+      let needs = await customersNeedingLists(db, ids, ctxBase)
+      while (needs.needing.length && ids.length > config.chunkSize) {
+        // A chunk of the tail found someone to write for after all (eligible since the snapshot):
+        // it ends before them, or is cut to an ordinary chunk starting with them, so no chunk
+        // that writes lists locks more than chunkSize customers. Read again: each pass is shorter.
+        const first = ids.indexOf(needs.needing[0]!)
+        chunk = chunk.slice(0, first > 0 ? first : config.chunkSize)
+        ids = chunk.map((c) => c.customer_id)
+        needs = await customersNeedingLists(db, ids, ctxBase)
+      }
+      const last = chunk[chunk.length - 1]!
       const predictions = await predictionsFor(db, needs.needing, run.as_of, config.predictions, predicted)
       return { fromSeq, ids, last, predictions, needing: needs.needing.length, needs }
     }
-    // Customers come in value order, so the run's tail is mostly customers below the spend
-    // threshold: after a chunk with nobody to write for, the next one takes several chunks' worth
-    // (a lock, two reads and the counters for a thousand customers rather than for two hundred).
-    const sizeAfter = (cur: { needing: number }) => (cur.needing === 0 ? config.chunkSize * TAIL_CHUNKS : config.chunkSize)
+    // Customers come in value order with the eligible first (snapshotCustomers), so the run's tail
+    // is customers below the spend threshold: after a chunk with nobody to write for, the next one
+    // takes several times as many (two reads and the counters for thousands of customers; such a
+    // chunk neither locks nor reads them again, see below), up to TAIL_MAX.
+    const sizeAfter = (cur: { needing: number; ids: number[] }) =>
+      cur.needing === 0 ? Math.min(TAIL_MAX, Math.max(config.chunkSize, cur.ids.length) * TAIL_GROWTH) : config.chunkSize
     let pending = prepareChunk((await runRepo.findRun(db, generationId))?.next_seq ?? 1, config.chunkSize)
     // Chunk k+1 locks, reads and allocates (Node) while PostgreSQL writes chunk k: two chunks'
     // transactions at most are open. They commit in order: a chunk advances the run's counters
@@ -311,7 +324,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
             allocated()
             r = { listsCreated: 0, notEligible: cur.needs.notEligible, current: cur.needs.current }
           } else r = await writeChunk(trx, cur.ids, cur.predictions, { ...ctxBase, budgets: chunkLedger, onAllocated: allocated })
-          await hooks?.afterChunkWrite?.({ generationId, fromSeq: cur.fromSeq })
+          await hooks?.afterChunkWrite?.({ generationId, fromSeq: cur.fromSeq, customers: cur.ids.length, listsCreated: r.listsCreated })
           await before
           await runRepo.advanceRun(trx, generationId, { nextSeq: cur.last.seq + 1, done: cur.ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
           await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
