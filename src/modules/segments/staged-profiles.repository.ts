@@ -210,7 +210,7 @@ export async function dropStagedProfiles(db: Db): Promise<void> {
 export const REFRESH_ORDER = 'refresh_order'
 
 export async function orderStagedProfiles(trx: Transaction<DB>): Promise<void> {
-  await sql`drop table if exists pg_temp.${sql.table(REFRESH_ORDER)}`.execute(trx)
+  await dropRefreshOrder(trx)
   await sql`
     create temporary table ${sql.table(REFRESH_ORDER)} as
     select row_number() over (order by eligible is not true, value_cents desc nulls last, customer_id) as seq, customer_id
@@ -269,14 +269,15 @@ export async function writeStagedProfiles(
     ? sql`case when s.value_cents is null then null when s.value_cents >= ${tierCuts.aMin} then 'A' when s.value_cents >= ${tierCuts.bMin} then 'B'
                when s.value_cents >= ${tierCuts.cMin} then 'C' else 'D' end`
     : sql`null`
+  const ids = intArray(customerIds)
   const { rows } = await sql<{ customers: number; opted_out: number; eligible: number; declining: (Omit<DecliningMove, 'asOf'> & { customerId: string | number })[] | null }>`
     with s as (
       select s.*, ${tier}::char(1) as value_tier
       from ${sql.table(STAGED_PROFILES)} s
       join customer c on c.id = s.customer_id and c.erased_at is null
-      where s.customer_id = any(${intArray(customerIds)}::bigint[])
+      where s.customer_id = any(${ids}::bigint[])
     ),
-    prev as (select customer_id, lifecycle from customer_profile where customer_id = any(${intArray(customerIds)}::bigint[])),
+    prev as (select customer_id, lifecycle from customer_profile where customer_id = any(${ids}::bigint[])),
     up as (
       insert into customer_profile (${PROFILE_COLUMNS})
       select customer_id, ${asOf}::date, now(), opt_out, weekly, eligible, spend_cents, margin_cents,
