@@ -162,15 +162,17 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     let refreshed: ((seq: number) => Promise<void>) | undefined
     await runRepo.markRunning(db, generationId)
     if (!run.prepared_at) {
-      if (run.customer_ids) {
-        for (let i = 0; i < run.customer_ids.length; i += config.chunkSize) {
-          const ids = run.customer_ids.slice(i, i + config.chunkSize)
+      const requested = run.customer_ids
+      if (requested) {
+        for (let i = 0; i < requested.length; i += config.chunkSize) {
+          const ids = requested.slice(i, i + config.chunkSize)
           await db.transaction().execute(async (trx) => {
             // All the slice's locks first, in id order, as every many-customer writer takes them.
             await lockCustomers(trx, ids)
             for (const id of ids) await refreshCustomerProfile(trx, id, run.as_of)
           })
         }
+        await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, requested))
       } else {
         // While PostgreSQL classifies and writes the profiles, Node ranks the customers likely to
         // get a list (a guess from their recent sales): the chunks take those rankings where they
@@ -249,7 +251,6 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           await Promise.race([orderedYet, preparing])
         }
       }
-      if (run.customer_ids) await db.transaction().execute((trx) => runRepo.snapshotCustomers(trx, generationId, run.customer_ids))
     }
     const predicted = await ahead
     const offers = await candidateOffers(db, run.as_of)
@@ -286,7 +287,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
       const predictions = await predictionsFor(db, needs.needing, run.as_of, config.predictions, predicted)
       return { fromSeq, ids, last, predictions, needing: needs.needing.length, needs }
     }
-    // Customers come in value order with the eligible first (snapshotCustomers), so the run's tail
+    // Customers come in value order with the eligible first (the snapshot), so the run's tail
     // is customers below the spend threshold: after a chunk with nobody to write for, the next one
     // takes several times as many (two reads and the counters for thousands of customers; such a
     // chunk neither locks nor reads them again, see below), up to TAIL_MAX.
@@ -327,7 +328,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
           await hooks?.afterChunkWrite?.({ generationId, fromSeq: cur.fromSeq, customers: cur.ids.length, listsCreated: r.listsCreated })
           await before
           await runRepo.advanceRun(trx, generationId, { nextSeq: cur.last.seq + 1, done: cur.ids.length, listsCreated: r.listsCreated, notEligible: r.notEligible, current: r.current })
-          await opts.hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
+          await hooks?.beforeChunkCommit?.({ generationId, fromSeq: cur.fromSeq })
         })
         write.catch(() => {})
         committed = write
