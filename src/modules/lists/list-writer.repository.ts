@@ -162,7 +162,7 @@ export interface NewList {
  * (db/lazy-commit.ts: the redemption job's durable completion follows it, and a crash before that
  * runs the job again). The caller commits or rolls back (inRegenerationTransaction).
  */
-export async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }): Promise<void> {
+async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }): Promise<void> {
   if (!Number.isSafeInteger(customerId)) throw new RangeError(`customer id ${customerId} is not an integer`)
   await sql
     .raw(
