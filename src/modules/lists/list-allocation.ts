@@ -16,7 +16,7 @@ export interface PredictedProduct {
   productId: number
   probability: number
   expectedDate: string | null
-  /** The predictor's words for the customer, printed as the item's reason. */
+  /** The predictor's words for the customer, printed as the item's reason ('' past the ones a list can show: predictionsFor). */
   reason: string
   product: ProductFacts & { name: string; regularPriceCents: number }
 }
@@ -106,10 +106,24 @@ export function takeBudget(ledger: BudgetLedger, offerId: string, cents: number)
   return true
 }
 
-function capReason(profile: CustomerProfile, capCents: number): string {
-  return profile.valueTier
-    ? `Your list already carries the most offer value we give customers in value tier ${profile.valueTier} (${moneyOf(capCents)} per list).`
+function capWords(tier: string | null, capCents: number): string {
+  return tier
+    ? `Your list already carries the most offer value we give customers in value tier ${tier} (${moneyOf(capCents)} per list).`
     : `Your list already carries the most offer value we give per list (${moneyOf(capCents)}).`
+}
+
+// The same sentence for every capped offer of every list in a tier: one string per tier and cap
+// (the list write sends each distinct reason once, and looks each one up by its text).
+const capReasons = new Map<string | null, Map<number, string>>()
+function capReason(profile: CustomerProfile, capCents: number): string {
+  let byCap = capReasons.get(profile.valueTier)
+  if (byCap === undefined) capReasons.set(profile.valueTier, (byCap = new Map()))
+  let w = byCap.get(capCents)
+  if (w === undefined) {
+    if (byCap.size >= MEMO_MAX) byCap.clear()
+    byCap.set(capCents, (w = capWords(profile.valueTier, capCents)))
+  }
+  return w
 }
 
 // A run formats the same few hundred amounts tens of thousands of times.
@@ -134,6 +148,8 @@ interface OfferTable {
   decisions: Map<string, TargetingDecision>[]
   /** Per offer, the cellKey of each segment its targeting names. */
   cells: (string[] | undefined)[]
+  /** Per offer, its withheld reason for a customer not expected to buy what it covers (notPredicted). */
+  notPredicted: (string | undefined)[]
 }
 const offerTables = new WeakMap<CandidateOffer[], OfferTable>()
 const tableOwners = new WeakMap<CandidateOffer[], CandidateOffer[]>()
@@ -152,12 +168,46 @@ function offerTable(offersIn: CandidateOffer[]): OfferTable {
   let t = offerTables.get(offers)
   if (!t) {
     const cells = offers.map(({ offer }) => targetedCells(offer.targeting))
-    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells }))
+    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells, notPredicted: new Array(offers.length) }))
   }
   return t
 }
 
 const NONE: readonly number[] = []
+
+/**
+ * Words and category tests a run repeats per customer and offer for the same few hundred inputs
+ * (a manufacturer's deal for everyone is timed against every customer's 40 predictions): kept per
+ * process, cleared when they grow past any catalogue's size.
+ */
+const MEMO_MAX = 10_000
+function memoWords(memo: Map<string, string>, key: string, make: (key: string) => string): string {
+  let w = memo.get(key)
+  if (w === undefined) {
+    if (memo.size >= MEMO_MAX) memo.clear()
+    memo.set(key, (w = make(key)))
+  }
+  return w
+}
+const timedWords = new Map<string, string>()
+const expectWords = new Map<string, string>()
+const timedWhy = (productCategory: string) => memoWords(timedWords, productCategory, (c) => `Timed to when you usually buy ${leafOf(c).toLowerCase()}.`)
+const expectWhy = (productName: string) => memoWords(expectWords, productName, (n) => `We expect you to buy ${n} in the next two weeks.`)
+const coverMemo = new Map<string, Map<string, boolean>>()
+/** categoryCovers, remembered per pair (it builds a string per call). */
+function covers(scopeCategory: string, productCategory: string): boolean {
+  let m = coverMemo.get(scopeCategory)
+  if (m === undefined) {
+    if (coverMemo.size >= MEMO_MAX) coverMemo.clear()
+    coverMemo.set(scopeCategory, (m = new Map()))
+  }
+  let c = m.get(productCategory)
+  if (c === undefined) {
+    if (m.size >= MEMO_MAX) m.clear()
+    m.set(productCategory, (c = categoryCovers(scopeCategory, productCategory)))
+  }
+  return c
+}
 
 /**
  * Expected dates are ISO days (or '9999' for none), for which code-point order is localeCompare's
@@ -168,7 +218,14 @@ const byDate = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 /** Positions in `offers` of the offers and perks whose scope covers the product (offerAppliesToProduct). */
 function coveringOffers(table: OfferTable, offers: CandidateOffer[], productId: number, facts: ProductFacts): readonly number[] {
   const e = table.covering.get(productId)
-  if (e && (e.facts === facts || (e.facts.gtin === facts.gtin && e.facts.category === facts.category && e.facts.brandType === facts.brandType))) return e.at
+  if (e) {
+    if (e.facts === facts) return e.at
+    if (e.facts.gtin === facts.gtin && e.facts.category === facts.category && e.facts.brandType === facts.brandType) {
+      // Each chunk reads the products anew: compare its copy's texts once, then by identity.
+      e.facts = facts
+      return e.at
+    }
+  }
   const at: number[] = []
   for (let i = 0; i < offers.length; i++) if (offerAppliesToProduct(offers[i]!.offer, facts)) at.push(i)
   table.covering.set(productId, { facts, at })
@@ -206,6 +263,7 @@ export function matchTargetingOnce(
 }
 
 const notPredicted = (what: string) => `We do not expect you to buy ${what} in the next two weeks.`
+const notPredictedOnce = (table: OfferTable, offers: CandidateOffer[], at: number) => (table.notPredicted[at] ??= notPredicted(scopeWords(offers[at]!)))
 
 /** The products an offer covers, in words ("Whisker Feast cat food"), never the offer's own name. */
 function scopeWords(c: CandidateOffer): string {
@@ -243,7 +301,7 @@ function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: Allocati
   const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
   const categories = cells.length ? cells : scopeCategories
   if (!categories.length) return 'not_predicted'
-  const timing = timed().find((p) => categories.some((cat) => categoryCovers(cat, p.product.category)))
+  const timing = timed().find((p) => categories.some((cat) => covers(cat, p.product.category)))
   if (!timing) return 'not_predicted'
   if (!c.reference) return 'no_product'
   const category = offer.scope && 'category' in offer.scope ? offer.scope.category : (c.reference.categories?.length === 1 ? c.reference.categories[0]! : timing.product.category)
@@ -254,7 +312,7 @@ function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: Allocati
     expectedDate: timing.expectedDate,
     probability: timing.probability,
     valueCents: offerValueCents(offer.reward, c.reference.priceCents),
-    why: `Timed to when you usually buy ${leafOf(timing.product.category).toLowerCase()}.`,
+    why: timedWhy(timing.product.category),
   }
 }
 
@@ -311,7 +369,7 @@ export function allocateList(input: AllocationInput): Allocation {
         expectedDate: p.expectedDate,
         probability: p.probability,
         valueCents: offerValueCents(offer.reward, p.product.regularPriceCents),
-        why: `We expect you to buy ${p.product.name} in the next two weeks.`,
+        why: expectWhy(p.product.name),
         }
       })
       .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
@@ -322,7 +380,7 @@ export function allocateList(input: AllocationInput): Allocation {
         continue
       }
       if (seg === null || seg === 'not_predicted') {
-        decisions.push({ offerId: offer.id, given: false, reason: notPredicted(scopeWords(c)) })
+        decisions.push({ offerId: offer.id, given: false, reason: notPredictedOnce(table, offers, at) })
         continue
       }
       placements = [seg]
@@ -412,7 +470,7 @@ function allocatePerks(input: AllocationInput, decisions: OfferDecision[], table
       continue
     }
     if (!covers) {
-      decisions.push({ offerId: perk.id, given: false, reason: notPredicted(scopeWords(c)) })
+      decisions.push({ offerId: perk.id, given: false, reason: notPredictedOnce(table, offers, at) })
       continue
     }
     decisions.push({ offerId: perk.id, given: true, reason: m.reasons.join(' ') })
