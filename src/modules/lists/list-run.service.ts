@@ -284,7 +284,8 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         needs = await customersNeedingLists(db, ids, ctxBase)
       }
       const last = chunk[chunk.length - 1]!
-      const predictions = await predictionsFor(db, needs.needing, run.as_of, config.predictions, predicted)
+      // allocateList shows the first maxItems of each customer's predictions: only they need words.
+      const predictions = await predictionsFor(db, needs.needing, run.as_of, config.predictions, predicted, config.maxItems)
       return { fromSeq, ids, last, predictions, needing: needs.needing.length, needs }
     }
     // Customers come in value order with the eligible first (the snapshot), so the run's tail
@@ -386,7 +387,7 @@ export async function regenerateList(
   // The predictions (one read, then Node's CPU) and the offer-cache check run while PostgreSQL
   // locks and refreshes the customer in the transaction; the list write waits for them. An
   // unknown or erased customer has no facts, so the refresh says so (no separate check).
-  const inputs = Promise.all([cachedCandidateOffers(db, asOf), predictionsFor(db, [customerId], asOf, config.predictions)])
+  const inputs = Promise.all([cachedCandidateOffers(db, asOf), predictionsFor(db, [customerId], asOf, config.predictions, undefined, config.maxItems)])
   inputs.catch(() => {})
   let profiled = false
   let listId: number | undefined
