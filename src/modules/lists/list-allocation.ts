@@ -150,6 +150,8 @@ interface OfferTable {
   cells: (string[] | undefined)[]
   /** Per offer, its withheld reason for a customer not expected to buy what it covers (notPredicted). */
   notPredicted: (string | undefined)[]
+  /** Per offer, whether the categories its scope covers (targetedPlacement) cover a product category. */
+  scopeCovers: (Map<string, boolean> | undefined)[]
 }
 const offerTables = new WeakMap<CandidateOffer[], OfferTable>()
 const tableOwners = new WeakMap<CandidateOffer[], CandidateOffer[]>()
@@ -168,7 +170,7 @@ function offerTable(offersIn: CandidateOffer[]): OfferTable {
   let t = offerTables.get(offers)
   if (!t) {
     const cells = offers.map(({ offer }) => targetedCells(offer.targeting))
-    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells, notPredicted: new Array(offers.length) }))
+    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells, notPredicted: new Array(offers.length), scopeCovers: new Array(offers.length) }))
   }
   return t
 }
@@ -291,7 +293,13 @@ interface Placement {
  * not buy goes there too, as the invitation to try it that the manufacturer pays for; for an
  * opted-out customer, who is not profiled, offers only ride on the predicted items.
  */
-function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: AllocationInput, timed: () => PredictedProduct[]): Placement | 'not_predicted' | 'no_product' | null {
+function targetedPlacement(
+  offer: PriceOffer,
+  c: CandidateOffer,
+  input: AllocationInput,
+  timed: () => PredictedProduct[],
+  scopeCovers: Map<string, boolean>,
+): Placement | 'not_predicted' | 'no_product' | null {
   const t = offer.targeting
   if ('everyone' in t && input.profile.optOut) return null
   const wanted = 'everyone' in t ? undefined : t.segments
@@ -301,7 +309,17 @@ function targetedPlacement(offer: PriceOffer, c: CandidateOffer, input: Allocati
   const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
   const categories = cells.length ? cells : scopeCategories
   if (!categories.length) return 'not_predicted'
-  const timing = timed().find((p) => categories.some((cat) => covers(cat, p.product.category)))
+  // The scope's categories are the offer's own: whether they cover a product category is kept per offer.
+  const timing = cells.length
+    ? timed().find((p) => cells.some((cat) => covers(cat, p.product.category)))
+    : timed().find((p) => {
+        let v = scopeCovers.get(p.product.category)
+        if (v === undefined) {
+          if (scopeCovers.size >= MEMO_MAX) scopeCovers.clear()
+          scopeCovers.set(p.product.category, (v = scopeCategories.some((cat) => categoryCovers(cat, p.product.category))))
+        }
+        return v
+      })
   if (!timing) return 'not_predicted'
   if (!c.reference) return 'no_product'
   const category = offer.scope && 'category' in offer.scope ? offer.scope.category : (c.reference.categories?.length === 1 ? c.reference.categories[0]! : timing.product.category)
@@ -374,7 +392,7 @@ export function allocateList(input: AllocationInput): Allocation {
       })
       .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
     if (!placements.length) {
-      const seg = targetedPlacement(offer, c, input, timed)
+      const seg = targetedPlacement(offer, c, input, timed, (table.scopeCovers[at] ??= new Map()))
       if (seg === 'no_product') {
         decisions.push({ offerId: offer.id, given: false, reason: REASONS.noProduct })
         continue
