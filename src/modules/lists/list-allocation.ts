@@ -150,8 +150,6 @@ interface OfferTable {
   cells: (string[] | undefined)[]
   /** Per offer, its withheld reason for a customer not expected to buy what it covers (notPredicted). */
   notPredicted: (string | undefined)[]
-  /** Per offer, whether the categories its scope covers (targetedPlacement) cover a product category. */
-  scopeCovers: (Map<string, boolean> | undefined)[]
 }
 const offerTables = new WeakMap<CandidateOffer[], OfferTable>()
 const tableOwners = new WeakMap<CandidateOffer[], CandidateOffer[]>()
@@ -170,15 +168,16 @@ function offerTable(offersIn: CandidateOffer[]): OfferTable {
   let t = offerTables.get(offers)
   if (!t) {
     const cells = offers.map(({ offer }) => targetedCells(offer.targeting))
-    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells, notPredicted: new Array(offers.length), scopeCovers: new Array(offers.length) }))
+    offerTables.set(offers, (t = { covering: new Map(), decisions: offers.map(() => new Map()), cells, notPredicted: new Array(offers.length) }))
   }
   return t
 }
 
 const NONE: readonly number[] = []
+const NO_CATEGORIES: readonly string[] = []
 
 /**
- * Words and category tests a run repeats per customer and offer for the same few hundred inputs
+ * Words a run repeats per customer and offer for the same few hundred inputs
  * (a manufacturer's deal for everyone is timed against every customer's 40 predictions): kept per
  * process, cleared when they grow past any catalogue's size.
  */
@@ -195,21 +194,6 @@ const timedWords = new Map<string, string>()
 const expectWords = new Map<string, string>()
 const timedWhy = (productCategory: string) => memoWords(timedWords, productCategory, (c) => `Timed to when you usually buy ${leafOf(c).toLowerCase()}.`)
 const expectWhy = (productName: string) => memoWords(expectWords, productName, (n) => `We expect you to buy ${n} in the next two weeks.`)
-const coverMemo = new Map<string, Map<string, boolean>>()
-/** categoryCovers, remembered per pair (it builds a string per call). */
-function covers(scopeCategory: string, productCategory: string): boolean {
-  let m = coverMemo.get(scopeCategory)
-  if (m === undefined) {
-    if (coverMemo.size >= MEMO_MAX) coverMemo.clear()
-    coverMemo.set(scopeCategory, (m = new Map()))
-  }
-  let c = m.get(productCategory)
-  if (c === undefined) {
-    if (m.size >= MEMO_MAX) m.clear()
-    m.set(productCategory, (c = categoryCovers(scopeCategory, productCategory)))
-  }
-  return c
-}
 
 /**
  * Expected dates are ISO days (or '9999' for none), for which code-point order is localeCompare's
@@ -298,28 +282,36 @@ function targetedPlacement(
   c: CandidateOffer,
   input: AllocationInput,
   timed: () => PredictedProduct[],
-  scopeCovers: Map<string, boolean>,
 ): Placement | 'not_predicted' | 'no_product' | null {
   const t = offer.targeting
   if ('everyone' in t && input.profile.optOut) return null
   const wanted = 'everyone' in t ? undefined : t.segments
-  const cells = wanted?.length
-    ? input.profile.segments.filter((s) => wanted.some((w) => w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage)).map((s) => s.category)
-    : []
-  const scopeCategories = offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? [])
-  const categories = cells.length ? cells : scopeCategories
-  if (!categories.length) return 'not_predicted'
-  // The scope's categories are the offer's own: whether they cover a product category is kept per offer.
-  const timing = cells.length
-    ? timed().find((p) => cells.some((cat) => covers(cat, p.product.category)))
-    : timed().find((p) => {
-        let v = scopeCovers.get(p.product.category)
-        if (v === undefined) {
-          if (scopeCovers.size >= MEMO_MAX) scopeCovers.clear()
-          scopeCovers.set(p.product.category, (v = scopeCategories.some((cat) => categoryCovers(cat, p.product.category))))
+  // Loops rather than filter/some/find with closures: a list asks this of most of its offers, and
+  // the closures made per offer and per predicted item were a regeneration's largest allocation
+  // (docs/lists.md, "Single regeneration", session 12). Same order, same first match.
+  let cells: string[] | undefined
+  if (wanted?.length) {
+    for (const s of input.profile.segments) {
+      for (const w of wanted) {
+        if (w.category === s.category && w.brandGroup === s.brandGroup && w.usage === s.usage) {
+          ;(cells ??= []).push(s.category)
+          break
         }
-        return v
-      })
+      }
+    }
+  }
+  const categories: readonly string[] = cells ?? (offer.scope && 'category' in offer.scope ? [offer.scope.category] : (c.reference?.categories ?? NO_CATEGORIES))
+  if (!categories.length) return 'not_predicted'
+  let timing: PredictedProduct | undefined
+  for (const p of timed()) {
+    for (const cat of categories) {
+      if (categoryCovers(cat, p.product.category)) {
+        timing = p
+        break
+      }
+    }
+    if (timing) break
+  }
   if (!timing) return 'not_predicted'
   if (!c.reference) return 'no_product'
   const category = offer.scope && 'category' in offer.scope ? offer.scope.category : (c.reference.categories?.length === 1 ? c.reference.categories[0]! : timing.product.category)
@@ -392,7 +384,7 @@ export function allocateList(input: AllocationInput): Allocation {
       })
       .sort((a, b) => b.valueCents * (b.probability ?? 0) - a.valueCents * (a.probability ?? 0))
     if (!placements.length) {
-      const seg = targetedPlacement(offer, c, input, timed, (table.scopeCovers[at] ??= new Map()))
+      const seg = targetedPlacement(offer, c, input, timed)
       if (seg === 'no_product') {
         decisions.push({ offerId: offer.id, given: false, reason: REASONS.noProduct })
         continue

@@ -3,7 +3,11 @@ import type { Offer, OfferScope, ProductFacts } from './offer.types.ts'
 
 /** "Health" covers "Health" and "Health/Pain relief", never "Healthy snacks". */
 export function categoryCovers(scopeCategory: string, productCategory: string): boolean {
-  return productCategory === scopeCategory || productCategory.startsWith(`${scopeCategory}/`)
+  // Without building `${scopeCategory}/`: a list's allocation asks this for every offer against
+  // every predicted category, and the joined strings were its largest allocation (docs/lists.md).
+  if (productCategory === scopeCategory) return true
+  const n = scopeCategory.length
+  return productCategory.length > n && productCategory.charCodeAt(n) === 47 && productCategory.startsWith(scopeCategory)
 }
 
 export function scopeCoversProduct(scope: OfferScope | null, product: ProductFacts): boolean {

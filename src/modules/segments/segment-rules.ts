@@ -43,11 +43,21 @@ export function usageCutFromMeasures(measures: number[], cfg: SegmentConfig['usa
 
 /** "Pet/" covers "Pet/Cat food" and "Pet" itself, never "Petrol". */
 export function underPrefix(category: string, prefix: string): boolean {
-  const base = prefix.endsWith('/') ? prefix.slice(0, -1) : prefix
-  return category === base || category.startsWith(`${base}/`)
+  // The same test as `category === base || category.startsWith(base + '/')` (base: the prefix less
+  // one trailing slash) without slicing or joining strings: every profile refresh asks it for each
+  // of the customer's categories against every life-stage prefix (docs/lists.md, session 12).
+  if (prefix.endsWith('/')) {
+    const n = prefix.length - 1
+    return category.length === n ? prefix.startsWith(category) : category.startsWith(prefix)
+  }
+  const n = prefix.length
+  return category === prefix || (category.length > n && category.charCodeAt(n) === 47 && category.startsWith(prefix))
 }
 
-const underAny = (category: string, prefixes: string[]) => prefixes.some((p) => underPrefix(category, p))
+function underAny(category: string, prefixes: string[]): boolean {
+  for (const p of prefixes) if (underPrefix(category, p)) return true
+  return false
+}
 
 export function segmentsFor(
   categories: CategoryFacts[],
