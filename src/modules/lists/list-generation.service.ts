@@ -72,16 +72,33 @@ export async function candidateOffers(db: Kysely<DB>, asOf: string): Promise<Can
   return out
 }
 
+type OfferHead = Awaited<ReturnType<typeof repo.findActiveOfferHeads>>[number]
+
 interface CachedOffers {
   asOf: string
-  /** ids and updated_at of the active offers: any create, edit, pause or end changes it. */
-  version: string
+  /** ids and updated_at of the active offers: any create, edit, pause or end changes them. */
+  heads: OfferHead[]
   loadedAt: number
   offers: CandidateOffer[]
+  /** The heads of the last call whose budget counters `derived` carries, reused while they hold. */
+  derivedFrom?: OfferHead[]
+  derived?: CandidateOffer[]
 }
 const offerCaches = new WeakMap<object, CachedOffers>()
 /** Reference prices of segment items come from products, which carry no version here: reload at least this often. */
 const OFFER_CACHE_MAX_AGE_MS = 60_000
+
+/** Same offers at the same versions (and, with `counters`, the same budget counters), compared without building keys. */
+function sameHeads(a: OfferHead[], b: OfferHead[], counters: boolean): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i]!
+    const y = b[i]!
+    if (x.id !== y.id || x.updated_at !== y.updated_at) return false
+    if (counters && (x.budget_used_redemptions !== y.budget_used_redemptions || x.budget_used_discount_cents !== y.budget_used_discount_cents)) return false
+  }
+  return true
+}
 
 /**
  * candidateOffers for single regeneration, cached per database: one small read of the active
@@ -92,12 +109,16 @@ const OFFER_CACHE_MAX_AGE_MS = 60_000
 export async function cachedCandidateOffers(db: Kysely<DB>, asOf: string): Promise<CandidateOffer[]> {
   const key = ((db as { getExecutor?: () => unknown }).getExecutor?.() as object | undefined) ?? db
   const heads = await repo.findActiveOfferHeads(db, asOf)
-  const version = heads.map((h) => `${h.id}@${h.updated_at.getTime()}`).join(',')
   let cached = offerCaches.get(key)
-  if (!cached || cached.asOf !== asOf || cached.version !== version || Date.now() - cached.loadedAt > OFFER_CACHE_MAX_AGE_MS) {
-    cached = { asOf, version, loadedAt: Date.now(), offers: await candidateOffers(db, asOf) }
+  if (!cached || cached.asOf !== asOf || !sameHeads(cached.heads, heads, false) || Date.now() - cached.loadedAt > OFFER_CACHE_MAX_AGE_MS) {
+    cached = { asOf, heads, loadedAt: Date.now(), offers: await candidateOffers(db, asOf) }
     offerCaches.set(key, cached)
   }
+  // Most regenerations meet the counters the previous one met (only a sale with an offer moves
+  // them): the offers derived then are still right, and copying every offer on every call was
+  // one of a regeneration's largest allocations (docs/lists.md, "Single regeneration", session 12).
+  // Nobody mutates them: budgets are spent from a ledger (ledgerFor).
+  if (cached.derived && cached.derivedFrom && sameHeads(cached.derivedFrom, heads, true)) return cached.derived
   const used = new Map(heads.map((h) => [String(h.id), h]))
   const offers = cached.offers.map((c) => {
     const h = used.get(c.offer.id)
@@ -114,6 +135,8 @@ export async function cachedCandidateOffers(db: Kysely<DB>, asOf: string): Promi
   })
   // What allocation works out per offer (scopes, targeting) outlives the budget figures.
   sameOffersAs(offers, cached.offers)
+  cached.derivedFrom = heads
+  cached.derived = offers
   return offers
 }
 

@@ -89,7 +89,8 @@ export interface ScopeReference {
 export function findActiveOfferHeads(db: Db, day: string) {
   return db
     .selectFrom('offer')
-    .select(['id', 'updated_at', 'budget_used_redemptions', 'budget_used_discount_cents'])
+    // updated_at only identifies a version of the offer (cachedCandidateOffers): text, not a parsed Date.
+    .select(['id', sql<string>`updated_at::text`.as('updated_at'), 'budget_used_redemptions', 'budget_used_discount_cents'])
     .where('status', '=', 'active')
     .where('valid_from', '<=', day)
     .where('valid_until', '>=', day)
