@@ -27,6 +27,7 @@ import pino from 'pino'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import type { DB } from '../src/db/schema.ts'
 import { moveRegenRequests } from '../src/modules/jobs/regen-requests.ts'
+import { replayReads } from './read-replay.ts'
 import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
 import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
@@ -559,6 +560,10 @@ async function main(): Promise<void> {
         fallbacks: metric(/lanelist_redemption_write_statements_total\{kind="fallback"\} (\d+)/),
         sales: metric(/lanelist_redemption_batched_sales_total (\d+)/),
         stalls: metric(/lanelist_redemption_write_stalls_total (\d+)/),
+        readSingle: metric(/lanelist_redemption_read_statements_total\{kind="single"\} (\d+)/),
+        readBatches: metric(/lanelist_redemption_read_statements_total\{kind="batch"\} (\d+)/),
+        readFallbacks: metric(/lanelist_redemption_read_statements_total\{kind="fallback"\} (\d+)/),
+        readSales: metric(/lanelist_redemption_read_batched_sales_total (\d+)/),
       }
     }
     const servicePid = service.pid ?? -1
@@ -613,6 +618,7 @@ async function main(): Promise<void> {
         `  CPU         ${(cpu.all / seconds).toFixed(2)} cores busy on the machine: service ${(cpu.service / seconds).toFixed(2)}, load generator ${(cpu.bench / seconds).toFixed(2)}, PostgreSQL ${(cpu.pg / seconds).toFixed(2)}, other processes ${((cpu.all - cpu.service - cpu.bench - cpu.pg) / seconds).toFixed(2)}`,
         `  CPU per redemption  service ${((cpu.service * 1000) / sales).toFixed(2)} ms (in the kernel ${((cpu.serviceKernel * 1000) / sales).toFixed(2)}), PostgreSQL ${((cpu.pg * 1000) / sales).toFixed(2)} ms (of which connection backends ${((cpu.pgBackends * 1000) / sales).toFixed(2)} ms; the rest is checkpointer, WAL writer, autovacuum)`,
         `  write batches  ${batching.batches} multi-sale statements wrote ${batching.sales} sales (${(batching.sales / batching.batches).toFixed(1)} each), ${batching.single} single-sale statements, ${batching.fallbacks} batches failed and ran alone, ${batching.stalls} ran past the stall window (LANELIST_REDEMPTION_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_BATCH_IN_FLIGHT ?? 'default'})`,
+        `  read batches  ${batching.readBatches} multi-sale read statements read ${batching.readSales} sales (${(batching.readSales / batching.readBatches).toFixed(1)} each), ${batching.readSingle} single-sale reads, ${batching.readFallbacks} batches failed and ran alone (LANELIST_REDEMPTION_READ_BATCH_IN_FLIGHT=${process.env.LANELIST_REDEMPTION_READ_BATCH_IN_FLIGHT ?? 'default'})`,
         `  waits       ${waited}`,
         `  inside      ${inside}`,
         `  load        ${load0} before, ${load1} after (/proc/loadavg: 1, 5, 15 minutes)`,
@@ -644,6 +650,14 @@ async function main(): Promise<void> {
     const scans1 = await scans()
     const seqScans = [...scans1].map(([t, [n = 0, rows = 0]]) => [t, n - (scans0.get(t)?.[0] ?? 0), rows - (scans0.get(t)?.[1] ?? 0)] as const).filter(([, n]) => n > 0).sort((a, b) => b[2] - a[2]).slice(0, 5)
     const { rows: disc } = await pool.query(`select count(*)::int as n, coalesce(sum(total_discount_cents), 0)::bigint as cents from sale where source = 'lane'`)
+
+    let replay: string[] = []
+    if (process.env.BENCH_READ_REPLAY) {
+      say(`replaying the lane's read alone and batched on one connection, ${process.env.BENCH_READ_REPLAY} rounds`)
+      const bodies = Array.from({ length: 480 }, () => nextSale().body)
+      replay = await replayReads(url, bodies, Number(process.env.BENCH_READ_REPLAY), [4, 8, 16])
+      if (process.env.BENCH_READ_REPLAY_GENERIC) replay.push(...(await replayReads(url, bodies, Number(process.env.BENCH_READ_REPLAY), [4, 8, 16], true)))
+    }
 
     say(`TPC-B reference: ${CONNECTIONS} clients, ${TPCB_SECONDS} s`)
     service.kill('SIGTERM')
@@ -690,6 +704,7 @@ async function main(): Promise<void> {
       ...(opens.length === 0 ? [`fixed rate  not run (--rate 0)`] : []),
       `  seq scans   ${seqScans.map(([t, n, rows]) => `${t} ${n}x/${rows} rows`).join(', ') || 'none'} (both phases)`,
       `  discounts   ${disc[0].n} lane sales recorded in all, ${(Number(disc[0].cents) / 100).toFixed(2)} dollars of discounts`,
+      ...(replay.length ? [`lane read replayed on one connection (BENCH_READ_REPLAY; the catalog copy held, so no products or definitions)`, ...replay] : []),
       `TPC-B-like reference (pgbench's script from Node pg, scale ${scale}, ${CONNECTIONS} clients, ${TPCB_SECONDS} s)`,
       `  transactions/s  ${tpcb.tps.toFixed(0)}   errors ${tpcb.errors}`,
       `  CPU per transaction  ${tpcbCpuMs.toFixed(2)} ms (PostgreSQL and the Node client)`,

@@ -12,6 +12,7 @@ import { DEFAULT_RETRY } from './modules/events/webhook-retry.ts'
 import { startWorker } from './modules/jobs/worker.ts'
 import { usePreparedStatements } from './db/prepared-statements.ts'
 import { configureWriteBatching } from './modules/redemptions/redemption-coalescer.ts'
+import { configureReadBatching } from './modules/redemptions/redemption-read-coalescer.ts'
 import { listTasks } from './modules/lists/list-tasks.ts'
 import { predictionTasks, scheduleRefit } from './modules/prediction/prediction-tasks.ts'
 import { modelFitsProgramWindow } from './modules/prediction/prediction.service.ts'
@@ -59,6 +60,11 @@ export async function startService(config: Config, log: Logger = createLogger(co
     usePreparedStatements(config.LANELIST_DB_PREPARED_STATEMENTS)
     configureWriteBatching({
       inFlight: config.LANELIST_REDEMPTION_BATCH_IN_FLIGHT,
+      maxSales: config.LANELIST_REDEMPTION_BATCH_MAX,
+      stallMs: config.LANELIST_REDEMPTION_BATCH_STALL_MS,
+    })
+    configureReadBatching({
+      inFlight: config.LANELIST_REDEMPTION_READ_BATCH_IN_FLIGHT,
       maxSales: config.LANELIST_REDEMPTION_BATCH_MAX,
       stallMs: config.LANELIST_REDEMPTION_BATCH_STALL_MS,
     })

@@ -32,6 +32,8 @@ const schema = z.object({
   // Group commit of lane writes (docs/redemptions.md): statements in flight before arriving writes
   // gather into one; 0 writes every sale alone. And the most sales in one statement.
   LANELIST_REDEMPTION_BATCH_IN_FLIGHT: z.coerce.number().int().min(0).max(100).default(1),
+  // The same for the lane's reads: read statements in flight before arriving reads gather; 0 reads alone.
+  LANELIST_REDEMPTION_READ_BATCH_IN_FLIGHT: z.coerce.number().int().min(0).max(100).default(1),
   LANELIST_REDEMPTION_BATCH_MAX: z.coerce.number().int().min(2).max(200).default(32),
   // A write statement running longer than this lets the next one start beside it.
   LANELIST_REDEMPTION_BATCH_STALL_MS: z.coerce.number().int().min(1).max(60_000).default(50),

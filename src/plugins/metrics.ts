@@ -3,6 +3,7 @@ import fp from 'fastify-plugin'
 import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
 import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
+import { readBatchStats } from '../modules/redemptions/redemption-read-coalescer.ts'
 import { onRedemptionTimings } from '../modules/redemptions/redemption-timings.ts'
 
 // Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
@@ -45,6 +46,26 @@ export default fp<{ pool: pg.Pool }>(
         this.inc({ kind: 'single' }, writeBatchStats.single)
         this.inc({ kind: 'batch' }, writeBatchStats.batches)
         this.inc({ kind: 'fallback' }, writeBatchStats.fallbacks)
+      },
+    })
+    new client.Counter({
+      name: 'lanelist_redemption_read_statements_total',
+      help: 'Lane read statements by kind: single (one sale), batch (several sales), fallback (a batch that failed; its sales then ran alone), stalled (ran past the stall window, so the next started beside it)',
+      labelNames: ['kind'],
+      collect() {
+        this.reset()
+        this.inc({ kind: 'single' }, readBatchStats.single)
+        this.inc({ kind: 'batch' }, readBatchStats.batches)
+        this.inc({ kind: 'fallback' }, readBatchStats.fallbacks)
+        this.inc({ kind: 'stalled' }, readBatchStats.stalls)
+      },
+    })
+    new client.Counter({
+      name: 'lanelist_redemption_read_batched_sales_total',
+      help: 'Sales read by multi-sale read statements',
+      collect() {
+        this.reset()
+        this.inc(readBatchStats.batchedSales)
       },
     })
     new client.Counter({

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
-import { loadCheckout, type CatalogKnown, type CheckoutOfferRow, type CheckoutProduct, type CheckoutQuery, type CheckoutRow, type OfferDefinition } from './redemption.repository.ts'
+import { readCheckout } from './redemption-read-coalescer.ts'
+import { type CatalogKnown, type CheckoutOfferRow, type CheckoutProduct, type CheckoutQuery, type CheckoutRow, type OfferDefinition } from './redemption.repository.ts'
 
 /**
  * The lane's read without the part that barely changes: offer definitions and the basket's
@@ -50,7 +51,8 @@ export async function loadCheckoutCached(db: Kysely<DB> | Transaction<DB>, q: Ch
     gen.offerIds ??= [...gen.offers.keys()].sort((a, b) => a - b)
     known = { version: gen.version, offerIds: gen.offerIds, missingGtins: missing }
   }
-  const read = await loadCheckout(db, q, known)
+  // Shared with other lanes' reads when several arrive together (redemption-read-coalescer.ts).
+  const read = await readCheckout(db, q, known)
   const same = gen !== undefined && gen.version === read.catalog_version
   if (!same) catalogCacheStats.fullReads++
   let target = same ? gen : undefined

@@ -182,6 +182,123 @@ export async function loadCheckout(db: Db, q: CheckoutQuery, known: CatalogKnown
   return row
 }
 
+/** What loadCheckoutBatch returns: each sale's read in the order asked, without products, and the products once. */
+export interface CheckoutBatchRead {
+  rows: Omit<CheckoutReadRow, 'products' | 'catalog_version'>[]
+  /** Every product of `known.missingGtins` (the catalog version held) or else of every sale's GTINs. */
+  products: CheckoutProduct[]
+  catalog_version: number
+}
+
+/**
+ * loadCheckout for several lanes' sales in one statement and one snapshot (redemption-read-coalescer.ts):
+ * each sale's parameters are an element of the arrays, and each row of `unnest ... with ordinality`
+ * is read as loadCheckout reads its one sale. `known` is shared (one catalog copy per database);
+ * its missingGtins are every sale's, and the products come back once for the caller to split.
+ */
+export async function loadCheckoutBatch(db: Db, qs: readonly CheckoutQuery[], known: CatalogKnown | null): Promise<CheckoutBatchRead> {
+  const holds = sql`(select version from ver) = ${known?.version ?? -1}::bigint`
+  const gtins = new Set<string>()
+  for (const q of qs) for (const g of q.gtins) gtins.add(g)
+  const sales = qs.map((q) => ({
+    store_id: q.storeId,
+    lane_id: q.laneId,
+    kind: q.scanned?.kind ?? null,
+    code: q.scanned === null ? null : q.scanned.kind === 'card' ? q.scanned.number : q.scanned.barcode,
+    occurred_at: q.occurredAt,
+    offline: q.offline,
+    pos_tx: q.posTransactionId,
+  }))
+  const result = await executePrepared(db, sql<{ ord: number; products: CheckoutProduct[] | null; catalog_version: number } & CheckoutBatchRead['rows'][number]>`
+    with ver as (select version from pricing_catalog_version),
+    -- jsonb_to_recordset, not unnest of arrays: the planner counts an array's elements when it
+    -- plans with the values, so every batch size had a custom plan of its own, planned anew for
+    -- each statement (2 ms a batch here). A record set is estimated the same whatever it holds, so
+    -- the statement settles on its generic plan like the single read.
+    q as (
+      select * from rows from (jsonb_to_recordset(${JSON.stringify(sales)}::jsonb)
+                               as (store_id text, lane_id text, kind text, code text, occurred_at timestamptz, offline boolean, pos_tx text))
+        with ordinality as q(store_id, lane_id, kind, code, occurred_at, offline, pos_tx, ord)
+    )
+    select q.ord::int as ord,
+      case when st.timezone is null then null
+           else json_build_object('timezone', st.timezone, 'active', st.active, 'day', st.day, 'lane_ok', st.lane_ok) end as store,
+      case when cust.id is null then null
+           else json_build_object('id', cust.id, 'erased', cust.erased, 'card_status', cust.card_status,
+              'active_card', (select k.number from card k where k.customer_id = cust.id and k.status = 'active'),
+              'tier', ${tierOf(sql`cust.id`)}) end as customer,
+      lst.id as list_id,
+      coalesce((
+        select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
+                                         coalesce(u.redemptions, 0),
+                                         case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
+                                         else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
+                                           'description', o.description, 'scope', o.scope, 'reward', o.reward,
+                                           'valid_from', o.valid_from, 'valid_until', o.valid_until,
+                                           'units_per_redemption', o.units_per_redemption,
+                                           'redemptions_per_customer', o.redemptions_per_customer,
+                                           'budget_max_redemptions', o.budget_max_redemptions,
+                                           'budget_max_discount_cents', o.budget_max_discount_cents,
+                                           'stackable', o.stackable) end)
+                        order by o.id)
+          from offer o
+          left join offer_usage u on u.offer_id = o.id and u.customer_id = cust.id
+         where o.id in (select li.offer_id from list_item li where li.list_id = lst.id)
+      ), '[]') as offers,
+      coalesce((
+        select json_agg(r) from (
+          select r.id, r.offer_id, r.value_cents, r.description, o.scope
+            from rain_check r join offer o on o.id = r.offer_id
+           where not q.offline and r.customer_id = cust.id
+             and r.redeemed_by is null and r.cancelled_at is null
+             and (r.expires_on is null or r.expires_on >= st.day::date)
+           order by r.id
+        ) r), '[]') as rain_checks,
+      (select json_build_object('id', r.id, 'request_hash', r.request_hash, 'response', r.response)
+         from redemption r
+        where q.pos_tx is not null and r.store_id = q.store_id and r.pos_transaction_id = q.pos_tx) as existing,
+      -- Once, on the first row: the catalog part is the same for every sale.
+      case when q.ord = 1 then coalesce((
+        select json_agg(json_build_array(p.gtin, p.id, p.category, p.brand_type))
+          from product p
+         where p.gtin = any(case when ${holds} then ${textArray(known?.missingGtins ?? [])}::char(14)[]
+                                 else ${textArray([...gtins])}::char(14)[] end)
+      ), '[]') end as products,
+      case when q.ord = 1 then (select version from ver) end as catalog_version
+      from q
+      left join lateral (
+        select s.timezone, s.active, (q.occurred_at at time zone s.timezone)::date::text as day,
+               exists (select from lane n where n.store_id = s.id and n.id = q.lane_id and n.active)
+                 or not exists (select from lane n where n.store_id = s.id) as lane_ok
+          from store s where s.id = q.store_id
+      ) st on true
+      left join lateral (
+        select c.id, c.erased_at is not null as erased, k.status as card_status
+          from card k join customer c on c.id = k.customer_id
+         where q.kind = 'card' and k.number = q.code
+        union all
+        select c.id, c.erased_at is not null, null::text
+          from list l join customer c on c.id = l.customer_id
+         where q.kind = 'list' and l.barcode = q.code
+      ) cust on true
+      -- An offline sale gets the offers of the list the customer held when it happened.
+      left join lateral (
+        select case when q.offline
+                    then (select l.id from list l where l.customer_id = cust.id
+                           order by (l.created_at <= q.occurred_at) desc, l.created_at desc limit 1)
+                    else (select l.id from list l where l.customer_id = cust.id and l.status = 'current' limit 1) end as id
+      ) lst on true
+     order by q.ord
+  `)
+  const first = result.rows[0]
+  if (result.rows.length !== qs.length || !first) throw new Error(`loadCheckoutBatch returned ${result.rows.length} rows for ${qs.length} sales`)
+  return {
+    rows: result.rows.map(({ store, customer, list_id, offers, rain_checks, existing }) => ({ store, customer, list_id, offers, rain_checks, existing })),
+    products: first.products ?? [],
+    catalog_version: first.catalog_version,
+  }
+}
+
 /** The customer behind a scanned card or list, row-locked; the reads that follow see the winner of any race. */
 export async function lockScannedCustomer(
   trx: Transaction<DB>,
