@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
+import type { WriteBatching } from './redemption-coalescer.ts'
 import { loadCheckout, loadCheckoutBatch, type CatalogKnown, type CheckoutQuery, type CheckoutReadRow } from './redemption.repository.ts'
 
 /**
@@ -14,18 +15,11 @@ import { loadCheckout, loadCheckoutBatch, type CatalogKnown, type CheckoutQuery,
  * A batched statement that fails is re-run member by member through loadCheckout, so each sale
  * gets exactly the answer or error it would have had alone. A read takes no lock and writes
  * nothing, so running it again is always safe.
+ *
+ * Its settings are the write's (WriteBatching): a read running past stallMs (a lock, a backend
+ * preempted) stops holding the other lanes' reads behind it, as a write does.
  */
-export interface ReadBatching {
-  /** Read statements in flight before arriving reads start to gather; 0 turns it off. */
-  inFlight: number
-  /** The most sales in one statement. */
-  maxSales: number
-  /**
-   * A statement running longer than this stops counting against inFlight, as a write's does: a
-   * read held up (a lock, a backend preempted) must not hold every other lane's read behind it.
-   */
-  stallMs: number
-}
+export type ReadBatching = WriteBatching
 
 let settings: ReadBatching = { inFlight: 1, maxSales: 32, stallMs: 50 }
 

@@ -1,4 +1,4 @@
-import { sql, type Kysely, type Transaction } from 'kysely'
+import { sql, type Kysely, type RawBuilder, type Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { intArray, textArray } from '../../db/array-literal.ts'
 import { executePrepared } from '../../db/prepared-statements.ts'
@@ -97,6 +97,31 @@ export interface CheckoutQuery {
 }
 
 /**
+ * The offers of list `listId` with customer `customerId`'s uses of each, as the lane's read
+ * returns them: id, budget counters and uses always; the definition only where the caller's
+ * catalog copy does not hold it (`holds`: the copy's version is the snapshot's).
+ */
+function listOffersJson(customerId: RawBuilder<unknown>, listId: RawBuilder<unknown>, holds: RawBuilder<unknown>, known: CatalogKnown | null) {
+  return sql`coalesce((
+        select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
+                                         coalesce(u.redemptions, 0),
+                                         case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
+                                         else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
+                                           'description', o.description, 'scope', o.scope, 'reward', o.reward,
+                                           'valid_from', o.valid_from, 'valid_until', o.valid_until,
+                                           'units_per_redemption', o.units_per_redemption,
+                                           'redemptions_per_customer', o.redemptions_per_customer,
+                                           'budget_max_redemptions', o.budget_max_redemptions,
+                                           'budget_max_discount_cents', o.budget_max_discount_cents,
+                                           'stackable', o.stackable) end)
+                        order by o.id)
+          from offer o
+          left join offer_usage u on u.offer_id = o.id and u.customer_id = ${customerId}
+         where o.id in (select li.offer_id from list_item li where li.list_id = ${listId})
+      ), '[]')`
+}
+
+/**
  * Everything pricing needs in one round trip and one snapshot: the store and the day of the
  * sale in its time zone, the customer behind the scanned code, the list whose offers apply
  * with the customer's uses of each, open rain checks, the basket's products, and a previous
@@ -139,23 +164,7 @@ export async function loadCheckout(db: Db, q: CheckoutQuery, known: CatalogKnown
               'tier', ${tierOf(sql`cust.id`)})
          from cust) as customer,
       (select id from lst) as list_id,
-      coalesce((
-        select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
-                                         coalesce(u.redemptions, 0),
-                                         case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
-                                         else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
-                                           'description', o.description, 'scope', o.scope, 'reward', o.reward,
-                                           'valid_from', o.valid_from, 'valid_until', o.valid_until,
-                                           'units_per_redemption', o.units_per_redemption,
-                                           'redemptions_per_customer', o.redemptions_per_customer,
-                                           'budget_max_redemptions', o.budget_max_redemptions,
-                                           'budget_max_discount_cents', o.budget_max_discount_cents,
-                                           'stackable', o.stackable) end)
-                        order by o.id)
-          from offer o
-          left join offer_usage u on u.offer_id = o.id and u.customer_id = (select id from cust)
-         where o.id in (select li.offer_id from list_item li where li.list_id = (select id from lst))
-      ), '[]') as offers,
+      ${listOffersJson(sql`(select id from cust)`, sql`(select id from lst)`, holds, known)} as offers,
       coalesce((
         select json_agg(r) from (
           select r.id, r.offer_id, r.value_cents, r.description, o.scope
@@ -228,23 +237,7 @@ export async function loadCheckoutBatch(db: Db, qs: readonly CheckoutQuery[], kn
               'active_card', (select k.number from card k where k.customer_id = cust.id and k.status = 'active'),
               'tier', ${tierOf(sql`cust.id`)}) end as customer,
       lst.id as list_id,
-      coalesce((
-        select json_agg(json_build_array(o.id, o.budget_used_redemptions, o.budget_used_discount_cents,
-                                         coalesce(u.redemptions, 0),
-                                         case when ${holds} and o.id = any(${intArray(known?.offerIds ?? [])}::bigint[]) then null
-                                         else json_build_object('kind', o.kind, 'status', o.status, 'name', o.name,
-                                           'description', o.description, 'scope', o.scope, 'reward', o.reward,
-                                           'valid_from', o.valid_from, 'valid_until', o.valid_until,
-                                           'units_per_redemption', o.units_per_redemption,
-                                           'redemptions_per_customer', o.redemptions_per_customer,
-                                           'budget_max_redemptions', o.budget_max_redemptions,
-                                           'budget_max_discount_cents', o.budget_max_discount_cents,
-                                           'stackable', o.stackable) end)
-                        order by o.id)
-          from offer o
-          left join offer_usage u on u.offer_id = o.id and u.customer_id = cust.id
-         where o.id in (select li.offer_id from list_item li where li.list_id = lst.id)
-      ), '[]') as offers,
+      ${listOffersJson(sql`cust.id`, sql`lst.id`, holds, known)} as offers,
       coalesce((
         select json_agg(r) from (
           select r.id, r.offer_id, r.value_cents, r.description, o.scope
