@@ -13,6 +13,7 @@
 // often sending fell behind is counted and printed beside the figures.
 import { connect, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { quantileOfSorted } from './support.ts'
 
 export interface OpenLoopOptions {
   /** e.g. http://127.0.0.1:3000 */
@@ -54,8 +55,6 @@ export interface OpenLoopResult {
   /** With `trace`: [due (wall clock ms), sent after due (ms), latency (ms) or -1, status]. */
   samples?: [number, number, number, number][]
 }
-
-const quantile = (sorted: Float64Array, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
 
 /**
  * One keep-alive HTTP/1.1 connection, one request at a time. Hand-rolled on a socket because the
@@ -206,7 +205,7 @@ export async function openLoop(o: OpenLoopOptions): Promise<OpenLoopResult> {
     statuses,
     failed,
     answeredPerSecond: latencies.length / o.seconds,
-    latency: { p50: r1(quantile(sorted, 0.5)), p90: r1(quantile(sorted, 0.9)), p99: r1(quantile(sorted, 0.99)), p99_9: r1(quantile(sorted, 0.999)), max: r1(sorted[sorted.length - 1] ?? NaN) },
+    latency: { p50: r1(quantileOfSorted(sorted, 0.5)), p90: r1(quantileOfSorted(sorted, 0.9)), p99: r1(quantileOfSorted(sorted, 0.99)), p99_9: r1(quantileOfSorted(sorted, 0.999)), max: r1(sorted[sorted.length - 1] ?? NaN) },
     late2ms,
     late10ms,
     heldBack,

@@ -8,8 +8,11 @@ import { startEmbeddedPostgres, type EmbeddedDatabase } from '../src/db/embedded
 /** Progress on stderr with the time of day, so figures on stdout stay clean to copy. */
 export const say = (msg: string): void => void process.stderr.write(`${new Date().toISOString().slice(11, 19)} ${msg}\n`)
 
+/** The p-quantile (0..1) of values already sorted ascending, nearest rank. */
+export const quantileOfSorted = (sorted: ArrayLike<number>, p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN
+
 /** The p-quantile (0..1) of xs, nearest rank. */
-export const pct = (xs: number[], p: number): number => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * p))] ?? NaN
+export const pct = (xs: number[], p: number): number => quantileOfSorted([...xs].sort((a, b) => a - b), p)
 
 /** The machine's 1, 5 and 15 minute load averages: printed beside figures taken on a shared machine. */
 export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')

@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.ts'
 import { insertRedemptionBatch } from './redemption-batch.repository.ts'
 import { insertRedemption, type RedemptionWrite, type RedemptionWritten } from './redemption-write.repository.ts'
 import { observeTiming } from './redemption-timings.ts'
+import { StatementSlots } from './statement-slots.ts'
 
 /**
  * Group commit for the lane's write (docs/redemptions.md, "Latency and throughput"). Every
@@ -72,38 +73,21 @@ interface Pending {
 }
 
 class Coalescer {
-  private running = 0
   private queue: Pending[] = []
+  private readonly slots = new StatementSlots(
+    () => settings,
+    () => this.queue.length > 0,
+    (release) => this.run(this.take(), release),
+    () => void writeBatchStats.stalls++,
+  )
   constructor(private readonly db: Kysely<DB>) {}
 
   write(w: RedemptionWrite): Promise<RedemptionWritten> {
     return new Promise((resolve, reject) => {
       this.queue.push({ w, resolve, reject, queuedAt: performance.now() })
       writeBatchStats.waiting++
-      this.pump()
+      this.slots.fill()
     })
-  }
-
-  private pump(): void {
-    while (this.running < Math.max(1, settings.inFlight) && this.queue.length > 0) {
-      const batch = this.take()
-      this.running++
-      let counted = true
-      const release = () => {
-        if (!counted) return
-        counted = false
-        this.running--
-        this.pump()
-      }
-      const stalled = setTimeout(() => {
-        writeBatchStats.stalls++
-        release()
-      }, settings.stallMs)
-      void this.run(batch, release).finally(() => {
-        clearTimeout(stalled)
-        release()
-      })
-    }
   }
 
   /** Oldest first; a sale whose customer or key is already in the batch stays for the next one. */

@@ -1,6 +1,7 @@
 import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import type { WriteBatching } from './redemption-coalescer.ts'
+import { StatementSlots } from './statement-slots.ts'
 import { loadCheckout, loadCheckoutBatch, type CatalogKnown, type CheckoutQuery, type CheckoutReadRow } from './redemption.repository.ts'
 
 /**
@@ -58,38 +59,21 @@ const sameCopy = (a: CatalogKnown | null, b: CatalogKnown | null) =>
   a === null || b === null ? a === b : a.version === b.version && a.offerIds === b.offerIds
 
 class ReadCoalescer {
-  private running = 0
   private queue: Pending[] = []
+  private readonly slots = new StatementSlots(
+    () => settings,
+    () => this.queue.length > 0,
+    () => this.run(this.take()),
+    () => void readBatchStats.stalls++,
+  )
   constructor(private readonly db: Kysely<DB>) {}
 
   read(q: CheckoutQuery, known: CatalogKnown | null): Promise<CheckoutReadRow> {
     return new Promise((resolve, reject) => {
       this.queue.push({ q, known, resolve, reject })
       readBatchStats.waiting++
-      this.pump()
+      this.slots.fill()
     })
-  }
-
-  private pump(): void {
-    while (this.running < Math.max(1, settings.inFlight) && this.queue.length > 0) {
-      const batch = this.take()
-      this.running++
-      let counted = true
-      const release = () => {
-        if (!counted) return
-        counted = false
-        this.running--
-        this.pump()
-      }
-      const stalled = setTimeout(() => {
-        readBatchStats.stalls++
-        release()
-      }, settings.stallMs)
-      void this.run(batch).finally(() => {
-        clearTimeout(stalled)
-        release()
-      })
-    }
   }
 
   /** Oldest first, those under the oldest's catalog copy; the others wait for the next statement. */
