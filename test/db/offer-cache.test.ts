@@ -4,25 +4,11 @@
 import t from 'tap'
 import { sql } from 'kysely'
 import { cachedCandidateOffers } from '../../src/modules/lists/list-generation.service.ts'
-import { insertOffer, type NewOfferRow } from '../../src/modules/offers/offer.repository.ts'
+import { insertOffer } from '../../src/modules/offers/offer.repository.ts'
 import { testDatabase } from '../helpers/database.ts'
+import { offerRow } from '../helpers/list-fixtures.ts'
 
-const base: NewOfferRow = {
-  kind: 'offer',
-  name: 'Budgeted',
-  description: '',
-  scope: { category: 'Health' },
-  reward: { type: 'amount_off', amountCents: 100 },
-  targeting: { everyone: true },
-  validFrom: '2026-01-01',
-  validUntil: '2026-12-31',
-  unitsPerRedemption: null,
-  redemptionsPerCustomer: null,
-  maxRedemptions: 10,
-  maxDiscountCents: 5_000,
-  stackable: false,
-  fundedByManufacturer: null,
-}
+const base = offerRow({ maxRedemptions: 10, maxDiscountCents: 5_000 })
 
 t.test('reused while the counters hold, fresh budget when they move, reloaded on an edit', async (t) => {
   const { db } = await testDatabase(t)

@@ -4,6 +4,7 @@ import { randomInt } from 'node:crypto'
 import type { Kysely } from 'kysely'
 import type { DB } from '../../src/db/schema.ts'
 import { newListBarcode, withCheckDigit } from '../../src/lib/codes.ts'
+import type { NewOfferRow } from '../../src/modules/offers/offer.repository.ts'
 
 type Db = Kysely<DB>
 
@@ -108,6 +109,27 @@ export async function insertSale(
       .execute()
   }
   return sale.id
+}
+
+/** An unlimited amount-off offer for everyone in Health, for the offer repository's insertOffer; budgets set by `over`. */
+export function offerRow(over: Partial<NewOfferRow> = {}): NewOfferRow {
+  return {
+    kind: 'offer',
+    name: 'Test offer',
+    description: '',
+    scope: { category: 'Health' },
+    reward: { type: 'amount_off', amountCents: 100 },
+    targeting: { everyone: true },
+    validFrom: '2026-01-01',
+    validUntil: '2026-12-31',
+    unitsPerRedemption: null,
+    redemptionsPerCustomer: null,
+    maxRedemptions: null,
+    maxDiscountCents: null,
+    stackable: false,
+    fundedByManufacturer: null,
+    ...over,
+  }
 }
 
 export async function insertOffer(

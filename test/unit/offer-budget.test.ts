@@ -1,25 +1,11 @@
 import t from 'tap'
 import { sql } from 'kysely'
-import { insertOffer, type NewOfferRow } from '../../src/modules/offers/offer.repository.ts'
+import { insertOffer } from '../../src/modules/offers/offer.repository.ts'
 import { releaseOfferBudget, reserveOfferBudget } from '../../src/modules/offers/offer.service.ts'
 import { testDatabase } from '../helpers/database.ts'
+import { offerRow } from '../helpers/list-fixtures.ts'
 
-const base: NewOfferRow = {
-  kind: 'offer',
-  name: 'Budgeted',
-  description: '',
-  scope: { category: 'Health' },
-  reward: { type: 'amount_off', amountCents: 100 },
-  targeting: { everyone: true },
-  validFrom: '2026-01-01',
-  validUntil: '2026-12-31',
-  unitsPerRedemption: null,
-  redemptionsPerCustomer: null,
-  maxRedemptions: null,
-  maxDiscountCents: null,
-  stackable: false,
-  fundedByManufacturer: null,
-}
+const base = offerRow()
 
 const CALLERS = 20
 
