@@ -7,11 +7,14 @@
 // one plain aggregation over the whole history (GROUP BY customer, product), the reference the
 // run is compared with, and reads the service's peak resident memory from /proc. Last, it
 // regenerates single customers' lists through the same code the redemption job uses and
-// prints p50 and p99. BENCH_PROF=1 writes a CPU profile of the service to /tmp/lists-prof.
+// prints p50 and p99, then regenerates the same customers again and says what the slowest had in
+// common (slow again, a garbage collection of this process, the service or autovacuum busy).
+// BENCH_PROF=1 writes a CPU profile of the service to /tmp/lists-prof.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
+import { PerformanceObserver } from 'node:perf_hooks'
 import { parseArgs } from 'node:util'
 import { sql } from 'kysely'
 import pino from 'pino'
@@ -23,7 +26,7 @@ import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
-import { freePort, pct, startBenchPostgres } from './support.ts'
+import { collectGarbage, freePort, pct, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
@@ -39,6 +42,22 @@ const ADMIN_KEY = 'bench-admin-key-0123456789abcdef'
 const ROOT = path.resolve(import.meta.dirname, '..')
 
 const say = (s: string): void => void process.stdout.write(`${s}\n`)
+/** Pearson's correlation of two equal-length series. */
+function pearson(a: number[], b: number[]): number {
+  const n = a.length
+  const ma = a.reduce((x, y) => x + y, 0) / n
+  const mb = b.reduce((x, y) => x + y, 0) / n
+  let sab = 0
+  let saa = 0
+  let sbb = 0
+  for (let i = 0; i < n; i++) {
+    sab += (a[i]! - ma) * (b[i]! - mb)
+    saa += (a[i]! - ma) ** 2
+    sbb += (b[i]! - mb) ** 2
+  }
+  return sab / Math.sqrt(saa * sbb)
+}
+
 const secs = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 const mib = (kb: number) => `${(kb / 1024).toFixed(0)} MiB`
 
@@ -180,6 +199,8 @@ try {
   say(`service settled ${secs(settleMs)} after the run (CPU ${(cpuOf(service.pid!) - cpu0 - serviceCpu).toFixed(1)} s meanwhile); load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`)
 
   // Single-customer regeneration, as the redemption job runs it, for customers spread over the run.
+  // This process stands in for the service's worker: not with the garbage of the population's load.
+  const liveMiB = collectGarbage()
   const ids = (await db.selectFrom('list').select('customer_id').where('generation_id', '=', Number(id)).orderBy('customer_id').execute()).map((r) => r.customer_id)
   const n = Math.min(SAMPLES, ids.length)
   const pick = Array.from({ length: n }, (_, i) => ids[Math.floor((i * ids.length) / n)]!)
@@ -199,12 +220,37 @@ try {
     await regenerateList(db, c, { asOf: AS_OF, trigger: 'redemption' })
     cold.push(performance.now() - s)
   }
-  const single: number[] = []
-  for (const c of pick) {
-    const s = performance.now()
-    await regenerateList(db, c, { asOf: AS_OF, trigger: 'redemption' })
-    single.push(performance.now() - s)
+  // The sample is timed twice, the same customers in the same order, with this process's
+  // garbage collections recorded: a slow regeneration that is slow again is the customer's own
+  // cost; one that overlapped a collection, or neither, is the process or the machine.
+  const gcs: { start: number; end: number }[] = []
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcs.push({ start: e.startTime, end: e.startTime + e.duration })
+  })
+  gcObserver.observe({ entryTypes: ['gc'] })
+  const timeSample = async () => {
+    const spans: { start: number; end: number }[] = []
+    for (const c of pick) {
+      const start = performance.now()
+      await regenerateList(db, c, { asOf: AS_OF, trigger: 'redemption' })
+      spans.push({ start, end: performance.now() })
+    }
+    return spans
   }
+  const maintenance = async () =>
+    (
+      await sql<{ n: number }>`select coalesce(sum(autovacuum_count + autoanalyze_count), 0)::int as n from pg_stat_user_tables`.execute(db)
+    ).rows[0]!.n
+  const [serviceCpu0, maintenance0] = [cpuOf(service.pid!), await maintenance()]
+  const first = await timeSample()
+  const again = await timeSample()
+  const [serviceCpuDuring, maintenanceDuring] = [cpuOf(service.pid!) - serviceCpu0, (await maintenance()) - maintenance0]
+  await new Promise((r) => setImmediate(r))
+  gcObserver.disconnect()
+  const single = first.map((x) => x.end - x.start)
+  const second = again.map((x) => x.end - x.start)
+  const gcIn = (x: { start: number; end: number }) =>
+    gcs.reduce((ms, g) => ms + Math.max(0, Math.min(x.end, g.end) - Math.max(x.start, g.start)), 0)
   const pk: number[] = []
   for (const c of pick) {
     const s = performance.now()
@@ -212,10 +258,27 @@ try {
     pk.push(performance.now() - s)
   }
   say(
-    `first ${WARM_UP} regenerations in this process (warm-up, not counted): first ${cold[0]!.toFixed(2)} ms, next 29 max ${Math.max(...cold.slice(1, 30)).toFixed(2)} ms, ` +
+    `first ${WARM_UP} regenerations in this process (warm-up, not counted; its heap collected first, ${liveMiB.toFixed(0)} MiB live): first ${cold[0]!.toFixed(2)} ms, next 29 max ${Math.max(...cold.slice(1, 30)).toFixed(2)} ms, ` +
       `the other ${cold.length - 30} p50 ${pct(cold.slice(30), 0.5).toFixed(2)} ms, p99 ${pct(cold.slice(30), 0.99).toFixed(2)} ms, last ten p50 ${pct(cold.slice(-10), 0.5).toFixed(2)} ms`,
   )
   say(`single regeneration over ${n} customers: p50 ${pct(single, 0.5).toFixed(2)} ms, p99 ${pct(single, 0.99).toFixed(2)} ms (target p99 < 20 ms)`)
+  const slowest = single.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, Math.max(3, Math.ceil(n / 100) * 2))
+  const lines = new Map(
+    (
+      await sql<{ customer_id: number; n: number }>`select customer_id, count(*)::int as n from sale_line
+        where customer_id = any(${slowest.map((x) => pick[x.i]!)}::bigint[]) group by 1`.execute(db)
+    ).rows.map((r) => [Number(r.customer_id), r.n]),
+  )
+  const withGc = first.filter((x) => gcIn(x) > 0).length
+  say(
+    `  the same customers again, same order: p50 ${pct(second, 0.5).toFixed(2)} ms, p99 ${pct(second, 0.99).toFixed(2)} ms; ` +
+      `per-customer times of the two passes correlate ${pearson(single, second).toFixed(2)}; ${withGc} of ${n} first-pass regenerations overlapped a GC of this process; ` +
+      `meanwhile the service used ${serviceCpuDuring.toFixed(2)} s of CPU and autovacuum ended ${maintenanceDuring} runs`,
+  )
+  say(
+    `  slowest of the first pass (ms, ms again, GC ms in it, lines in history): ` +
+      slowest.map((x) => `${single[x.i]!.toFixed(1)}/${second[x.i]!.toFixed(1)}/${gcIn(first[x.i]!).toFixed(1)}/${lines.get(pick[x.i]!) ?? 0}`).join(', '),
+  )
   say(`primary-key read (same run):             p50 ${pct(pk, 0.5).toFixed(2)} ms, p99 ${pct(pk, 0.99).toFixed(2)} ms`)
   say(`load: ${readFileSync('/proc/loadavg', 'utf8').trim()}`)
 } finally {
