@@ -32,7 +32,7 @@ import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
 import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
 import { openLoop, type OpenLoopResult } from './open-loop.ts'
-import { autocannon, collectGarbage, freePort, say, startBenchPostgres } from './support.ts'
+import { autocannon, freePort, say, startBenchPostgres } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -483,9 +483,6 @@ async function main(): Promise<void> {
       keys.set(s.id, ((await res.json()) as { key: string }).key)
     }
     const templates = basketTemplates(pop, keys, 20_000)
-    // This process sends the lanes' sales on schedule: not with the population load's garbage,
-    // whose presence made each of its young-generation collections several times longer.
-    say(`load generator's live heap after a full collection: ${collectGarbage().toFixed(0)} MiB`)
     let seq = 0
     const nextSale = () => {
       const t = templates[seq++ % templates.length]!
