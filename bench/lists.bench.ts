@@ -7,8 +7,10 @@
 // one plain aggregation over the whole history (GROUP BY customer, product), the reference the
 // run is compared with, and reads the service's peak resident memory from /proc. Last, it
 // regenerates single customers' lists through the same code the redemption job uses and
-// prints p50 and p99, then regenerates the same customers again and says what the slowest had in
-// common (slow again, a garbage collection of this process, the service or autovacuum busy).
+// prints p50 and p99, then the same customers through the service's own process (the back
+// office's route, and the worker's regenerate_list job as its /metrics histogram times it), then
+// again in this process, saying what the slowest had in common (slow again, a garbage collection
+// of this process, the service or autovacuum busy).
 // BENCH_PROF=1 writes a CPU profile of the service to /tmp/lists-prof.
 import { spawn } from 'node:child_process'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
@@ -263,6 +265,46 @@ try {
     inService.push(performance.now() - s)
   }
   inService.splice(0, warmRoute.length)
+  // And as the service's worker runs them after lane sales: the regenerate_list job (the
+  // customer's statistics brought up to date, then the list), each job's parts from the service's
+  // /metrics histogram, so as bucket bounds. Jobs for other customers first, queued at once, as
+  // the warm-up; then the sample one job at a time, each queued when the one before is done.
+  const jobBuckets = async () => {
+    const text = await (await fetch(`${base}/metrics`)).text()
+    const out = new Map<string, Map<number, number>>()
+    for (const m of text.matchAll(/^lanelist_list_regeneration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
+      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]))
+      const le = labels.le === '+Inf' ? Infinity : Number(labels.le)
+      const part = labels.part!
+      if (!out.has(part)) out.set(part, new Map())
+      out.get(part)!.set(le, Number(m[2]))
+    }
+    return out
+  }
+  const runJobs = async (customers: number[]) => {
+    await sql`select graphile_worker.add_job('regenerate_list', json_build_object('customerId', c::text), job_key := 'regen:' || c)
+      from unnest(${customers}::bigint[]) as c`.execute(db)
+    const keys = customers.map((c) => `regen:${c}`)
+    for (let waited = 0; ; waited += 2) {
+      const left = (await sql<{ n: number }>`select count(*)::int as n from graphile_worker.jobs where key = any(${keys}::text[])`.execute(db)).rows[0]!.n
+      if (left === 0) return
+      if (waited > 300_000) throw new Error(`${left} regeneration jobs still queued after 5 minutes`)
+      await new Promise((r) => setTimeout(r, 2))
+    }
+  }
+  await runJobs(others.slice(0, WARM_UP))
+  const jobsBefore = await jobBuckets()
+  for (const c of pick) await runJobs([c])
+  const jobsAfter = await jobBuckets()
+  /** The upper bound (ms) of the bucket holding quantile q of the part's jobs in this sample. */
+  const jobQuantile = (part: string, q: number) => {
+    const after = jobsAfter.get(part) ?? new Map<number, number>()
+    const before = jobsBefore.get(part) ?? new Map<number, number>()
+    const bounds = [...after.keys()].sort((a, b) => a - b)
+    const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
+    const bound = bounds.find((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total)
+    return { total, ms: bound === undefined ? NaN : bound * 1000 }
+  }
   const pk: number[] = []
   for (const c of pick) {
     const s = performance.now()
@@ -278,6 +320,13 @@ try {
     `  the same customers in the service's process, through POST /v1/customers/{id}/lists (HTTP, audit, durable commit, the list read back): ` +
       `p50 ${pct(inService, 0.5).toFixed(2)} ms, p99 ${pct(inService, 0.99).toFixed(2)} ms`,
   )
+  {
+    const [stats50, stats99, list50, list99] = [jobQuantile('stats', 0.5), jobQuantile('stats', 0.99), jobQuantile('list', 0.5), jobQuantile('list', 0.99)]
+    say(
+      `  the same customers as the service's worker runs them (${list50.total} regenerate_list jobs one at a time after ${Math.min(WARM_UP, others.length)} others, from its /metrics): ` +
+        `the list p50 <= ${list50.ms} ms, p99 <= ${list99.ms} ms; the statistics before it p50 <= ${stats50.ms} ms, p99 <= ${stats99.ms} ms`,
+    )
+  }
   const slowest = single.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, Math.max(3, Math.ceil(n / 100) * 2))
   const lines = new Map(
     (

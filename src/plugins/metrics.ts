@@ -4,6 +4,7 @@ import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
 import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
 import { readBatchStats } from '../modules/redemptions/redemption-read-coalescer.ts'
+import { onRegenerationTimings } from '../modules/lists/regeneration-timings.ts'
 import { onRedemptionTimings } from '../modules/redemptions/redemption-timings.ts'
 
 // Lane calls live in the 1-50 ms range; the plugin's default buckets start at 50 ms.
@@ -84,6 +85,14 @@ export default fp<{ pool: pg.Pool }>(
     })
     const stopTimings = onRedemptionTimings((part, ms) => parts.observe({ part }, ms / 1000))
     app.addHook('onClose', async () => stopTimings())
+    const regeneration = new client.Histogram({
+      name: 'lanelist_list_regeneration_seconds',
+      help: "The worker's regeneration after a lane sale, void or return: the customer's prediction statistics brought up to date (part=\"stats\"), then the list written (list); failed jobs not counted",
+      labelNames: ['part'],
+      buckets: BUCKETS,
+    })
+    const stopRegeneration = onRegenerationTimings((part, ms) => regeneration.observe({ part }, ms / 1000))
+    app.addHook('onClose', async () => stopRegeneration())
     new client.Counter({
       name: 'lanelist_redemption_batched_sales_total',
       help: 'Sales written by committed multi-sale statements',

@@ -242,6 +242,9 @@ t.test('generation runs end to end through the HTTP routes', async (t) => {
     t.not(after.id, before.id)
     t.equal(after.trigger, 'redemption')
     t.equal(after.generation_id, null)
+    // Ops see the job's time by part on /metrics.
+    const metrics = (await call(key, { method: 'GET', url: '/metrics' })).body
+    for (const part of ['stats', 'list']) t.match(metrics, new RegExp(`lanelist_list_regeneration_seconds_count\\{part="${part}"\\} [1-9]`), `${part} timed`)
 
     const now = await call(key, { method: 'POST', url: `/v1/customers/${pop.small}/lists`, payload: { asOf: AS_OF } })
     t.equal(now.statusCode, 201, 'generated even below the eligibility threshold')

@@ -7,6 +7,7 @@ import type { DB } from '../../db/schema.ts'
 import { moveRegenRequests } from '../jobs/regen-requests.ts'
 import { refreshCustomerStats } from '../prediction/prediction.service.ts'
 import { regenerateList, runGeneration, type RunHooks } from './list-run.service.ts'
+import { observeRegeneration } from './regeneration-timings.ts'
 
 const idOf = (payload: unknown, key: string): number => {
   const raw = (payload as Record<string, unknown> | null)?.[key]
@@ -27,8 +28,12 @@ export function listTasks(db: Kysely<DB>, hooks: RunHooks = {}): TaskList {
       // The lane's write path stays one statement, so it does not touch the statistics; this
       // job applies to the customer's statistics the sales, voids and returns made since they
       // were last written (exact; a rebuild of this customer where an update cannot be).
+      const started = performance.now()
       await refreshCustomerStats(db, customerId)
+      const statsDone = performance.now()
+      observeRegeneration('stats', statsDone - started)
       await regenerateList(db, customerId, { trigger: 'redemption' })
+      observeRegeneration('list', performance.now() - statsDone)
     },
   }
 }
