@@ -87,7 +87,7 @@ export default fp<{ pool: pg.Pool }>(
     app.addHook('onClose', async () => stopTimings())
     const regeneration = new client.Histogram({
       name: 'lanelist_list_regeneration_seconds',
-      help: "The worker's regeneration after a lane sale, void or return: the customer's prediction statistics brought up to date (part=\"stats\"), then the list written (list); failed jobs not counted",
+      help: "The worker's regeneration after a lane sale, void or return: the customer's prediction statistics brought up to date (part=\"stats\"), then the list written (list); a step that failed is not counted",
       labelNames: ['part'],
       buckets: BUCKETS,
     })
