@@ -89,7 +89,8 @@ export default fp<{ pool: pg.Pool }>(
       name: 'lanelist_list_regeneration_seconds',
       help: "The worker's regeneration after a lane sale, void or return: the customer's prediction statistics brought up to date (part=\"stats\"), then the list written (list); a step that failed is not counted",
       labelNames: ['part'],
-      buckets: BUCKETS,
+      // Finer around its 20 ms target (issue 7) than the lane's buckets.
+      buckets: [0.0025, 0.005, 0.0075, 0.01, 0.0125, 0.015, 0.0175, 0.02, 0.0225, 0.025, 0.03, 0.04, 0.05, 0.1, 0.25, 1, 5],
     })
     const stopRegeneration = onRegenerationTimings((part, ms) => regeneration.observe({ part }, ms / 1000))
     app.addHook('onClose', async () => stopRegeneration())
