@@ -28,7 +28,7 @@ import { regenerateList } from '../src/modules/lists/list-run.service.ts'
 import { createOfferBody } from '../src/modules/offers/offer.schemas.ts'
 import { createOffer } from '../src/modules/offers/offer.service.ts'
 import { fitModel, rebuildStats } from '../src/modules/prediction/prediction.service.ts'
-import { collectGarbage, freePort, pct, startBenchPostgres } from './support.ts'
+import { bucketQuantile, collectGarbage, freePort, histogram, pct, startBenchPostgres } from './support.ts'
 
 const { values } = parseArgs({
   options: { customers: { type: 'string', default: '10000' }, samples: { type: 'string', default: '300' } },
@@ -269,18 +269,7 @@ try {
   // customer's statistics brought up to date, then the list), each job's parts from the service's
   // /metrics histogram, so as bucket bounds. Jobs for other customers first, queued at once, as
   // the warm-up; then the sample one job at a time, each queued when the one before is done.
-  const jobBuckets = async () => {
-    const text = await (await fetch(`${base}/metrics`)).text()
-    const out = new Map<string, Map<number, number>>()
-    for (const m of text.matchAll(/^lanelist_list_regeneration_seconds_bucket\{([^}]*)\} (\d+)/gm)) {
-      const labels = Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((l) => [l[1]!, l[2]!]))
-      const le = labels.le === '+Inf' ? Infinity : Number(labels.le)
-      const part = labels.part!
-      if (!out.has(part)) out.set(part, new Map())
-      out.get(part)!.set(le, Number(m[2]))
-    }
-    return out
-  }
+  const scrape = async () => (await fetch(`${base}/metrics`)).text()
   const runJobs = async (customers: number[]) => {
     await sql`select graphile_worker.add_job('regenerate_list', json_build_object('customerId', c::text), job_key := 'regen:' || c)
       from unnest(${customers}::bigint[]) as c`.execute(db)
@@ -293,18 +282,11 @@ try {
     }
   }
   await runJobs(others.slice(0, WARM_UP))
-  const jobsBefore = await jobBuckets()
+  const metricsBefore = await scrape()
   for (const c of pick) await runJobs([c])
-  const jobsAfter = await jobBuckets()
-  /** The upper bound (ms) of the bucket holding quantile q of the part's jobs in this sample. */
-  const jobQuantile = (part: string, q: number) => {
-    const after = jobsAfter.get(part) ?? new Map<number, number>()
-    const before = jobsBefore.get(part) ?? new Map<number, number>()
-    const bounds = [...after.keys()].sort((a, b) => a - b)
-    const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
-    const bound = bounds.find((le) => (after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total)
-    return { total, ms: bound === undefined ? NaN : bound * 1000 }
-  }
+  const metricsAfter = await scrape()
+  const jobQuantile = (part: string, q: number) =>
+    bucketQuantile(histogram(metricsBefore, 'lanelist_list_regeneration_seconds', `part="${part}"`), histogram(metricsAfter, 'lanelist_list_regeneration_seconds', `part="${part}"`), q)
   const pk: number[] = []
   for (const c of pick) {
     const s = performance.now()
@@ -320,13 +302,10 @@ try {
     `  the same customers in the service's process, through POST /v1/customers/{id}/lists (HTTP, audit, durable commit, the list read back): ` +
       `p50 ${pct(inService, 0.5).toFixed(2)} ms, p99 ${pct(inService, 0.99).toFixed(2)} ms`,
   )
-  {
-    const [stats50, stats99, list50, list99] = [jobQuantile('stats', 0.5), jobQuantile('stats', 0.99), jobQuantile('list', 0.5), jobQuantile('list', 0.99)]
-    say(
-      `  the same customers as the service's worker runs them (${list50.total} regenerate_list jobs one at a time after ${Math.min(WARM_UP, others.length)} others, from its /metrics): ` +
-        `the list p50 <= ${list50.ms} ms, p99 <= ${list99.ms} ms; the statistics before it p50 <= ${stats50.ms} ms, p99 <= ${stats99.ms} ms`,
-    )
-  }
+  say(
+    `  the same customers as the service's worker runs them (${n} regenerate_list jobs one at a time after ${Math.min(WARM_UP, others.length)} others, from its /metrics): ` +
+      `the list p50 <= ${jobQuantile('list', 0.5)} ms, p99 <= ${jobQuantile('list', 0.99)} ms; the statistics before it p50 <= ${jobQuantile('stats', 0.5)} ms, p99 <= ${jobQuantile('stats', 0.99)} ms`,
+  )
   const slowest = single.map((ms, i) => ({ ms, i })).sort((a, b) => b.ms - a.ms).slice(0, Math.max(3, Math.ceil(n / 100) * 2))
   const lines = new Map(
     (

@@ -32,7 +32,7 @@ import { bulkLoadDemo } from '../src/demo/bulk-load.ts'
 import { DEMO_STORES, demoOffers, generateDemo, type DemoProduct } from '../src/demo/generate.ts'
 import { newCardNumber, newListBarcode } from '../src/lib/codes.ts'
 import { openLoop, type OpenLoopResult } from './open-loop.ts'
-import { autocannon, freePort, say, startBenchPostgres } from './support.ts'
+import { autocannon, bucketQuantile, freePort, histogram, say, startBenchPostgres } from './support.ts'
 
 const { values: opt } = parseArgs({
   options: {
@@ -360,31 +360,6 @@ function sampleProcesses(dataDir: string | null, servicePid: number): { stop: ()
       return rows
     },
   }
-}
-
-// ------------------------------------------------------------------ service histograms
-/** A Prometheus histogram's cumulative bucket counts (upper bound in seconds -> count), summed over the series matching `filter`. */
-function histogram(text: string, name: string, filter: string): Map<number, number> {
-  const h = new Map<number, number>()
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(`${name}_bucket{`) || !line.includes(filter)) continue
-    const le = /le="([^"]+)"/.exec(line)?.[1]
-    const count = /\} ([0-9.e+]+)$/.exec(line)?.[1]
-    if (le === undefined || count === undefined) continue
-    const bound = le === '+Inf' ? Infinity : Number(le)
-    h.set(bound, (h.get(bound) ?? 0) + Number(count))
-  }
-  return h
-}
-
-/** The upper bound (ms) of the bucket holding quantile q of what was observed between two scrapes. */
-function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): string {
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
-  if (total <= 0) return '-'
-  for (const le of [...after.keys()].sort((a, b) => a - b)) {
-    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le === Infinity ? 'inf' : String(Math.round(le * 10_000) / 10)
-  }
-  return 'inf'
 }
 
 // ------------------------------------------------------------------ waits

@@ -30,6 +30,30 @@ export function collectGarbage(): number {
   return process.memoryUsage().heapUsed / 2 ** 20
 }
 
+/** A Prometheus histogram's cumulative bucket counts (upper bound in seconds -> count), summed over the series matching `filter`. */
+export function histogram(text: string, name: string, filter: string): Map<number, number> {
+  const h = new Map<number, number>()
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}_bucket{`) || !line.includes(filter)) continue
+    const le = /le="([^"]+)"/.exec(line)?.[1]
+    const count = /\} ([0-9.e+]+)$/.exec(line)?.[1]
+    if (le === undefined || count === undefined) continue
+    const bound = le === '+Inf' ? Infinity : Number(le)
+    h.set(bound, (h.get(bound) ?? 0) + Number(count))
+  }
+  return h
+}
+
+/** The upper bound (ms) of the bucket holding quantile q of what was observed between two scrapes. */
+export function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): string {
+  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0)
+  if (total <= 0) return '-'
+  for (const le of [...after.keys()].sort((a, b) => a - b)) {
+    if ((after.get(le) ?? 0) - (before.get(le) ?? 0) >= q * total) return le === Infinity ? 'inf' : String(Math.round(le * 10_000) / 10)
+  }
+  return 'inf'
+}
+
 /** The machine's 1, 5 and 15 minute load averages: printed beside figures taken on a shared machine. */
 export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
 
