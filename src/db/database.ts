@@ -1,5 +1,6 @@
 import { Kysely, PostgresDialect } from 'kysely'
 import pg from 'pg'
+import { CallbackQueryClient } from './pg-client.ts'
 import type { DB } from './schema.ts'
 
 // Set once, on purpose (STACK-NOTES): int8 sums and counts fit a JS number for any store's
@@ -23,6 +24,7 @@ export interface DatabaseHandle {
 
 export function connectDatabase(url: string, opts: { max?: number; applicationName?: string } = {}): DatabaseHandle {
   const pool = new pg.Pool({
+    Client: CallbackQueryClient,
     connectionString: url,
     max: opts.max ?? 20,
     application_name: opts.applicationName ?? 'lanelist',
