@@ -36,6 +36,13 @@ t.test('results are the same as pg gives: text, parameters, named statements, co
     await c.query({ name: 'pg-client-test', text: 'select $1::int * 2 as n', values: [2] })
     return c.query({ name: 'pg-client-test', text: 'select $1::int * 2 as n', values: [21] })
   })
+  // executePrepared hands the same { name, text } object to every call of a template.
+  const shared = { name: 'pg-client-shared', text: 'select $1::int as n' }
+  await same('one config object, again and again', async (c) => {
+    for (let i = 0; i < 3; i++) await c.query(shared, [i])
+    return c.query(shared, [7])
+  })
+  t.same(Object.keys(shared).sort(), ['name', 'text'], 'the config object is left as it was')
   await same('rows as arrays', (c) => c.query({ text: 'select 1 as a, 2 as b', rowMode: 'array' }))
   await same('several rows', (c) => c.query('select g from generate_series(1, 50) g'))
   await same('a command', (c) => c.query('create temp table if not exists pg_client_t (n int)'))
