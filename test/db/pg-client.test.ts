@@ -59,7 +59,7 @@ t.test('a failed query rejects with the server error, and the client goes on', a
   t.same((await ours.query('select 2 as n')).rows, [{ n: 2 }], 'the next query runs')
 })
 
-t.test('callback calls and submittable queries are pg own', async (t) => {
+t.test('callback calls and submittable queries are left to pg', async (t) => {
   const { ours } = await clients(t)
   const viaCallback = await new Promise<pg.QueryResult>((resolve, reject) => ours.query('select 3 as n', (e: Error | null, r: pg.QueryResult) => (e ? reject(e) : resolve(r))))
   t.same(viaCallback.rows, [{ n: 3 }], 'callback as second argument')
