@@ -63,15 +63,24 @@ export default fp<OverloadOptions>(
     // Event-loop delay measured here, not by under-pressure: it reports Infinity (and sheds
     // everything) when a sample window recorded no tick, which happens on a busy shared
     // machine right after start. No tick recorded is no evidence of delay; a blocked loop
-    // records its one long tick when it unblocks.
+    // records its one long tick when it unblocks. That tick is averaged with the window's
+    // others, though, and lands in the window before or after the sampler's own overdue run
+    // (both timers fire when the loop unblocks), so a one-second stall could average out under
+    // the limit and never shed. The sampler's own lateness is a delay sample that cannot be
+    // averaged away: the loop was blocked at least that long.
     let loopDelayMs = 0
+    const intervalMs = opts.sampleIntervalMs ?? 1000
     const histogram = monitorEventLoopDelay({ resolution: 10 })
     histogram.enable()
+    let sampledAt = performance.now()
     const sampler = setInterval(() => {
+      const now = performance.now()
+      const late = Math.max(0, now - sampledAt - intervalMs)
+      sampledAt = now
       const mean = histogram.mean / 1e6 - 10
-      loopDelayMs = Number.isFinite(mean) && histogram.count > 0 ? Math.max(0, mean) : 0
+      loopDelayMs = Math.max(late, Number.isFinite(mean) && histogram.count > 0 ? Math.max(0, mean) : 0)
       histogram.reset()
-    }, opts.sampleIntervalMs ?? 1000)
+    }, intervalMs)
     sampler.unref()
     app.addHook('onClose', async () => {
       clearInterval(sampler)
@@ -104,7 +113,7 @@ export default fp<OverloadOptions>(
     const heapLimit = opts.maxHeapMb > 0 ? opts.maxHeapMb * 1024 * 1024 : Math.floor(getHeapStatistics().heap_size_limit * 0.9)
     await app.register(underPressure, {
       maxHeapUsedBytes: heapLimit,
-      sampleInterval: opts.sampleIntervalMs ?? 1000,
+      sampleInterval: intervalMs,
       pressureHandler: pressureHandler as unknown as FastifyUnderPressureOptions['pressureHandler'],
     })
 

@@ -106,3 +106,38 @@ t.test('a blocked event loop sheds load until it recovers', async (t) => {
   }
   t.equal(status, 200, 'served again once the loop is free')
 })
+
+t.test('a stall longer than one sample interval sheds, whichever timer the unblocked loop runs first', async (t) => {
+  // When the loop unblocks, the delay histogram's timer and the sampler's overdue one both fire,
+  // in either order; when the sampler came first, the stall's one long tick was averaged with the
+  // next window's short ones and a stall could pass unshed. Several stalls at different points of
+  // the sample window, each must shed.
+  const { default: Fastify } = await import('fastify')
+  const { default: overload } = await import('../../src/plugins/overload.ts')
+  const { default: problem } = await import('../../src/plugins/problem.ts')
+  const { testDatabase } = await import('../helpers/database.ts')
+  const { pool } = await testDatabase(t, { migrated: false, max: 1 })
+  const app = Fastify()
+  t.teardown(() => app.close())
+  await app.register(problem)
+  await app.register(overload, { pool, maxInFlight: 0, maxDbWaiting: 0, maxEventLoopDelayMs: 50, maxHeapMb: 0, sampleIntervalMs: 200 })
+  app.get('/work', async () => ({ ok: true }))
+  await app.ready()
+  const status = async () => (await app.inject({ method: 'GET', url: '/work' })).statusCode
+
+  for (const offset of [0, 40, 80, 120, 160, 190]) {
+    // Served again: the previous stall's shedding has passed.
+    for (const until = Date.now() + 3000; (await status()) !== 200 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 50))
+    await new Promise((r) => setTimeout(r, 250 + offset))
+    const stall = Date.now()
+    while (Date.now() - stall < 320) {
+      /* busy: longer than the 200 ms interval */
+    }
+    let shed = false
+    for (const until = Date.now() + 600; !shed && Date.now() < until; ) {
+      shed = (await status()) === 503
+      if (!shed) await new Promise((r) => setTimeout(r, 20))
+    }
+    t.ok(shed, `a 320 ms stall ${offset} ms into the wait sheds`)
+  }
+})
