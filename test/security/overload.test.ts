@@ -1,8 +1,12 @@
 // Load shedding (src/plugins/overload.ts): past capacity a request is refused at once with a
 // 503 problem and Retry-After, instead of queueing until the POS times out.
+import Fastify from 'fastify'
 import type { PoolClient } from 'pg'
 import t from 'tap'
+import overload from '../../src/plugins/overload.ts'
+import problem from '../../src/plugins/problem.ts'
 import { ADMIN_KEY, buildTestApp, type TestApp } from '../helpers/app.ts'
+import { testDatabase } from '../helpers/database.ts'
 
 const problemType = /^application\/problem\+json/
 
@@ -112,10 +116,6 @@ t.test('a stall longer than one sample interval sheds, whichever timer the unblo
   // in either order; when the sampler came first, the stall's one long tick was averaged with the
   // next window's short ones and a stall could pass unshed. Several stalls at different points of
   // the sample window, each must shed.
-  const { default: Fastify } = await import('fastify')
-  const { default: overload } = await import('../../src/plugins/overload.ts')
-  const { default: problem } = await import('../../src/plugins/problem.ts')
-  const { testDatabase } = await import('../helpers/database.ts')
   const { pool } = await testDatabase(t, { migrated: false, max: 1 })
   const app = Fastify()
   t.teardown(() => app.close())
