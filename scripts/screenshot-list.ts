@@ -30,6 +30,12 @@ function item(name: string, category: string, expectedDate: string, reason: stri
   }
 }
 
+/** A coupon placed in a category the customer buys, on products they do not (no product of their own). */
+function coupon(category: string, expectedDate: string, offer: { name: string; cents: number; reward: NonNullable<ListItem['offer']>['reward'] }): ListItem {
+  const it = item('', category, expectedDate, `An offer picked for you. Timed to when you usually buy ${category.split('/').pop()!.toLowerCase()}.`, offer)
+  return { ...it, product: null }
+}
+
 const items: ListItem[] = [
   item('Badger Valley 2% reduced fat milk 1 gal', 'Dairy/Milk', '2026-11-24', 'You buy this about once a week'),
   item('Hometown ibuprofen 200 mg, 100 tablets', 'Health/Pain relief', '2026-11-27', 'You usually buy pain relief about every 5 weeks', {
@@ -67,6 +73,9 @@ const items: ListItem[] = [
     cents: 250,
     reward: { type: 'spend_threshold', minSpendCents: 2000, amountCents: 250 },
   }),
+  coupon('Beverages/Soft drinks', '2026-11-26', { name: 'Try Hometown soft drinks: $1.50 off', cents: 150, reward: { type: 'amount_off', amountCents: 150 } }),
+  coupon('Snacks/Crackers & cookies', '2026-11-29', { name: 'Crispworth crackers & cookies: 75c off', cents: 75, reward: { type: 'amount_off', amountCents: 75 } }),
+  coupon('Frozen/Pizza', '2026-12-01', { name: 'Brick Oven Bros pizza: buy 2, get 1 free', cents: 599, reward: { type: 'buy_x_get_y', buy: 2, get: 1, percentOff: 100 } }),
 ]
 
 const list: PrintableList = {
@@ -117,7 +126,7 @@ try {
       '--hide-scrollbars',
       `--user-data-dir=${profile}`,
       `--screenshot=${out}`,
-      '--window-size=1000,1400',
+      '--window-size=1000,1600',
       `file://${htmlFile}`,
     ],
     { stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000 },

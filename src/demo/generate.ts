@@ -206,6 +206,8 @@ function randomRound(r: Rng, x: number): number {
   return Math.max(1, floor + (r() < x - floor ? 1 : 0))
 }
 
+/** Ends `text` with a full stop, unless it ends with one already (a manufacturer named "… Co."). */
+const sentence = (text: string): string => (text.endsWith('.') ? text : `${text}.`)
 const clamp = (x: number, lo: number, hi: number): number => Math.min(hi, Math.max(lo, x))
 
 /** Index into a cumulative weight array. */
@@ -872,7 +874,7 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
   if (cat) {
     offers.push({
       name: `${cat.brand} cat food: 25% off`,
-      description: `25% off up to six ${cat.brand} cat food items, from ${cat.manufacturer}.`,
+      description: sentence(`25% off up to six ${cat.brand} cat food items, from ${cat.manufacturer}`),
       scope: { gtins: cat.gtins },
       reward: { type: 'percent_off', percent: 25 },
       targeting: { lifeStage: ['pet'] },
@@ -986,7 +988,7 @@ export function demoOffers(products: readonly DemoProduct[], today: string): Dem
     const face = cents >= 100 ? `$${(cents / 100).toFixed(2)}` : `${cents}c`
     offers.push({
       name: `${brand.brand} ${leaf}: ${face} off`,
-      description: `${face} off each ${brand.brand} ${leaf} item, up to two, from ${brand.manufacturer}.`,
+      description: sentence(`${face} off each ${brand.brand} ${leaf} item, up to two, from ${brand.manufacturer}`),
       scope: { gtins: brand.gtins },
       reward: { type: 'amount_off', amountCents: cents },
       targeting: { everyone: true },

@@ -158,4 +158,25 @@ t.test('the print page: a real shopping list, first name only, every text escape
   t.match(plainHtml, 'Your shopping list')
   t.match(plainHtml, 'Badger Foods — Lakeside')
   t.match(plainHtml, 'Nothing to remind you of this time')
+
+  // An offer placed in a category the customer buys, on products they do not: a coupon beside
+  // the shopping list, named by the offer (it is not "any" product of the category), not an item.
+  const cheese = await insertOffer(db, { name: 'Badger Valley cheese: buy 2, get 1 free', reward: { type: 'buy_x_get_y', buy: 2, get: 1, percentOff: 100 }, scope: { category: 'Dairy/Cheese' } })
+  const withCoupon = await insertList(db, {
+    customerId: await insertCustomer(db),
+    items: [
+      { productId: milk.id, expectedDate: '2026-11-24', reason: 'You buy this about every week' },
+      { category: 'Dairy/Cheese', expectedDate: '2026-11-26', reason: 'An offer picked for you. Timed to when you usually buy cheese.', offerId: cheese, offerValueCents: 299 },
+    ],
+  })
+  const couponHtml = (await get(`/v1/lists/${withCoupon.id}/print`)).body
+  const needs = couponHtml.slice(couponHtml.indexOf('What you will likely need'), couponHtml.indexOf('More offers picked for you'))
+  t.match(needs, 'Milk &quot;fresh&quot;', 'the predicted item is on the shopping list')
+  t.notMatch(needs, 'cheese', 'the coupon is not one of its items')
+  t.notMatch(couponHtml, 'Any cheese')
+  const coupons = couponHtml.slice(couponHtml.indexOf('More offers picked for you'))
+  t.match(coupons, /class="coupon-card">\s*<p><strong class="coupon-deal">Buy 2, get 1 free<\/strong>[\s\S]*?<p class="coupon-card-name">Badger Valley cheese: buy 2, get 1 free<\/p>/)
+  t.match(coupons, 'Cheese · This week, around Thu, Nov 26')
+  t.match(coupons, 'You save $2.99')
+  t.match(couponHtml, /Your coupons<\/p>\s*<p class="total-value">\$2\.99<\/p>/)
 })

@@ -184,6 +184,20 @@ t.test('a list keeps to maxItems', async (t) => {
   t.equal(a.items.length, 15)
 })
 
+t.test('coupons placed in a category never push the predicted items off the list', async (t) => {
+  // A top-tier customer with a store-brand trial in each of the fifteen categories they buy the
+  // national brand in: none covers a predicted product, so each is a coupon beside the list.
+  const cats = Array.from({ length: 15 }, (_, i) => `Pantry/Aisle ${i}`)
+  const shopping = cats.map((c) => predicted(c, { brandType: 'national' }))
+  const trials = cats.map((c) => cand(offer({ scope: { category: c, brandType: 'store' }, reward: { type: 'amount_off', amountCents: 150 } })))
+  const a = run({ predictions: shopping, offers: trials })
+  t.equal(a.items.length, 30)
+  t.same(a.items.slice(0, 15).map((i) => i.productId), shopping.map((p) => p.productId), 'every predicted item, first, in rank order')
+  t.ok(a.items.slice(15).every((i) => i.productId === null && i.offerId !== null), 'then the coupons')
+  t.equal(a.totalCouponCents, 15 * 150)
+  t.match(a.items[15]!.reason, /^An offer picked for you\. Timed to when you usually buy aisle \d+\.$/, 'the reason does not repeat the offer')
+})
+
 t.test('the remembered targeting decision is what matchTargeting says, whatever the profile', async (t) => {
   const categories = ['Pantry/Coffee', 'Pantry/Tea', 'Pets/Cat food']
   const cell = fc.record({ category: fc.constantFrom(...categories), brandGroup: fc.constantFrom(...BRAND_GROUPS), usage: fc.constantFrom(...USAGE_LEVELS) })

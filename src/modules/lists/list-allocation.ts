@@ -425,33 +425,29 @@ export function allocateList(input: AllocationInput): Allocation {
         category: place.category,
         expectedDate: place.expectedDate,
         probability: place.probability,
-        reason: `${plan.offer.name}: an offer picked for you. ${place.why}`,
+        // The offer itself (name, deal, saving) travels with the item: the reason says why here and now.
+        reason: `An offer picked for you. ${place.why}`,
         offerId: id,
         offerValueCents: place.valueCents,
       })
   }
 
-  const predictedItems: AllocatedItem[] = shown.map((p, i) => ({
-    productId: p.productId,
-    category: p.product.category,
-    expectedDate: p.expectedDate,
-    probability: p.probability,
-    reason: p.reason,
-    offerId: itemOffer.get(i)?.offerId ?? null,
-    offerValueCents: itemOffer.get(i)?.valueCents ?? null,
-  }))
-  // Segment items push out the last (least important) predicted items without an offer.
-  let excess = predictedItems.length + extraItems.length - config.maxItems
-  const kept: AllocatedItem[] = []
-  for (let i = predictedItems.length - 1; i >= 0; i--) {
-    const it = predictedItems[i]!
-    if (excess > 0 && it.offerId === null) {
-      excess--
-      continue
-    }
-    kept.unshift(it)
-  }
-  const items = [...kept, ...extraItems]
+  // The customer's predicted items stay whole and first: the list is their shopping list, and the
+  // offers placed in a category (no predicted product in their scope) follow it as coupons. They
+  // once pushed out the predicted items without an offer, so the lists of the customers with the
+  // most coupons (tier A: 16 of them, none on a predicted product) kept none of what they buy.
+  const items: AllocatedItem[] = [
+    ...shown.map((p, i) => ({
+      productId: p.productId,
+      category: p.product.category,
+      expectedDate: p.expectedDate,
+      probability: p.probability,
+      reason: p.reason,
+      offerId: itemOffer.get(i)?.offerId ?? null,
+      offerValueCents: itemOffer.get(i)?.valueCents ?? null,
+    })),
+    ...extraItems,
+  ]
 
   const perks = allocatePerks(input, decisions, table, cells)
   return { items, perks, decisions, totalCouponCents: items.reduce((s, it) => s + (it.offerValueCents ?? 0), 0) }

@@ -5,7 +5,11 @@ import type { ValueTier } from '../segments/segment.types.ts'
 export interface ListGenerationConfig {
   /** Days a list is valid, the as-of day included. */
   validDays: number
-  /** Items printed: the print page fits about 15 on one sheet (docs/lists.md). */
+  /**
+   * Predicted items a list shows: the print page fits about 15 on one sheet (docs/lists.md). The
+   * coupons placed in a category without a predicted product come after them, as many as the
+   * customer's tier cap and the budgets give.
+   */
   maxItems: number
   /** Predictions asked for per customer: more than maxItems, so segment offers can be timed by them. */
   predictions: number

@@ -50,6 +50,14 @@ h2 { font-size: 10.5pt; text-transform: uppercase; letter-spacing: .06em; color:
 .coupon-save { font-weight: 700; white-space: nowrap; }
 .coupon-deal, .item-when { white-space: nowrap; }
 .coupon-name::before, .coupon-save::before { content: "· "; color: var(--muted); font-weight: 400; }
+.coupons { break-inside: avoid-page; }
+.coupon-grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2mm; }
+.coupon-card { border: 1pt dashed var(--deal); border-radius: 2mm; background: var(--deal-soft); padding: 1.4mm 2.5mm;
+  break-inside: avoid; page-break-inside: avoid; }
+.coupon-card .coupon-deal { font-weight: 800; font-size: 10.5pt; }
+.coupon-card-save { float: right; font-size: 8.5pt; font-weight: 700; white-space: nowrap; margin-left: 1.5mm; line-height: 1.6; }
+.coupon-card-name { font-weight: 700; font-size: 8.5pt; }
+.coupon-card-when { font-size: 8pt; color: var(--accent); font-weight: 700; }
 .extras { display: flex; gap: 5mm; break-inside: avoid; page-break-inside: avoid; }
 .vouchers { flex: 1 1 0; }
 .perks { flex: 2 1 0; }

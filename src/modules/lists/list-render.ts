@@ -88,13 +88,40 @@ function renderVouchers(list: PrintableList, loc: Locale): string {
     </section>`
 }
 
+/** A coupon placed in a category (no predicted product of the customer's in its scope), as a card. */
+function renderCouponCard(item: ListItem, list: PrintableList, loc: Locale): string {
+  const offer = item.offer!
+  const when = whenInWords(item.expectedDate, list.validFrom, loc)
+  const where = item.category ? leafOf(item.category) : ''
+  const meta = [where, when].filter(Boolean).join(' · ')
+  return `<li class="coupon-card">
+        <p><strong class="coupon-deal">${e(rewardInWords(offer.reward, loc) || offer.name)}</strong>
+        <span class="coupon-card-save">You save ${e(money(offer.valueCents, loc))}</span></p>
+        <p class="coupon-card-name">${e(offer.name)}</p>
+        ${meta ? `<p class="coupon-card-when">${e(meta)}</p>` : ''}
+      </li>`
+}
+
+function renderCoupons(list: PrintableList, coupons: ListItem[], loc: Locale): string {
+  if (coupons.length === 0) return ''
+  return `<section class="coupons" aria-labelledby="list-${e(list.id)}-coupons">
+      <h2 id="list-${e(list.id)}-coupons">More offers picked for you</h2>
+      <ul class="coupon-grid">${coupons.map((i) => renderCouponCard(i, list, loc)).join('')}</ul>
+    </section>`
+}
+
 // The barcode sits right under the header: if a long list ever runs onto a second sheet, the
 // part the cashier scans is still on the first.
 export function renderListPage(list: PrintableList, loc: Locale = DEFAULT_LOCALE): string {
   const id = e(list.id)
   const title = list.firstName ? `${list.firstName}’s shopping list` : 'Your shopping list'
   const offers = list.items.filter((i) => i.offer).length
-  const groups = groupByDepartment(list.items)
+  // The shopping list is what the customer is expected to buy; the offers placed in a category
+  // they buy, but on products they do not, are coupons beside it, timed to their cycle there.
+  const isCoupon = (i: ListItem) => i.product === null && i.offer !== null
+  const coupons = list.items.filter(isCoupon)
+  const needs = list.items.filter((i) => !isCoupon(i))
+  const groups = groupByDepartment(needs)
   const departments = groups
     .map(
       (g) => `<section class="dept">
@@ -125,8 +152,9 @@ export function renderListPage(list: PrintableList, loc: Locale = DEFAULT_LOCALE
     </section>
     <section class="items" aria-labelledby="list-${id}-items">
       <h2 id="list-${id}-items">What you will likely need</h2>
-      ${list.items.length ? `<div class="depts">${departments}</div>` : '<p class="empty">Nothing to remind you of this time: enjoy your shopping.</p>'}
+      ${needs.length ? `<div class="depts">${departments}</div>` : '<p class="empty">Nothing to remind you of this time: enjoy your shopping.</p>'}
     </section>
+    ${renderCoupons(list, coupons, loc)}
     ${list.vouchers.length || list.perks.length ? `<div class="extras">${renderVouchers(list, loc)}${renderPerks(list)}</div>` : ''}
   </article>`
 }

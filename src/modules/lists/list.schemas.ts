@@ -28,7 +28,7 @@ const item = z.object({
       size: z.string().nullable(),
     })
     .nullable()
-    .describe('The predicted product; null when the item is a whole category'),
+    .describe('The predicted product; null for a coupon placed in a category the customer buys, on products they are not predicted to buy (its offer says which)'),
   category: z.string().nullable(),
   department: z.string().describe('First level of the category path, for grouping'),
   expectedDate: day.nullable().describe('When the customer will likely buy it'),
