@@ -50,7 +50,7 @@ h2 { font-size: 10.5pt; text-transform: uppercase; letter-spacing: .06em; color:
 .coupon-save { font-weight: 700; white-space: nowrap; }
 .coupon-deal, .item-when { white-space: nowrap; }
 .coupon-name::before, .coupon-save::before { content: "· "; color: var(--muted); font-weight: 400; }
-.coupons { break-inside: avoid-page; }
+.coupons h2 { break-after: avoid; page-break-after: avoid; }
 .coupon-grid { display: grid; grid-template-columns: repeat(3, 1fr); gap: 2mm; }
 .coupon-card { border: 1pt dashed var(--deal); border-radius: 2mm; background: var(--deal-soft); padding: 1.4mm 2.5mm;
   break-inside: avoid; page-break-inside: avoid; }
