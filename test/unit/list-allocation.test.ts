@@ -70,6 +70,9 @@ t.test('offers attach to predicted items in scope, with reasons for given and wi
   const withheld = a.decisions.find((d) => d.offerId === tea.id)!
   t.notOk(withheld.given)
   t.match(withheld.reason, /do not expect you to buy tea in the next two weeks/)
+
+  const pet = offer({ scope: { category: 'Pet' } })
+  t.match(run({ predictions: [milk], offers: [cand(pet)] }).decisions[0], { given: false, reason: 'We do not expect you to buy pet products in the next two weeks.' }, 'a whole department in words')
 })
 
 t.test('tier caps bound the list value', async (t) => {

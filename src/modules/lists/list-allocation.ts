@@ -10,7 +10,7 @@ import { matchTargeting, type TargetingDecision } from '../segments/profile-targ
 import type { CustomerProfile } from '../segments/segment.types.ts'
 import type { ListGenerationConfig } from './list-generation.config.ts'
 import type { ListPerk } from './list.types.ts'
-import { leafOf, money } from './list-words.ts'
+import { categoryWords, leafOf, money } from './list-words.ts'
 
 export interface PredictedProduct {
   productId: number
@@ -255,7 +255,7 @@ const notPredictedOnce = (table: OfferTable, offers: CandidateOffer[], at: numbe
 function scopeWords(c: CandidateOffer): string {
   if (c.reference?.label) return c.reference.label
   const o = c.offer
-  if (o.scope && 'category' in o.scope) return leafOf(o.scope.category).toLowerCase()
+  if (o.scope && 'category' in o.scope) return categoryWords(o.scope.category)
   return 'these products'
 }
 

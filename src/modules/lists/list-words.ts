@@ -88,6 +88,15 @@ export function departmentOf(category: string | null | undefined): string {
   return first ? first : 'Other'
 }
 
+/**
+ * A category in words for a sentence ("We do not expect you to buy … "): "pain relief" of
+ * "Health/Pain relief"; a whole department reads "pet products", as "pet" alone does not.
+ */
+export function categoryWords(category: string): string {
+  const leaf = leafOf(category).toLowerCase()
+  return category.includes('/') ? leaf : `${leaf} products`
+}
+
 /** "Pain relief" of "Health/Pain relief": how a category-only item reads on the list. */
 export function leafOf(category: string): string {
   return category.split('/').pop()?.trim() || category

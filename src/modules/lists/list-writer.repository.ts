@@ -8,6 +8,7 @@ import type { DB } from '../../db/schema.ts'
 import type { OfferScope } from '../offers/offer.types.ts'
 import { findStatsOfCustomers, findStatsVersions } from '../prediction/prediction-stats.repository.ts'
 import type { CurrentListFacts } from '../segments/segment-facts.repository.ts'
+import { categoryWords } from './list-words.ts'
 
 type Db = Kysely<DB> | Transaction<DB>
 
@@ -72,7 +73,7 @@ export async function findScopeReference(db: Db, scope: OfferScope): Promise<Sco
   const leaf = (c: string) => (c.split('/').pop() ?? c).toLowerCase()
   let label: string
   if (rows.length === 1) label = rows[0]!.name
-  else if ('category' in scope) label = scope.brandType === 'store' ? `our own-brand ${leaf(scope.category)}` : leaf(scope.category)
+  else if ('category' in scope) label = scope.brandType === 'store' ? `our own-brand ${categoryWords(scope.category)}` : categoryWords(scope.category)
   else if (categories.length === 1) label = brands.length === 1 && brands[0] ? `${brands[0]} ${leaf(categories[0]!)}` : leaf(categories[0]!)
   else label = brands.length === 1 && brands[0] ? `${brands[0]} products` : 'these products'
   return { productId: 'gtins' in scope && rows.length === 1 ? rows[0]!.id : null, priceCents: median.regular_price_cents ?? 0, categories, label }
