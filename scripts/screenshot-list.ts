@@ -98,6 +98,7 @@ const list: PrintableList = {
     { offerId: '902', perkType: 'fast_lane', name: 'Fast lane pass', content: 'Use the express lane with any basket size until December 6: show this list at lane 1.' },
   ],
   vouchers: [{ id: '77', valueCents: 437, periodStart: '2026-07-01', periodEnd: '2026-09-30', expiresOn: '2027-11-23' }],
+  rainChecks: [{ id: '5', offerId: '31', name: 'Badger Valley cheese: buy 2, get 1 free', description: '', valueCents: 279, expiresOn: '2026-12-19' }],
   storeName: 'Badger Foods · Main Street, Verona',
   firstName: 'Maria',
 }

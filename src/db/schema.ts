@@ -231,7 +231,6 @@ export interface RainCheckTable {
   offer_id: number
   redemption_id: number
   value_cents: number
-  used_on_list_id: number | null
   created_at: DefaultTimestamp
   /** 0005 */
   description: Generated<string>

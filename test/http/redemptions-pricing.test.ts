@@ -120,6 +120,36 @@ t.test('an offline sale uses the list the customer held when it happened', async
   t.same(res.json().rainChecks.map((r: { description: string }) => r.description), ['then'])
 })
 
+t.test("an offline sale's rain checks are on the customer's next lists, each as it was made", async (t) => {
+  const f = await checkoutFixture(t)
+  const offer = await f.createOffer({ name: 'Milk: $1 off', description: '$1 off milk' })
+  const c = await f.customerWithList([offer])
+  const list = async (id: string) => {
+    const res = await f.call(f.officeKey, { method: 'GET', url: `/v1/lists/${id}` })
+    t.equal(res.statusCode, 200, res.body)
+    return res.json().rainChecks as { offerId: string; name: string; valueCents: number; expiresOn: string }[]
+  }
+  const off = await f.redeem(f.body(c.cardNumber, [item('milk', 2)], { offline: true, occurredAt: '2026-11-21T10:00:00-06:00' }))
+  t.equal(off.statusCode, 201, off.body)
+  t.same(await list(c.listId), [], 'the list made before the sale was posted did not carry it')
+
+  const next = await f.createList(c.id, [])
+  const carried = [{ offerId: offer, name: 'Milk: $1 off', description: '$1 off milk', valueCents: 200, expiresOn: '2026-12-19' }]
+  t.match(await list(next.id), carried, 'the next list does')
+  const page = (await f.call(f.officeKey, { method: 'GET', url: `/v1/lists/${next.id}/print` })).body
+  t.match(page, /Your rain checks<\/h2>[\s\S]*\$2\.00[\s\S]*Milk: \$1 off[\s\S]*use it by Saturday, December 19, 2026/)
+
+  const spent = await f.redeem(f.body(c.cardNumber, [item('milk', 2)]))
+  t.equal(spent.json().totalDiscountCents, 200, 'the lane takes it off')
+  t.same(await list((await f.createList(c.id, [])).id), [], 'a list made after it was spent does not carry it')
+  t.match(await list(next.id), carried, 'the list it was printed on still reads as printed')
+
+  await f.voidIt(spent.json().redemptionId)
+  t.match(await list((await f.createList(c.id, [])).id), carried, 'reopened by the void: on the next list again')
+  await f.voidIt(off.json().redemptionId)
+  t.same(await list((await f.createList(c.id, [])).id), [], 'cancelled with the offline sale')
+})
+
 t.test('discounts never take a line below zero; zero-priced units are never discounted', async (t) => {
   const f = await checkoutFixture(t)
   const big = await f.createOffer({ description: '$5 off yogurt', scope: { gtins: [CATALOG.yogurt[0]] }, reward: { type: 'amount_off', amountCents: 500 } })

@@ -69,6 +69,8 @@ h2 { font-size: 10.5pt; text-transform: uppercase; letter-spacing: .06em; color:
 .perk-content, .perk-url, .voucher-text { font-size: 8.5pt; color: var(--muted); }
 .voucher { border-color: var(--accent); background: var(--accent-soft); }
 .voucher-value { font-size: 15pt; font-weight: 800; }
+.rain-check { border-style: dashed; }
+.rain-check-name { font-weight: 700; font-size: 9pt; }
 .scan { display: flex; align-items: center; gap: 6mm; border-bottom: 1pt solid var(--rule); padding-bottom: 3mm; }
 .barcode { flex: 0 0 64mm; }
 .barcode-svg { display: block; width: 64mm; height: auto; }

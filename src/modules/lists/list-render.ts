@@ -110,6 +110,23 @@ function renderCoupons(list: PrintableList, coupons: ListItem[], loc: Locale): s
     </section>`
 }
 
+function renderRainChecks(list: PrintableList, loc: Locale): string {
+  if (list.rainChecks.length === 0) return ''
+  const items = list.rainChecks
+    .map(
+      (r) => `<li class="voucher rain-check">
+        <p class="voucher-value">${e(money(r.valueCents, loc))}</p>
+        <p class="rain-check-name">${e(r.name)}</p>
+        <p class="voucher-text">From a sale when our checkout was offline. Comes off your next shop automatically${r.expiresOn ? `; use it by ${e(longDay(r.expiresOn, loc))}` : ''}.</p>
+      </li>`,
+    )
+    .join('')
+  return `<section class="vouchers" aria-labelledby="list-${e(list.id)}-rain-checks">
+      <h2 id="list-${e(list.id)}-rain-checks">Your rain checks</h2>
+      <ul class="voucher-list">${items}</ul>
+    </section>`
+}
+
 // The barcode sits right under the header: if a long list ever runs onto a second sheet, the
 // part the cashier scans is still on the first.
 export function renderListPage(list: PrintableList, loc: Locale = DEFAULT_LOCALE): string {
@@ -155,6 +172,6 @@ export function renderListPage(list: PrintableList, loc: Locale = DEFAULT_LOCALE
       ${needs.length ? `<div class="depts">${departments}</div>` : '<p class="empty">Nothing to remind you of this time: enjoy your shopping.</p>'}
     </section>
     ${renderCoupons(list, coupons, loc)}
-    ${list.vouchers.length || list.perks.length ? `<div class="extras">${renderVouchers(list, loc)}${renderPerks(list)}</div>` : ''}
+    ${list.vouchers.length || list.rainChecks.length || list.perks.length ? `<div class="extras">${renderVouchers(list, loc)}${renderRainChecks(list, loc)}${renderPerks(list)}</div>` : ''}
   </article>`
 }

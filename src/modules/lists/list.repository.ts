@@ -89,6 +89,28 @@ export function findVouchersOfLists(db: Db, listIds: number[]) {
     .execute()
 }
 
+/**
+ * The rain checks each list carries: its customer's, issued before the list was made, still open
+ * then (neither redeemed nor cancelled) and good on its first day. Read with the list rather than
+ * stored with it, so an old list reads as it was printed.
+ */
+export async function findRainChecksOfLists(db: Db, listIds: number[]) {
+  const { rows } = await sql<{ list_id: number; id: number; offer_id: number; name: string; description: string; value_cents: number; expires_on: string | null }>`
+    select l.id as list_id, r.id, r.offer_id, o.name, r.description, r.value_cents, r.expires_on
+    from list l
+    join rain_check r on r.customer_id = l.customer_id and r.created_at <= l.created_at
+    join offer o on o.id = r.offer_id
+    left join redemption rd on rd.id = r.redeemed_by
+    where l.id = any(${listIds}::bigint[])
+      and (r.cancelled_at is null or r.cancelled_at > l.created_at)
+      and (rd.id is null or rd.created_at > l.created_at)
+      and (r.expires_on is null or r.expires_on >= l.valid_from)
+      and r.value_cents > 0
+    order by l.id, r.expires_on nulls last, r.id
+  `.execute(db)
+  return rows
+}
+
 export function customerExists(db: Db, customerId: number) {
   return db.selectFrom('customer').select('id').where('id', '=', customerId).executeTakeFirst()
 }

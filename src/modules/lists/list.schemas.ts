@@ -67,6 +67,18 @@ export const shoppingList = z
     vouchers: z
       .array(z.object({ id: z.string(), valueCents: z.number().int(), periodStart: day, periodEnd: day, expiresOn: day.nullable() }))
       .describe('Base-reward vouchers printed on this list'),
+    rainChecks: z
+      .array(
+        z.object({
+          id: z.string(),
+          offerId: z.string(),
+          name: z.string().describe("The offer's name"),
+          description: z.string(),
+          valueCents: z.number().int().describe('Worth up to this much off the offer\'s products at the lane, once'),
+          expiresOn: day.nullable(),
+        }),
+      )
+      .describe('Offers an offline sale would have earned, open when the list was made: the lane takes them off the next sale by itself'),
   })
   .meta({ id: 'ShoppingList' })
 

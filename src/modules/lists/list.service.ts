@@ -55,7 +55,7 @@ function toItem(r: repo.ItemRow): ListItem {
   }
 }
 
-/** Lists with their items and vouchers, in two queries whatever their number. */
+/** Lists with their items, vouchers and rain checks, in three queries whatever their number. */
 async function assemble(db: Db, rows: repo.ListRow[]): Promise<ShoppingList[]> {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
@@ -70,6 +70,12 @@ async function assemble(db: Db, rows: repo.ListRow[]): Promise<ShoppingList[]> {
     const list = vouchers.get(v.list_id) ?? []
     list.push({ id: String(v.id), valueCents: v.value_cents, periodStart: v.period_start, periodEnd: v.period_end, expiresOn: v.expires_on })
     vouchers.set(v.list_id, list)
+  }
+  const rainChecks = new Map<number, ShoppingList['rainChecks']>()
+  for (const c of await repo.findRainChecksOfLists(db, ids)) {
+    const list = rainChecks.get(c.list_id) ?? []
+    list.push({ id: String(c.id), offerId: String(c.offer_id), name: c.name, description: c.description, valueCents: c.value_cents, expiresOn: c.expires_on })
+    rainChecks.set(c.list_id, list)
   }
   return rows.map((r) => ({
     id: String(r.id),
@@ -87,6 +93,7 @@ async function assemble(db: Db, rows: repo.ListRow[]): Promise<ShoppingList[]> {
     totalCouponCents: r.total_coupon_cents,
     perks: toPerks(r.perks),
     vouchers: vouchers.get(r.id) ?? [],
+    rainChecks: rainChecks.get(r.id) ?? [],
   }))
 }
 

@@ -55,6 +55,16 @@ export interface ListVoucher {
   expiresOn: string | null
 }
 
+/** A rain check the customer held when the list was made: an offer an offline sale would have earned. */
+export interface ListRainCheck {
+  id: string
+  offerId: string
+  name: string
+  description: string
+  valueCents: number
+  expiresOn: string | null
+}
+
 export interface ShoppingList {
   id: string
   customerId: string
@@ -71,6 +81,7 @@ export interface ShoppingList {
   totalCouponCents: number
   perks: ListPerk[]
   vouchers: ListVoucher[]
+  rainChecks: ListRainCheck[]
 }
 
 /** What the print page adds: who and where, and nothing else personal. */
