@@ -214,7 +214,7 @@ function listSection(list) {
       caption: 'Items, most important first',
       columns: [
         { label: '#', value: (i) => i.rank, num: true },
-        { label: 'Item', value: (i) => i.product?.name ?? (i.category ? `Any ${i.category.split('/').pop().toLowerCase()}` : 'Something they often buy'), header: false },
+        { label: 'Item', value: itemName, header: false },
         { label: 'Expected', value: (i) => day(i.expectedDate) },
         { label: 'Why it is on the list', value: (i) => i.reason },
         { label: 'Offer', value: (i) => (i.offer ? `${i.offer.name}: ${rewardWords(i.offer.reward)} (saves about ${money(i.offer.valueCents)})` : '') },
@@ -222,7 +222,19 @@ function listSection(list) {
       rows: list.items,
       empty: 'The list has no items.',
     }),
-    list.perks.length ? h('p', null, `Perks: ${list.perks.map((p) => p.name).join(', ')}`) : null)
+    list.perks.length ? h('p', null, `Perks: ${list.perks.map((p) => p.name).join(', ')}`) : null,
+    list.vouchers.length ? h('p', null, `Vouchers: ${list.vouchers.map((v) => `${money(v.valueCents)}${v.expiresOn ? `, use by ${day(v.expiresOn)}` : ''}`).join('; ')}`) : null,
+    list.rainChecks.length
+      ? h('p', null, `Rain checks (from offline sales): ${list.rainChecks.map((r) => `${r.name}, ${money(r.valueCents)}${r.expiresOn ? `, use by ${day(r.expiresOn)}` : ''}`).join('; ')}`)
+      : null)
+}
+
+/** A predicted product by name; a coupon placed in a category (no product of the customer's) says so. */
+function itemName(i) {
+  if (i.product) return i.product.name
+  const leaf = i.category ? i.category.split('/').pop() : null
+  if (i.offer) return leaf ? `Coupon: ${leaf.toLowerCase()}` : 'Coupon'
+  return leaf ? `Any ${leaf.toLowerCase()}` : 'Something they often buy'
 }
 
 function salesSection(sales) {
