@@ -27,6 +27,7 @@ try {
         '',
         `  lanelist demo: ${service.demo.stores} stores, ${service.demo.customers} customers, ${service.demo.sales} sales of history`,
         `  API docs:      ${base}/docs`,
+        `  console:       ${base}/console (sign in with the back-office key)`,
         `  cards to scan: ${service.demo.sampleCards.join(', ')}`,
         service.demo.keysFile ? `  API keys:      ${service.demo.keysFile} (a back-office key and a pos key per store)` : '',
         '',

@@ -17,6 +17,13 @@ t.test('console routes', async (t) => {
   const store = await createStore()
   const pos = await createKey('pos', store)
 
+  t.test("the service's address opens the console", async (t) => {
+    const res = await call(null, { method: 'GET', url: '/' })
+    t.equal(res.statusCode, 302)
+    t.equal(res.headers.location, '/console')
+    t.equal((await call(null, { method: 'GET', url: '/console' })).statusCode, 200)
+  })
+
   t.test('recent sales: newest first, with lines, limited, 404 for nobody', async (t) => {
     const customer = await insertCustomer(db, { firstName: 'Ada' })
     const milk = await insertProduct(db, { category: 'Dairy/Milk', name: 'Whole milk' })

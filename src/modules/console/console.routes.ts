@@ -50,6 +50,8 @@ export const consoleRoutes: FastifyPluginAsync<{ dir?: string }> = async (app, o
   const index = assets.get('index.html')
   if (!index) throw new Error(`console: index.html missing in ${opts.dir ?? CONSOLE_DIR}`)
 
+  // Whoever opens the service's address in a browser lands on the console, not on a 404.
+  app.get('/', { schema: { hide: true } }, (_request, reply) => reply.redirect('/console', 302))
   app.get('/console', { schema: { hide: true } }, (request, reply) => send(request, reply, index))
   app.get<{ Params: { '*': string } }>('/console/*', { schema: { hide: true } }, (request, reply) => {
     const asset = request.params['*'] === '' ? index : assets.get(request.params['*'])
