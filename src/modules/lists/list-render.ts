@@ -53,6 +53,19 @@ function renderItem(item: ListItem, list: PrintableList, loc: Locale): string {
     </li>`
 }
 
+/** A headed part of the page holding a list of cards (`items`, rendered), labelled by its heading. */
+function section(list: PrintableList, s: { key: string; className: string; title: string; listClass: string }, items: string): string {
+  return `<section class="${s.className}" aria-labelledby="list-${e(list.id)}-${s.key}">
+      <h2 id="list-${e(list.id)}-${s.key}">${e(s.title)}</h2>
+      <ul class="${s.listClass}">${items}</ul>
+    </section>`
+}
+
+/** What a voucher or a rain check says of its use: the lane takes it off by itself, by a day if it has one. */
+function comesOff(expiresOn: string | null, loc: Locale): string {
+  return `Comes off your next shop automatically${expiresOn ? `; use it by ${e(longDay(expiresOn, loc))}` : ''}.`
+}
+
 function renderPerks(list: PrintableList): string {
   if (list.perks.length === 0) return ''
   const items = list.perks
@@ -65,10 +78,7 @@ function renderPerks(list: PrintableList): string {
       </li>`,
     )
     .join('')
-  return `<section class="perks" aria-labelledby="list-${e(list.id)}-perks">
-      <h2 id="list-${e(list.id)}-perks">Also for you</h2>
-      <ul class="perk-list">${items}</ul>
-    </section>`
+  return section(list, { key: 'perks', className: 'perks', title: 'Also for you', listClass: 'perk-list' }, items)
 }
 
 function renderVouchers(list: PrintableList, loc: Locale): string {
@@ -78,14 +88,11 @@ function renderVouchers(list: PrintableList, loc: Locale): string {
       (v) => `<li class="voucher">
         <p class="voucher-value">${e(money(v.valueCents, loc))}</p>
         <p class="voucher-text">Your reward for shopping with us ${e(monthDay(v.periodStart, loc))} – ${e(monthDay(v.periodEnd, loc))}.
-        Comes off your next shop automatically${v.expiresOn ? `; use it by ${e(longDay(v.expiresOn, loc))}` : ''}.</p>
+        ${comesOff(v.expiresOn, loc)}</p>
       </li>`,
     )
     .join('')
-  return `<section class="vouchers" aria-labelledby="list-${e(list.id)}-vouchers">
-      <h2 id="list-${e(list.id)}-vouchers">Your vouchers</h2>
-      <ul class="voucher-list">${items}</ul>
-    </section>`
+  return section(list, { key: 'vouchers', className: 'vouchers', title: 'Your vouchers', listClass: 'voucher-list' }, items)
 }
 
 /** A coupon placed in a category (no predicted product of the customer's in its scope), as a card. */
@@ -104,10 +111,8 @@ function renderCouponCard(item: ListItem, list: PrintableList, loc: Locale): str
 
 function renderCoupons(list: PrintableList, coupons: ListItem[], loc: Locale): string {
   if (coupons.length === 0) return ''
-  return `<section class="coupons" aria-labelledby="list-${e(list.id)}-coupons">
-      <h2 id="list-${e(list.id)}-coupons">More offers picked for you</h2>
-      <ul class="coupon-grid">${coupons.map((i) => renderCouponCard(i, list, loc)).join('')}</ul>
-    </section>`
+  const items = coupons.map((i) => renderCouponCard(i, list, loc)).join('')
+  return section(list, { key: 'coupons', className: 'coupons', title: 'More offers picked for you', listClass: 'coupon-grid' }, items)
 }
 
 function renderRainChecks(list: PrintableList, loc: Locale): string {
@@ -117,14 +122,11 @@ function renderRainChecks(list: PrintableList, loc: Locale): string {
       (r) => `<li class="voucher rain-check">
         <p class="voucher-value">${e(money(r.valueCents, loc))}</p>
         <p class="rain-check-name">${e(r.name)}</p>
-        <p class="voucher-text">From a sale when our checkout was offline. Comes off your next shop automatically${r.expiresOn ? `; use it by ${e(longDay(r.expiresOn, loc))}` : ''}.</p>
+        <p class="voucher-text">From a sale when our checkout was offline. ${comesOff(r.expiresOn, loc)}</p>
       </li>`,
     )
     .join('')
-  return `<section class="vouchers" aria-labelledby="list-${e(list.id)}-rain-checks">
-      <h2 id="list-${e(list.id)}-rain-checks">Your rain checks</h2>
-      <ul class="voucher-list">${items}</ul>
-    </section>`
+  return section(list, { key: 'rain-checks', className: 'vouchers', title: 'Your rain checks', listClass: 'voucher-list' }, items)
 }
 
 // The barcode sits right under the header: if a long list ever runs onto a second sheet, the

@@ -55,28 +55,37 @@ function toItem(r: repo.ItemRow): ListItem {
   }
 }
 
+/** Rows of many lists, each made into `T` and grouped by their list, in the rows' order. */
+function byList<R extends { list_id: number }, T>(rows: R[], make: (row: R) => T): Map<number, T[]> {
+  const out = new Map<number, T[]>()
+  for (const r of rows) {
+    const list = out.get(r.list_id)
+    if (list) list.push(make(r))
+    else out.set(r.list_id, [make(r)])
+  }
+  return out
+}
+
 /** Lists with their items, vouchers and rain checks, in three queries whatever their number. */
 async function assemble(db: Db, rows: repo.ListRow[]): Promise<ShoppingList[]> {
   if (rows.length === 0) return []
   const ids = rows.map((r) => r.id)
-  const items = new Map<number, ListItem[]>()
-  for (const r of await repo.findItems(db, ids)) {
-    const list = items.get(r.list_id) ?? []
-    list.push(toItem(r))
-    items.set(r.list_id, list)
-  }
-  const vouchers = new Map<number, ShoppingList['vouchers']>()
-  for (const v of await repo.findVouchersOfLists(db, ids)) {
-    const list = vouchers.get(v.list_id) ?? []
-    list.push({ id: String(v.id), valueCents: v.value_cents, periodStart: v.period_start, periodEnd: v.period_end, expiresOn: v.expires_on })
-    vouchers.set(v.list_id, list)
-  }
-  const rainChecks = new Map<number, ShoppingList['rainChecks']>()
-  for (const c of await repo.findRainChecksOfLists(db, ids)) {
-    const list = rainChecks.get(c.list_id) ?? []
-    list.push({ id: String(c.id), offerId: String(c.offer_id), name: c.name, description: c.description, valueCents: c.value_cents, expiresOn: c.expires_on })
-    rainChecks.set(c.list_id, list)
-  }
+  const items = byList(await repo.findItems(db, ids), toItem)
+  const vouchers = byList(await repo.findVouchersOfLists(db, ids), (v) => ({
+    id: String(v.id),
+    valueCents: v.value_cents,
+    periodStart: v.period_start,
+    periodEnd: v.period_end,
+    expiresOn: v.expires_on,
+  }))
+  const rainChecks = byList(await repo.findRainChecksOfLists(db, ids), (c) => ({
+    id: String(c.id),
+    offerId: String(c.offer_id),
+    name: c.name,
+    description: c.description,
+    valueCents: c.value_cents,
+    expiresOn: c.expires_on,
+  }))
   return rows.map((r) => ({
     id: String(r.id),
     customerId: String(r.customer_id),
