@@ -9,6 +9,7 @@ import pg from 'pg'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { ensureSystemTools } from './helpers/system-tools.ts'
 import { scanLogDir } from './security/log-scan.ts'
+import { failureRecap } from './helpers/failure-recap.ts'
 import { ADMIN_URL_ENV, freePort, pgCtl, ROOT, STATE_DIR, TEMPLATE_DB } from './helpers/test-server.ts'
 
 async function startEmbedded(): Promise<{ adminUrl: string; stop: () => void }> {
@@ -80,6 +81,8 @@ try {
   process.stdout.write(`# log scan: ${scan.lines} log lines from ${scan.files} test processes, ${scan.findings.length} with personal data or secrets\n`)
   for (const f of scan.findings.slice(0, 20)) process.stdout.write(`#   ${f.what}: ${f.match} in ${f.where}\n`)
   if (scan.findings.length > 0 && code === 0) code = 1
+  const recap = code === 0 ? [] : failureRecap(path.join(ROOT, '.tap', 'test-results'))
+  if (recap.length > 0) process.stdout.write(`# failed:\n${recap.map((l) => `# ${l}`).join('\n')}\n`)
 } finally {
   server.stop()
 }
