@@ -12,6 +12,7 @@ import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, type 
 import { startTcpProxy, type ProxyMode } from './tcp-proxy.ts'
 
 const POS_TIMEOUT_MS = 2_000
+const READY_CHECK_MS = 1_500
 
 t.test('database restart and partition under load: fast 503s, readiness red, recovery without restart', async (t) => {
   const database = await createTestDatabase(t)
@@ -99,7 +100,9 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
     const red = readiness.filter((r) => r.phase === outage && r.status === 503)
     t.ok(red.length > 0, `readiness went red during phase ${outage} (${phases[outage]!.mode})`)
   }
-  t.ok(readiness.every((r) => r.ms < POS_TIMEOUT_MS), `readiness always answered within ${Math.max(...readiness.map((r) => r.ms)).toFixed(0)} ms`)
+  // The readiness query gives up after 1.5 s (health.service.ts); same slack as the lanes.
+  const slowestProbe = Math.max(...readiness.map((r) => r.ms))
+  t.ok(slowestProbe < READY_CHECK_MS + 1_000, `readiness always answered within ${slowestProbe.toFixed(0)} ms (its check gives up at ${READY_CHECK_MS} ms)`)
   for (const healed of [2, 4]) {
     const ok = sent.filter((s) => phaseOf.get(s) === healed && acknowledged(s))
     t.ok(ok.length > 0, `sales went through again after phase ${healed - 1} healed (${ok.length} acknowledged)`)

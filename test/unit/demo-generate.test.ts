@@ -229,7 +229,9 @@ t.test('lazy: 20,000 customers stream through without piling up', async (t) => {
   t.type(customers.next, 'function')
   const started = Date.now()
   t.ok(demo.transactions({ index: 19_999 }).next().value, 'any customer is reachable at once')
-  t.ok(Date.now() - started < 200, 'without generating the others first')
+  // 13 ms here; generating the 19,999 customers before it takes about 3 s. The bound leaves
+  // room for a saturated CI machine.
+  t.ok(Date.now() - started < 1_000, 'without generating the others first')
 
   const heapBefore = process.memoryUsage().heapUsed
   let peak = heapBefore
