@@ -196,7 +196,14 @@ t.test('pausing an endpoint holds its retries; enabling it again sends them', as
   dispatcher(t, ta, { retry: { maxAttempts: 10, baseMs: 100, capMs: 100 } })
   await waitFor('a first failure', () => receiver.received.length >= 1)
   await ta.call(ADMIN_KEY, { method: 'PATCH', url: `/v1/webhooks/${ep.id}`, payload: { enabled: false } })
-  await new Promise((r) => setTimeout(r, 150))
+  // An attempt already claimed may still land (on a busy machine, well after the pause);
+  // unpaused they would keep coming every 100 ms, so a quiet 500 ms means paused.
+  let seen = receiver.received.length
+  let quietSince = Date.now()
+  await waitFor('the attempts to stop', () => {
+    if (receiver.received.length !== seen) [seen, quietSince] = [receiver.received.length, Date.now()]
+    return Date.now() - quietSince >= 500
+  })
   const held = receiver.received.length
   await emit(ta)
   await new Promise((r) => setTimeout(r, 400))
