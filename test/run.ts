@@ -68,6 +68,7 @@ try {
   await prepareTemplate(server.adminUrl)
   const logDir = path.join(STATE_DIR, `logs-${process.pid}`)
   mkdirSync(logDir, { recursive: true })
+  const started = Date.now()
   const tap = spawn(path.join(ROOT, 'node_modules', '.bin', 'tap'), process.argv.slice(2), {
     cwd: ROOT,
     stdio: 'inherit',
@@ -81,7 +82,7 @@ try {
   process.stdout.write(`# log scan: ${scan.lines} log lines from ${scan.files} test processes, ${scan.findings.length} with personal data or secrets\n`)
   for (const f of scan.findings.slice(0, 20)) process.stdout.write(`#   ${f.what}: ${f.match} in ${f.where}\n`)
   if (scan.findings.length > 0 && code === 0) code = 1
-  const recap = code === 0 ? [] : failureRecap(path.join(ROOT, '.tap', 'test-results'))
+  const recap = code === 0 ? [] : failureRecap(path.join(ROOT, '.tap', 'test-results'), started)
   if (recap.length > 0) process.stdout.write(`# failed:\n${recap.map((l) => `# ${l}`).join('\n')}\n`)
 } finally {
   server.stop()

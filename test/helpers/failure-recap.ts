@@ -1,19 +1,21 @@
 // CI keeps only the tail of a run, and tap's coverage table pushes its failure reports
 // far above it: this repeats each failed assertion, with its diagnostics, at the very end.
-import { existsSync, readdirSync, readFileSync } from 'node:fs'
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import path from 'node:path'
 
-function tapFiles(dir: string): string[] {
+// tap keeps the results of files it did not run this time (a subset, a deleted test).
+function tapFiles(dir: string, since: number): string[] {
   if (!existsSync(dir)) return []
   return readdirSync(dir, { withFileTypes: true, recursive: true })
     .filter((e) => e.isFile() && e.name.endsWith('.tap'))
     .map((e) => path.join(e.parentPath, e.name))
+    .filter((file) => statSync(file).mtimeMs >= since)
 }
 
-/** The failed assertions of a tap run, as lines to print: file, assertion, its YAML diagnostics. */
-export function failureRecap(resultsDir: string, maxLines = 80): string[] {
+/** The failed assertions of the tap run started at `since`: file, assertion, its YAML diagnostics. */
+export function failureRecap(resultsDir: string, since: number, maxLines = 80): string[] {
   const out: string[] = []
-  for (const file of tapFiles(resultsDir).sort()) {
+  for (const file of tapFiles(resultsDir, since).sort()) {
     const lines = readFileSync(file, 'utf8').split('\n')
     const failed: string[] = []
     for (let i = 0; i < lines.length; i++) {

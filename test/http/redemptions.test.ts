@@ -12,6 +12,11 @@ t.test('card scan: list offers applied, every line recorded, usage, job, stored 
   const c = await f.customerWithList([milkOffer, riceOffer])
 
   const body = f.body(c.cardNumber, [item('milk', 2), item('rice', 3), item('cheese'), { gtin: UNKNOWN_GTIN, quantity: 1, unitPriceCents: 250 }])
+  // Before tender: the same savings, worded as a prospect, and no list promised for a sale
+  // that is not recorded.
+  const quoted = await f.quote(body)
+  t.equal(quoted.statusCode, 200, quoted.body)
+  t.same(quoted.json().receiptLines, ['Your list saves $2.90', 'Offers that apply: 2'])
   const res = await f.redeem(body)
   t.equal(res.statusCode, 201, res.body)
   const r = res.json()
@@ -33,8 +38,7 @@ t.test('card scan: list offers applied, every line recorded, usage, job, stored 
   t.same(r.rainChecks, [])
   t.ok(r.receiptLines.length > 0)
   for (const line of r.receiptLines) t.ok(line.length <= 40, `receipt line fits: ${line}`)
-  t.match(r.receiptLines.join('\n'), /You saved \$2\.90/)
-  t.match(r.receiptLines.join('\n'), /Your next list: ready now/)
+  t.same(r.receiptLines, ['You saved $2.90 with your list', 'Offers used: 2', 'Your next list: ready now'])
 
   const db = f.database.db
   const sale = await db.selectFrom('sale').selectAll().executeTakeFirstOrThrow()
@@ -278,9 +282,13 @@ t.test('quote equals redeem for the same basket and records nothing', async (t) 
   t.notOk('redemptionId' in quoted)
   const r = await f.redeem(body)
   t.equal(r.statusCode, 201)
-  const { redemptionId: _id, ...redeemed } = r.json()
-  t.same(redeemed, quoted, 'same discounts, totals and receipt')
+  const { redemptionId: _id, receiptLines: soldLines, ...redeemed } = r.json()
+  const { receiptLines: quotedLines, ...prospect } = quoted
+  t.same(redeemed, prospect, 'same discounts and totals')
   t.ok(quoted.totalDiscountCents > 0)
+  const saved = `$${(quoted.totalDiscountCents / 100).toFixed(2)}`
+  t.same(quotedLines, [`Your list saves ${saved}`, 'Offers that apply: 2'], 'the quote says what the basket would save')
+  t.same(soldLines, [`You saved ${saved} with your list`, 'Offers used: 2', 'Your next list: ready now'], 'the sale what it saved')
 })
 
 t.test('occurredAt is kept as the instant; the day is the store\'s', async (t) => {

@@ -14,6 +14,8 @@ function fit(line: string): string {
 }
 
 export function redemptionReceipt(r: {
+  /** A quote records nothing: it says what the basket would save and promises no list. */
+  quote: boolean
   offline: boolean
   hasList: boolean
   offersUsed: number
@@ -25,14 +27,14 @@ export function redemptionReceipt(r: {
     lines.push('Offline sale: no discounts at the lane')
     if (r.rainCheckCents > 0) lines.push(`Rain check: ${dollars(r.rainCheckCents)} off on next visit`)
   } else if (r.totalDiscountCents > 0) {
-    lines.push(`You saved ${dollars(r.totalDiscountCents)} with your list`)
-    lines.push(`Offers used: ${r.offersUsed}`)
+    lines.push(r.quote ? `Your list saves ${dollars(r.totalDiscountCents)}` : `You saved ${dollars(r.totalDiscountCents)} with your list`)
+    lines.push(`${r.quote ? 'Offers that apply' : 'Offers used'}: ${r.offersUsed}`)
   } else if (r.hasList) {
     lines.push('No list offers in this basket')
   }
   // The regeneration job runs within a second of the commit (docs/redemptions.md); whether a
   // customer without a list gets one is the list module's eligibility rule, so promise nothing.
-  if (r.hasList) lines.push('Your next list: ready now')
+  if (r.hasList && !r.quote) lines.push('Your next list: ready now')
   return lines.map(fit)
 }
 

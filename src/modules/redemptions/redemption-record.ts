@@ -37,6 +37,7 @@ export function buildRecord(
   priced: PricedBasket,
   offline: boolean,
   rainCheckExpiresOn: string,
+  quote = false,
 ): RedemptionRecord {
   const { result } = priced
   // Every line counts, also those the engine never saw (GTINs not in the catalog).
@@ -99,6 +100,7 @@ export function buildRecord(
       expiresOn: rainCheckExpiresOn,
     })),
     receiptLines: redemptionReceipt({
+      quote,
       offline,
       hasList: priced.hasList,
       offersUsed: result.appliedOffers.length,
