@@ -65,6 +65,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // URL errors Fastify answers before routing: problem+json like every other error.
     frameworkErrors,
   })
+  // Every body is JSON (or CSV on the import routes): a text/plain body is the wrong media
+  // type (415), not a malformed request that Fastify's default text parser would make a 400.
+  app.removeContentTypeParser('text/plain')
   let shuttingDown = false
   app.addHook('preClose', async () => {
     shuttingDown = true

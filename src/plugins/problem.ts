@@ -59,7 +59,7 @@ export function toProblem(err: FastifyError | Error): { problem: Problem; unexpe
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { problem: problem('payload_too_large', fe.message), unexpected: false }
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { problem: problem('unsupported_media_type', fe.message), unexpected: false }
+      return { problem: problem('unsupported_media_type', 'the body must be application/json (text/csv on the import routes)'), unexpected: false }
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return { problem: problem('bad_request', 'the body is empty but the content type says JSON'), unexpected: false }
   }

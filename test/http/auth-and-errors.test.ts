@@ -25,6 +25,19 @@ t.test('malformed JSON is a 400 problem, not a 500', async (t) => {
   t.match(res.json(), { status: 400, type: /bad-request$/, detail: /JSON/ })
 })
 
+t.test('a body that is not JSON is a 415 problem saying what to send, and nothing is written', async (t) => {
+  const { call, database } = await buildTestApp(t)
+  const keys = async () => (await database.pool.query('select count(*)::int as n from api_key')).rows[0].n
+  const before = await keys()
+  for (const type of ['text/plain', 'application/xml', 'application/x-www-form-urlencoded']) {
+    const res = await call(ADMIN_KEY, { method: 'POST', url: '/v1/api-keys', headers: { 'content-type': type }, payload: '{"role":"pos","name":"lane"}' })
+    t.equal(res.statusCode, 415, type)
+    t.match(res.headers['content-type'], problemType)
+    t.match(res.json(), { status: 415, type: /unsupported-media-type$/, detail: /must be application\/json/ })
+  }
+  t.equal(await keys(), before, 'no key created')
+})
+
 t.test('validation errors name every bad field', async (t) => {
   const { call } = await buildTestApp(t)
   const res = await call(ADMIN_KEY, { method: 'POST', url: '/v1/api-keys', payload: { role: 'cashier', name: '' } })
