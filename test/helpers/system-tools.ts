@@ -3,13 +3,15 @@ import { existsSync } from 'node:fs'
 
 /**
  * Programs the suite drives that npm cannot install: Debian's Chromium (the console's
- * browser tests, through playwright-core) and PgBouncer (transaction-pooling test).
+ * browser tests, through playwright-core), PgBouncer (transaction-pooling test) and HAProxy
+ * (checks the load balancer configuration in docker-compose.yml).
  * On a fresh CI machine we are root with apt, so `npm test` installs what is missing
  * rather than skipping the tests that need it; elsewhere it says what to install.
  */
 export const SYSTEM_TOOLS = [
   { bin: '/usr/bin/chromium', pkg: 'chromium' },
   { bin: '/usr/sbin/pgbouncer', pkg: 'pgbouncer' },
+  { bin: '/usr/sbin/haproxy', pkg: 'haproxy' },
 ] as const
 
 export function ensureSystemTools(): void {

@@ -1,4 +1,7 @@
-import { readFileSync } from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import path from 'node:path'
 import t from 'tap'
 import { parse } from 'yaml'
 
@@ -12,6 +15,26 @@ t.test('docker-compose.yml wires lanelist to PostgreSQL with healthchecks', asyn
   t.match(lanelist.environment.DATABASE_URL, /@postgres:5432\//)
   t.same(lanelist.depends_on, { postgres: { condition: 'service_healthy' } })
   t.match(lanelist.healthcheck.test.join(' '), /health\/ready/)
+})
+
+t.test('docker-compose.yml scales: replicas publish no port, HAProxy finds them and checks readiness', async (t) => {
+  const compose = parse(readFileSync(new URL('docker-compose.yml', root), 'utf8'))
+  const { lanelist, proxy } = compose.services
+  t.notOk(lanelist.ports, 'no host port on the scaled service (replicas would collide on it)')
+  t.same(proxy.ports, ['3000:3000'])
+  t.same(proxy.depends_on, { lanelist: { condition: 'service_healthy' } })
+  t.same(proxy.configs, [{ source: 'haproxy', target: '/usr/local/etc/haproxy/haproxy.cfg' }])
+  const cfg: string = compose.configs.haproxy.content
+  t.match(cfg, /option httpchk GET \/health\/ready/)
+  t.match(cfg, /server-template \S+ 1-\d+ lanelist:3000 check resolvers docker/)
+  t.match(cfg, /retry-on conn-failure/, 'a request already sent is never replayed on another replica')
+
+  // HAProxy's own check of the file, as the container would load it.
+  const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-haproxy-'))
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }))
+  writeFileSync(path.join(dir, 'haproxy.cfg'), cfg)
+  const check = spawnSync('/usr/sbin/haproxy', ['-c', '-f', path.join(dir, 'haproxy.cfg')], { encoding: 'utf8' })
+  t.equal(check.status, 0, `haproxy -c: ${check.stdout}${check.stderr}`)
 })
 
 t.test('Dockerfile is multi-stage, production-only, non-root, with a healthcheck', async (t) => {
