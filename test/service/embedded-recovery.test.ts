@@ -1,0 +1,71 @@
+// What a hard stop leaves behind, and lanelist getting its embedded PostgreSQL back without a
+// human: an orphaned postmaster after kill -9, a postmaster that dies under a running
+// service, a stale postmaster.pid after a power loss. Committed data survives each.
+import { writeFileSync } from 'node:fs'
+import path from 'node:path'
+import t from 'tap'
+import { alive, createKey, embeddedEnv as env, keyNames, postmasterPid } from '../helpers/embedded-service.ts'
+import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+
+t.test('after kill -9 the orphaned PostgreSQL is found and replaced; committed data survives', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  await createKey(first.url, 'committed before the crash')
+  await stopProcess(first, 'SIGKILL')
+  const orphan = postmasterPid(dataDir)
+  t.ok(orphan && alive(orphan), 'PostgreSQL outlived the killed service, as it does after kill -9')
+
+  const second = await startServiceProcess(e)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  t.match(second.output(), /orphaned embedded PostgreSQL/)
+  t.same(await keyNames(second.url), ['committed before the crash'])
+  t.notOk(alive(orphan!), 'the orphan was shut down')
+  t.equal(await stopProcess(second), 0)
+})
+
+t.test('an embedded PostgreSQL that dies under a running service is started again; data survives', async (t) => {
+  const dataDir = tempDataDir()
+  const service = await startServiceProcess(await env(dataDir))
+  t.teardown(() => stopProcess(service, 'SIGKILL'))
+  await createKey(service.url, 'committed before the kill')
+  const killed = postmasterPid(dataDir)!
+  const killedAt = Date.now()
+  process.kill(killed, 'SIGKILL')
+  let red = 0
+  for (const until = Date.now() + 5_000; red === 0 && Date.now() < until; ) {
+    const status = await fetch(`${service.url}/health/ready`).then((r) => r.status, () => 0)
+    if (status === 503) red = status
+    else await new Promise((r) => setTimeout(r, 20))
+  }
+  t.equal(red, 503, 'not ready while the database is gone')
+
+  t.equal(await readyStatus(service.url, 30_000), 200, 'ready again without restarting the service')
+  const restarts = service.output().match(/did not start again/g)?.length ?? 0
+  t.comment(`ready again ${Date.now() - killedAt} ms after the kill, after ${restarts} failed start(s)`)
+  const again = postmasterPid(dataDir)
+  t.ok(again && again !== killed && alive(again), `a new postmaster runs (${killed} -> ${again})`)
+  t.match(service.output(), /embedded PostgreSQL exited unexpectedly; starting it again/)
+  t.same(await keyNames(service.url), ['committed before the kill'], 'committed data survived')
+  await createKey(service.url, 'written after')
+  t.equal(service.child.exitCode, null, 'the service never stopped')
+
+  t.equal(await stopProcess(service, 'SIGTERM'), 0, 'and still shuts down cleanly')
+  t.notOk(postmasterPid(dataDir), 'stopping the new postmaster with it')
+})
+
+t.test('after a power loss the stale postmaster.pid is cleared', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const first = await startServiceProcess(e)
+  await createKey(first.url, 'before power loss')
+  await stopProcess(first, 'SIGTERM')
+  // What a power loss leaves: a lock file naming a process that no longer exists, and ours.
+  writeFileSync(path.join(dataDir, 'pg', 'postmaster.pid'), `999999\n${path.join(dataDir, 'pg')}\n`)
+  writeFileSync(path.join(dataDir, 'lanelist.pid'), '999998')
+  const second = await startServiceProcess(e)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  t.match(second.output(), /stale postmaster.pid/)
+  t.same(await keyNames(second.url), ['before power loss'])
+  t.equal(await stopProcess(second), 0)
+})
