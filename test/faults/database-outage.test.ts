@@ -2,6 +2,7 @@
 // (a partition: connections hang) while 8 lanes redeem. A TCP proxy between the service and
 // PostgreSQL plays the network. Every lane call is answered within the POS timeout, by a sale
 // or a 503 problem+json with Retry-After; readiness goes red; the same process recovers.
+import os from 'node:os'
 import pino from 'pino'
 import t from 'tap'
 import { connectDatabase } from '../../src/db/database.ts'
@@ -35,7 +36,9 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
     { mode: 'up', ms: 1_500 },
     { mode: 'down', ms: 3_000 },
     { mode: 'up', ms: 3_000 },
-    { mode: 'blackhole', ms: 4_000 },
+    // Longer than any correct answer may take, so a missing deadline (calls waiting for the
+    // heal) stands apart from a slow machine's scheduling.
+    { mode: 'blackhole', ms: 6_000 },
     { mode: 'up', ms: 4_000 },
   ]
   let phase = 0
@@ -89,12 +92,16 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
   t.comment(`slowest: ${slow.map((s) => `${s.ms.toFixed(0)} ms ${s.status} in phase ${phaseOf.get(s)} (${phases[phaseOf.get(s) ?? 0]!.mode})`).join('; ')}`)
   const restart = sent.filter((s) => (phaseOf.get(s) ?? 0) <= 2)
   const slowestRestart = Math.max(...restart.map((s) => s.ms))
-  // The deadline is 1.8 s; the extra second is scheduling slack for a saturated CI machine
-  // (2.7 s seen at load average 21 on 2 cores). The figure is printed either way.
-  t.ok(slowestRestart < POS_TIMEOUT_MS + 1_000, `through the restart the slowest lane answer took ${slowestRestart.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
+  // The deadline is 1.8 s. On top of it, scheduling slack: a second, up to three on a machine
+  // loaded past its cores (2.7 s seen at load average 21 on 2 cores). The figures are printed
+  // either way.
+  const load = os.loadavg()[0]!
+  const slackMs = 1_000 * Math.min(3, Math.max(1, load / os.availableParallelism()))
+  t.comment(`load average ${load.toFixed(1)} on ${os.availableParallelism()} cores: ${slackMs.toFixed(0)} ms of scheduling slack`)
+  t.ok(slowestRestart < POS_TIMEOUT_MS + slackMs, `through the restart the slowest lane answer took ${slowestRestart.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
   // Before the deadline had its own timer (plugins/deadline.ts) the first call of each lane into
-  // the partition waited for the heal: 4.1 s. Same slack as the restart.
-  t.ok(slowest < POS_TIMEOUT_MS + 1_000, `through the partition the slowest lane answer took ${slowest.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
+  // the partition waited for the heal: the partition's 6 s. Same slack as the restart.
+  t.ok(slowest < POS_TIMEOUT_MS + slackMs, `through the partition the slowest lane answer took ${slowest.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
 
   for (const outage of [1, 3]) {
     const red = readiness.filter((r) => r.phase === outage && r.status === 503)
@@ -102,7 +109,7 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
   }
   // The readiness query gives up after 1.5 s (health.service.ts); same slack as the lanes.
   const slowestProbe = Math.max(...readiness.map((r) => r.ms))
-  t.ok(slowestProbe < READY_CHECK_MS + 1_000, `readiness always answered within ${slowestProbe.toFixed(0)} ms (its check gives up at ${READY_CHECK_MS} ms)`)
+  t.ok(slowestProbe < READY_CHECK_MS + slackMs, `readiness always answered within ${slowestProbe.toFixed(0)} ms (its check gives up at ${READY_CHECK_MS} ms)`)
   for (const healed of [2, 4]) {
     const ok = sent.filter((s) => phaseOf.get(s) === healed && acknowledged(s))
     t.ok(ok.length > 0, `sales went through again after phase ${healed - 1} healed (${ok.length} acknowledged)`)
