@@ -2,13 +2,13 @@
 // (a partition: connections hang) while 8 lanes redeem. A TCP proxy between the service and
 // PostgreSQL plays the network. Every lane call is answered within the POS timeout, by a sale
 // or a 503 problem+json with Retry-After; readiness goes red; the same process recovers.
-import os from 'node:os'
 import pino from 'pino'
 import t from 'tap'
 import { connectDatabase } from '../../src/db/database.ts'
 import { loadDemoIfEmpty } from '../../src/demo/load-demo.ts'
 import { createTestDatabase } from '../helpers/database.ts'
 import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
+import { schedulingSlack } from '../helpers/scheduling.ts'
 import { acknowledged, checkLedger, driveLanes, laneFixture, readDemoKeys, type Sent } from './lanes.ts'
 import { startTcpProxy, type ProxyMode } from './tcp-proxy.ts'
 
@@ -95,9 +95,8 @@ t.test('database restart and partition under load: fast 503s, readiness red, rec
   // The deadline is 1.8 s. On top of it, scheduling slack: a second, up to three on a machine
   // loaded past its cores (2.7 s seen at load average 21 on 2 cores). The figures are printed
   // either way.
-  const load = os.loadavg()[0]!
-  const slackMs = 1_000 * Math.min(3, Math.max(1, load / os.availableParallelism()))
-  t.comment(`load average ${load.toFixed(1)} on ${os.availableParallelism()} cores: ${slackMs.toFixed(0)} ms of scheduling slack`)
+  const { ms: slackMs, says } = schedulingSlack(1_000)
+  t.comment(says)
   t.ok(slowestRestart < POS_TIMEOUT_MS + slackMs, `through the restart the slowest lane answer took ${slowestRestart.toFixed(0)} ms (POS timeout ${POS_TIMEOUT_MS} ms)`)
   // Before the deadline had its own timer (plugins/deadline.ts) the first call of each lane into
   // the partition waited for the heal: the partition's 6 s. Same slack as the restart.
