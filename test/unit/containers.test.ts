@@ -28,6 +28,9 @@ t.test('docker-compose.yml scales: replicas publish no port, HAProxy finds them 
   t.match(cfg, /option httpchk GET \/health\/ready/)
   t.match(cfg, /server-template \S+ 1-\d+ lanelist:3000 check resolvers docker/)
   t.match(cfg, /retry-on conn-failure/, 'a request already sent is never replayed on another replica')
+  t.match(cfg, /log-format ".* %HM %HP"/, 'requests logged by path')
+  const directives = cfg.split('\n').filter((line) => !line.trim().startsWith('#')).join('\n')
+  t.notMatch(directives, /option httplog|%r\b|%HU|%HQ/, 'never with the query string (a card lookup carries the card number)')
 
   // HAProxy's own check of the file, as the container would load it.
   const dir = mkdtempSync(path.join(tmpdir(), 'lanelist-haproxy-'))
