@@ -56,14 +56,15 @@ export async function stopProcess(p: ServiceProcess, signal: NodeJS.Signals = 'S
 }
 
 /**
- * /health/ready's status once it is 200, or the last one after `ms`: what an orchestrator's probe
- * with retries sees. A just-started instance on a busy machine can miss the check's 1.5 s bound.
+ * /health/ready's status once it is `want` (200: ready), or the last one after `ms`: what an
+ * orchestrator's probe with retries sees. A just-started instance on a busy machine can miss the
+ * check's 1.5 s bound.
  */
-export async function readyStatus(url: string, ms = 20_000): Promise<number> {
+export async function readyStatus(url: string, ms = 20_000, want = 200): Promise<number> {
   const deadline = Date.now() + ms
   for (;;) {
     const status = await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)
-    if (status === 200 || Date.now() > deadline) return status
+    if (status === want || Date.now() > deadline) return status
     await new Promise((r) => setTimeout(r, 250))
   }
 }

@@ -32,13 +32,7 @@ t.test('an embedded PostgreSQL that dies under a running service is started agai
   const killed = postmasterPid(dataDir)!
   const killedAt = Date.now()
   process.kill(killed, 'SIGKILL')
-  let red = 0
-  for (const until = Date.now() + 5_000; red === 0 && Date.now() < until; ) {
-    const status = await fetch(`${service.url}/health/ready`).then((r) => r.status, () => 0)
-    if (status === 503) red = status
-    else await new Promise((r) => setTimeout(r, 20))
-  }
-  t.equal(red, 503, 'not ready while the database is gone')
+  t.equal(await readyStatus(service.url, 5_000, 503), 503, 'not ready while the database is gone')
 
   t.equal(await readyStatus(service.url, 30_000), 200, 'ready again without restarting the service')
   const restarts = service.output().match(/did not start again/g)?.length ?? 0
