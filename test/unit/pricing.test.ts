@@ -112,6 +112,13 @@ t.test('percent_off: rounded half up once per GTIN', async (t) => {
     { name: 'half a cent rounds up: 10 % of 5', lines: [line(1, 1, 5)], offers: [offer('p', percentOff(10))], discount: 1 },
     { name: 'just under half rounds down: 10 % of 4', lines: [line(1, 1, 4)], offers: [offer('p', percentOff(10))], discount: 0 },
     {
+      name: 'maxUnits takes the dearer unit even when both round up to the same cent',
+      lines: [line(1, 1, 40), line(3, 1, 60)],
+      offers: [offer('p', percentOff(1), { maxUnits: 1 })],
+      discount: 1,
+      units: ['-', 'p:1'],
+    },
+    {
       name: 'same GTIN on two lines is rounded together',
       lines: [line(1, 2, 333), line(1, 1, 333)],
       offers: [offer('p', percentOff(10))],
@@ -409,6 +416,28 @@ t.test('competing offers: the best combination for the customer', async (t) => {
       ],
       discount: 300,
       units: ['b:200', 'a:50', 'a:50'],
+    },
+    {
+      // Found by the property test (seed 1016019818): sparing the milk the other offer wanted
+      // put the reward on two GTINs, 509.49 + 509.49 -> 509 + 509 instead of 1,018.98 -> 1,019.
+      name: 'sparing a contested unit does not cost a cent of rounding',
+      lines: [line(5, 2, 999), line(2, 1, 999)],
+      offers: [
+        offer('a', percentOff(0.5), { scope: { category: 'Dairy' } }),
+        offer('b', buyGet(1, 2, 51), { scope: { gtins: [gtin(2), gtin(5)] }, budgetRemainingRedemptions: 1 }),
+      ],
+      discount: 1019,
+      units: ['b:510', 'b:509', 'b:0'],
+    },
+    {
+      name: 'a contested unit is still spared when that costs nothing',
+      lines: [line(5, 1, 999), line(2, 2, 999)],
+      offers: [
+        offer('a', percentOff(10), { scope: { category: 'Dairy' } }),
+        offer('b', buyGet(1, 1, 50), { scope: { gtins: [gtin(2), gtin(5)] } }),
+      ],
+      discount: 600,
+      units: ['a:100', 'b:500', 'b:0'],
     },
     {
       name: 'a tie goes to the lower offerId',

@@ -1,6 +1,6 @@
 import { splitPercent, splitProRata } from './pricing-math.ts'
 import type { Reward } from './pricing-types.ts'
-import { FREE, STACKED, type PreparedOffer, type UnitSlot } from './pricing-units.ts'
+import { FREE, STACKED, type PreparedOffer, type ScopedUnit, type UnitSlot } from './pricing-units.ts'
 
 /** One offer's part in one unit; amountCents 0 marks a unit used only as a condition. */
 export interface Grant {
@@ -29,10 +29,10 @@ export function isUsableBy(prepared: PreparedOffer): (unit: UnitSlot) => boolean
     unit.remainingCents > 0 && (unit.claim === FREE || (unit.claim === STACKED && stackable))
 }
 
-function usableUnits(prepared: PreparedOffer, limit = Infinity): UnitSlot[] {
+function usableUnits(prepared: PreparedOffer, scope: readonly ScopedUnit[], limit = Infinity): UnitSlot[] {
   const usable = isUsableBy(prepared)
   const units: UnitSlot[] = []
-  for (const { unit } of prepared.scope) {
+  for (const { unit } of scope) {
     if (units.length >= limit) break
     if (usable(unit)) units.push(unit)
   }
@@ -75,9 +75,9 @@ function perUnitAmountCents(reward: Reward, unit: UnitSlot, percentAmounts: Map<
  * amount_off, fixed_price and percent_off: each unit's discount stands on its own. The
  * budget is spent in preference order, so a cap trims the least valuable units.
  */
-function evaluatePerUnit(prepared: PreparedOffer): Application | null {
+function evaluatePerUnit(prepared: PreparedOffer, scope: readonly ScopedUnit[]): Application | null {
   const reward = prepared.offer.reward
-  const picked = usableUnits(prepared, prepared.maxUnits)
+  const picked = usableUnits(prepared, scope, prepared.maxUnits)
   const percentAmounts =
     reward.type === 'percent_off' ? percentByUnit(picked, prepared.scaledPercent) : new Map<UnitSlot, number>()
 
@@ -97,8 +97,12 @@ function evaluatePerUnit(prepared: PreparedOffer): Application | null {
  * cheapest units are the discounted ones; the next cheapest are the paid ones, which
  * leaves the dearest units free for other offers.
  */
-function evaluateBuyGet(prepared: PreparedOffer, reward: RewardOf<'buy_x_get_y'>): Application | null {
-  const usable = usableUnits(prepared)
+function evaluateBuyGet(
+  prepared: PreparedOffer,
+  reward: RewardOf<'buy_x_get_y'>,
+  scope: readonly ScopedUnit[],
+): Application | null {
+  const usable = usableUnits(prepared, scope)
   const groups = Math.floor(usable.length / (reward.buy + reward.get))
   const rewardedCount = Math.min(groups * reward.get, prepared.maxUnits)
   if (rewardedCount === 0) return null
@@ -130,7 +134,7 @@ function evaluateBuyGet(prepared: PreparedOffer, reward: RewardOf<'buy_x_get_y'>
  * spend is recorded: returning any of them may break the threshold.
  */
 function evaluateThreshold(prepared: PreparedOffer, reward: RewardOf<'spend_threshold'>): Application | null {
-  const usable = usableUnits(prepared)
+  const usable = usableUnits(prepared, prepared.scope)
   let spendCents = 0
   for (const unit of usable) spendCents += unit.priceCents
   if (usable.length === 0 || spendCents < reward.minSpendCents) return null
@@ -154,20 +158,30 @@ function toApplication(prepared: PreparedOffer, grants: Grant[]): Application | 
   return totalCents > 0 ? { prepared, grants, totalCents } : null
 }
 
-/**
- * What the offer would grant given the units' current state, or null if nothing. Pure:
- * the state changes only through commit() in pricing-search.ts.
- */
-export function evaluateOffer(prepared: PreparedOffer): Application | null {
+function evaluateInOrder(prepared: PreparedOffer, scope: readonly ScopedUnit[]): Application | null {
   const reward = prepared.offer.reward
   switch (reward.type) {
     case 'amount_off':
     case 'fixed_price':
     case 'percent_off':
-      return evaluatePerUnit(prepared)
+      return evaluatePerUnit(prepared, scope)
     case 'buy_x_get_y':
-      return evaluateBuyGet(prepared, reward)
+      return evaluateBuyGet(prepared, reward, scope)
     case 'spend_threshold':
       return evaluateThreshold(prepared, reward)
   }
+}
+
+/**
+ * What the offer could grant given the units' current state: usually one application,
+ * none if it grants nothing. A second one when taking the units it would take on its own
+ * grants more than sparing the units other offers want (a cent of rounding, see
+ * PreparedOffer.ownScope); the search weighs both. Pure: the state changes only through
+ * commit() in pricing-search.ts.
+ */
+export function evaluateOffer(prepared: PreparedOffer): Application[] {
+  const considerate = evaluateInOrder(prepared, prepared.scope)
+  const own = prepared.ownScope ? evaluateInOrder(prepared, prepared.ownScope) : null
+  if (!own || own.totalCents <= (considerate?.totalCents ?? 0)) return considerate ? [considerate] : []
+  return considerate ? [considerate, own] : [own]
 }

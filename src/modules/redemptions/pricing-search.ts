@@ -66,12 +66,12 @@ function competingGroups(offers: readonly PreparedOffer[]): PreparedOffer[][] {
 }
 
 function evaluateAll(offers: readonly PreparedOffer[]): Application[] {
-  const applications: Application[] = []
-  for (const offer of offers) {
-    const application = evaluateOffer(offer)
-    if (application) applications.push(application)
-  }
-  return applications
+  return offers.flatMap(evaluateOffer)
+}
+
+/** The offers that still grant something, once each (an offer may have two applications). */
+function offersOf(applications: readonly Application[], except: PreparedOffer): PreparedOffer[] {
+  return [...new Set(applications.map((application) => application.prepared))].filter((offer) => offer !== except)
 }
 
 /** Repeatedly applies the offer that adds the most given what is left; ties by offerId. */
@@ -84,8 +84,7 @@ function applyGreedily(offers: readonly PreparedOffer[], undo: UndoEntry[]): App
     if (!best) break
     commit(best, undo)
     applied.push(best)
-    const chosen = best.prepared
-    candidates = evaluateAll(candidates.map((c) => c.prepared).filter((offer) => offer !== chosen))
+    candidates = evaluateAll(offersOf(candidates, best.prepared))
   }
   return applied
 }
@@ -170,12 +169,11 @@ function searchExhaustively(offers: readonly PreparedOffer[]): Application[] {
       }
       return
     }
-    const childOffers = children.map((child) => child.prepared)
     for (const child of children) {
       const mark = undo.length
       commit(child, undo)
       path.push(child)
-      visit(totalCents + child.totalCents, childOffers.filter((offer) => offer !== child.prepared))
+      visit(totalCents + child.totalCents, offersOf(children, child.prepared))
       path.pop()
       rollback(undo, mark)
     }

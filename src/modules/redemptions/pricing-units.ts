@@ -33,6 +33,13 @@ export interface PreparedOffer {
   readonly offer: CandidateOffer
   /** Units in scope, in the order this reward prefers to use them. */
   readonly scope: readonly ScopedUnit[]
+  /**
+   * Percent rewards only, and only when it differs from `scope`: the order the offer would
+   * use on its own, without the contention tie-break. Rounding is per GTIN, so which of
+   * several equally priced units an offer takes can change its discount by a cent; the
+   * search tries both choices (pricing-search.ts).
+   */
+  readonly ownScope: readonly ScopedUnit[] | null
   /** Infinity when the offer has no unit cap. */
   readonly maxUnits: number
   /** Infinity when the offer has no cents budget. */
@@ -162,15 +169,47 @@ function isPerUnitReward(offer: CandidateOffer): boolean {
 }
 
 /**
- * buy_x_get_y uses the cheapest units; the others the ones where they save the most.
- * Equal units go to whichever fewer offers want, then basket order.
+ * buy_x_get_y uses the cheapest units; percent_off the dearest (its exact saving grows
+ * with the price, which the rounded-up face value does not always show); the others the
+ * units where they save the most.
  */
+function valueOrder(offer: CandidateOffer): (a: ScopedUnit, b: ScopedUnit) => number {
+  switch (offer.reward.type) {
+    case 'buy_x_get_y':
+      return (a, b) => a.unit.priceCents - b.unit.priceCents
+    case 'percent_off':
+      return (a, b) => b.unit.priceCents - a.unit.priceCents
+    default:
+      return (a, b) => b.faceCents - a.faceCents
+  }
+}
+
+/** Equal units go to whichever fewer offers want, then basket order. */
 function preferenceOrder(offer: CandidateOffer): (a: ScopedUnit, b: ScopedUnit) => number {
-  const cheapestFirst = offer.reward.type === 'buy_x_get_y'
-  return (a, b) =>
-    (cheapestFirst ? a.unit.priceCents - b.unit.priceCents : b.faceCents - a.faceCents) ||
-    a.unit.contention - b.unit.contention ||
-    a.unit.position - b.unit.position
+  const byValue = valueOrder(offer)
+  return (a, b) => byValue(a, b) || a.unit.contention - b.unit.contention || a.unit.position - b.unit.position
+}
+
+/** What the offer would do alone: every unit is wanted by one offer, so basket order decides. */
+function ownOrder(offer: CandidateOffer): (a: ScopedUnit, b: ScopedUnit) => number {
+  const byValue = valueOrder(offer)
+  return (a, b) => byValue(a, b) || a.unit.position - b.unit.position
+}
+
+/**
+ * Whether the choice among equally priced units can change what the offer grants: a
+ * buy_x_get_y rewards a prefix of its units, a capped percent_off too. An uncapped
+ * percent_off takes every usable unit whatever the order.
+ */
+function dependsOnUnitChoice(prepared: PreparedOffer): boolean {
+  const type = prepared.offer.reward.type
+  return type === 'buy_x_get_y' || (type === 'percent_off' && prepared.maxUnits < prepared.scope.length)
+}
+
+function ownScopeOf(prepared: PreparedOffer): ScopedUnit[] | null {
+  if (!dependsOnUnitChoice(prepared)) return null
+  const own = [...prepared.scope].sort(ownOrder(prepared.offer))
+  return own.every((scoped, i) => scoped.unit === prepared.scope[i]?.unit) ? null : own
 }
 
 function prepareOffer(
@@ -191,6 +230,7 @@ function prepareOffer(
   const prepared = {
     offer,
     scope,
+    ownScope: null,
     maxUnits: offer.maxUnits ?? Infinity,
     budgetCents: offer.budgetRemainingCents ?? Infinity,
     scaledPercent,
@@ -215,5 +255,5 @@ export function prepareOffers(
     .filter((offer) => offer.boundCents > 0)
   for (const { scope } of prepared) for (const { unit } of scope) unit.contention += 1
   for (const { offer, scope } of prepared) scope.sort(preferenceOrder(offer))
-  return prepared
+  return prepared.map((offer) => ({ ...offer, ownScope: ownScopeOf(offer) }))
 }
