@@ -35,9 +35,7 @@ function publicOfferId(priced: PricedBasket, engineId: string): number {
 export function buildRecord(
   body: RedemptionRequest,
   priced: PricedBasket,
-  offline: boolean,
-  rainCheckExpiresOn: string,
-  quote = false,
+  { offline, rainCheckExpiresOn, quote = false }: { offline: boolean; rainCheckExpiresOn: string; quote?: boolean },
 ): RedemptionRecord {
   const { result } = priced
   // Every line counts, also those the engine never saw (GTINs not in the catalog).

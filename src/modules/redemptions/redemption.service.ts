@@ -107,7 +107,7 @@ async function redeemOnce(
   const offline = body.offline === true
   const priced = priceCheckout(body, loaded, day, { listOffers: true, rainChecks: !offline, excluded })
   const expiresOn = addDays(day, RAIN_CHECK_DAYS)
-  const record = buildRecord(body, priced, offline, expiresOn)
+  const record = buildRecord(body, priced, { offline, rainCheckExpiresOn: expiresOn })
   const response = {
     redemptionId: '',
     customer: { id: String(customer.id), maskedCard: customer.active_card ? maskCard(customer.active_card) : null, tier: asTier(customer.tier) },
@@ -162,7 +162,7 @@ export async function quote(db: Database, body: RedemptionRequest, actingStoreId
   const customer = checkCustomer(scanned, loaded)
   const offline = body.offline === true
   const priced = priceCheckout(body, loaded, day, { listOffers: true, rainChecks: !offline, excluded: new Set() })
-  const record = buildRecord(body, priced, offline, addDays(day, RAIN_CHECK_DAYS), true)
+  const record = buildRecord(body, priced, { offline, rainCheckExpiresOn: addDays(day, RAIN_CHECK_DAYS), quote: true })
   return {
     customer: { id: String(customer.id), maskedCard: customer.active_card ? maskCard(customer.active_card) : null, tier: asTier(customer.tier) },
     listId: loaded.list_id === null ? null : String(loaded.list_id),
