@@ -158,6 +158,25 @@ function toApplication(prepared: PreparedOffer, grants: Grant[]): Application | 
   return totalCents > 0 ? { prepared, grants, totalCents } : null
 }
 
+/**
+ * Whether `other` would reward the very units `prepared.scope` rewards, so the two cannot differ
+ * by a cent. Both orders rank by price alike and differ only among equally priced units, which
+ * in the usual basket are the units of one line either way. Saves evaluating the offer twice.
+ */
+function rewardsSameUnits(prepared: PreparedOffer, other: readonly ScopedUnit[]): boolean {
+  const reward = prepared.offer.reward
+  let count = prepared.maxUnits
+  if (reward.type === 'buy_x_get_y') {
+    const usable = isUsableBy(prepared)
+    let usableCount = 0
+    for (const { unit } of prepared.scope) if (usable(unit)) usableCount++
+    count = Math.min(count, Math.floor(usableCount / (reward.buy + reward.get)) * reward.get)
+  }
+  const mine = usableUnits(prepared, prepared.scope, count)
+  const theirs = usableUnits(prepared, other, count)
+  return mine.every((unit, i) => unit === theirs[i])
+}
+
 function evaluateInOrder(prepared: PreparedOffer, scope: readonly ScopedUnit[]): Application | null {
   const reward = prepared.offer.reward
   switch (reward.type) {
@@ -181,7 +200,8 @@ function evaluateInOrder(prepared: PreparedOffer, scope: readonly ScopedUnit[]):
  */
 export function evaluateOffer(prepared: PreparedOffer): Application[] {
   const considerate = evaluateInOrder(prepared, prepared.scope)
-  const own = prepared.ownScope ? evaluateInOrder(prepared, prepared.ownScope) : null
+  const own =
+    prepared.ownScope && !rewardsSameUnits(prepared, prepared.ownScope) ? evaluateInOrder(prepared, prepared.ownScope) : null
   if (!own || own.totalCents <= (considerate?.totalCents ?? 0)) return considerate ? [considerate] : []
   return considerate ? [considerate, own] : [own]
 }

@@ -66,12 +66,16 @@ function competingGroups(offers: readonly PreparedOffer[]): PreparedOffer[][] {
 }
 
 function evaluateAll(offers: readonly PreparedOffer[]): Application[] {
-  return offers.flatMap(evaluateOffer)
+  const applications: Application[] = []
+  for (const offer of offers) for (const application of evaluateOffer(offer)) applications.push(application)
+  return applications
 }
 
 /** The offers that still grant something, once each (an offer may have two applications). */
-function offersOf(applications: readonly Application[], except: PreparedOffer): PreparedOffer[] {
-  return [...new Set(applications.map((application) => application.prepared))].filter((offer) => offer !== except)
+function offersOf(applications: readonly Application[]): PreparedOffer[] {
+  const offers: PreparedOffer[] = []
+  for (const { prepared } of applications) if (!offers.includes(prepared)) offers.push(prepared)
+  return offers
 }
 
 /** Repeatedly applies the offer that adds the most given what is left; ties by offerId. */
@@ -84,7 +88,8 @@ function applyGreedily(offers: readonly PreparedOffer[], undo: UndoEntry[]): App
     if (!best) break
     commit(best, undo)
     applied.push(best)
-    candidates = evaluateAll(offersOf(candidates, best.prepared))
+    const chosen = best.prepared
+    candidates = evaluateAll(offersOf(candidates).filter((offer) => offer !== chosen))
   }
   return applied
 }
@@ -169,11 +174,12 @@ function searchExhaustively(offers: readonly PreparedOffer[]): Application[] {
       }
       return
     }
+    const childOffers = offersOf(children)
     for (const child of children) {
       const mark = undo.length
       commit(child, undo)
       path.push(child)
-      visit(totalCents + child.totalCents, offersOf(children, child.prepared))
+      visit(totalCents + child.totalCents, childOffers.filter((offer) => offer !== child.prepared))
       path.pop()
       rollback(undo, mark)
     }
