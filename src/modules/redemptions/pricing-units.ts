@@ -196,13 +196,17 @@ function ownOrder(offer: CandidateOffer): (a: ScopedUnit, b: ScopedUnit) => numb
   return (a, b) => byValue(a, b) || a.unit.position - b.unit.position
 }
 
+const WHOLE = toScaledPercent(100)
+
 /**
  * Whether the choice among equally priced units can change what the offer grants: a
  * buy_x_get_y rewards a prefix of its units, a capped percent_off too. An uncapped
- * percent_off takes every usable unit whatever the order.
+ * percent_off takes every usable unit whatever the order, and 100 % (a free unit) has
+ * nothing to round.
  */
 function dependsOnUnitChoice(prepared: PreparedOffer): boolean {
   const type = prepared.offer.reward.type
+  if (prepared.scaledPercent === WHOLE) return false
   return type === 'buy_x_get_y' || (type === 'percent_off' && prepared.maxUnits < prepared.scope.length)
 }
 
