@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -26,7 +27,50 @@ export function readState(): TestServerState {
   return { adminUrl }
 }
 
+/**
+ * A port for a server a test starts in another process a few seconds later. Not one the kernel
+ * picks (listen on 0): those come from the ephemeral range, which every outgoing connection of the
+ * suite (pools, fetch) also draws its local port from, so in the seconds before the child binds it
+ * a connection could take it and the child would fail to start. A second service on the same data
+ * folder then found the folder unclaimed and ran on, hanging its test until tap's 300 s limit. These
+ * come from below that range, checked free now and never handed out twice by this process.
+ */
 export async function freePort(): Promise<number> {
+  const [low, high] = portsBelowEphemeralRange()
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = low + Math.floor(Math.random() * (high - low))
+    if (handedOut.has(port)) continue
+    if (await canListen(port)) {
+      handedOut.add(port)
+      return port
+    }
+  }
+  return listenOnAny()
+}
+
+const handedOut = new Set<number>()
+
+/** Linux's ip_local_port_range is 32768-60999 by default; elsewhere (or a lowered range), ports 20000-32767 stay the guess. */
+function portsBelowEphemeralRange(): [number, number] {
+  let ephemeralLow = 32768
+  try {
+    ephemeralLow = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]) || ephemeralLow
+  } catch {
+    // not Linux
+  }
+  return ephemeralLow > 21000 ? [Math.max(1025, ephemeralLow - 12000), ephemeralLow] : [20000, 32767]
+}
+
+function canListen(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer()
+    srv.unref()
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
+  })
+}
+
+function listenOnAny(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer()
     srv.unref()

@@ -66,8 +66,12 @@ t.test('a second service on the same data folder is refused with a clear message
   const e = await env(dataDir)
   const first = await startServiceProcess(e)
   t.teardown(() => stopProcess(first, 'SIGKILL'))
+  t.match(first.output(), /lanelist listening on/, 'the first started')
   const second = await startServiceProcess(e)
-  t.equal(await second.exited, 1)
+  t.teardown(() => stopProcess(second, 'SIGKILL'))
+  // Bounded: a second service that is not refused runs on, and the test must say so, not hang.
+  const code = await Promise.race([second.exited, new Promise((r) => setTimeout(() => r('still running'), 60_000).unref())])
+  t.equal(code, 1, second.output())
   t.match(second.output(), /another lanelist process \(pid \d+\) is using/)
   t.equal((await fetch(`${first.url}/health/ready`)).status, 200, 'the first keeps running')
   await stopProcess(first)
