@@ -92,6 +92,11 @@ function evaluatePerUnit(prepared: PreparedOffer, scope: readonly ScopedUnit[]):
   return toApplication(prepared, grants)
 }
 
+/** How many of `usableCount` units a buy_x_get_y discounts: `get` per complete group, at most maxUnits. */
+function buyGetRewardedCount(usableCount: number, reward: RewardOf<'buy_x_get_y'>, maxUnits: number): number {
+  return Math.min(Math.floor(usableCount / (reward.buy + reward.get)) * reward.get, maxUnits)
+}
+
 /**
  * Every complete group of buy + get usable units earns `get` discounted units. The
  * cheapest units are the discounted ones; the next cheapest are the paid ones, which
@@ -103,8 +108,7 @@ function evaluateBuyGet(
   scope: readonly ScopedUnit[],
 ): Application | null {
   const usable = usableUnits(prepared, scope)
-  const groups = Math.floor(usable.length / (reward.buy + reward.get))
-  const rewardedCount = Math.min(groups * reward.get, prepared.maxUnits)
+  const rewardedCount = buyGetRewardedCount(usable.length, reward, prepared.maxUnits)
   if (rewardedCount === 0) return null
   const groupsUsed = Math.ceil(rewardedCount / reward.get)
   const rewarded = usable.slice(0, rewardedCount)
@@ -170,7 +174,7 @@ function rewardsSameUnits(prepared: PreparedOffer, other: readonly ScopedUnit[])
     const usable = isUsableBy(prepared)
     let usableCount = 0
     for (const { unit } of prepared.scope) if (usable(unit)) usableCount++
-    count = Math.min(count, Math.floor(usableCount / (reward.buy + reward.get)) * reward.get)
+    count = buyGetRewardedCount(usableCount, reward, count)
   }
   const mine = usableUnits(prepared, prepared.scope, count)
   const theirs = usableUnits(prepared, other, count)
