@@ -64,3 +64,31 @@ t.test('a throw rolls back and leaves the connection usable outside a transactio
   t.equal((await other.query('select count(*)::int as n from probe')).rows[0].n, 1, 'the next statement on the connection commits on its own')
   t.equal((await sql<{ plan: string }>`select current_setting('plan_cache_mode') as plan`.execute(db)).rows[0]!.plan, 'auto', 'the settings did not outlive the transaction')
 })
+
+// fn's first statement is issued while BEGIN and the lock are still on their way (it queues
+// behind them on the connection): if they fail, that failure is what the caller hears, and what
+// fn sent ran in no transaction of its own.
+t.test('a lock that cannot be had is the error reported, and nothing fn sent is kept', async (t) => {
+  const { db, url } = await testDatabase(t, { migrated: false, max: 1 })
+  await sql`create table probe (id int)`.execute(db)
+  const other = new pg.Client({ connectionString: url })
+  await other.connect()
+  t.teardown(() => other.end())
+  await other.query('select pg_advisory_lock($1, $2)', [CUSTOMER_WRITE_LOCK, 11])
+  await sql`set statement_timeout = '200ms'`.execute(db)
+  let reached = false
+  await t.rejects(
+    inRegenerationTransaction(db, 11, { lazyCommit: true }, async (trx) => {
+      reached = true
+      await sql`insert into probe values (1)`.execute(trx)
+    }),
+    { code: '57014' },
+    'the lock wait was cancelled: that error, not the aborted transaction after it',
+  )
+  t.ok(reached, 'fn had started')
+  await sql`reset statement_timeout`.execute(db)
+  t.equal((await other.query('select count(*)::int as n from probe')).rows[0].n, 0, 'its insert is nowhere')
+  t.equal((await sql<{ xact: string | null }>`select pg_current_xact_id_if_assigned()::text as xact`.execute(db)).rows[0]!.xact, null, 'the connection is back outside a transaction')
+  await other.query('select pg_advisory_unlock($1, $2)', [CUSTOMER_WRITE_LOCK, 11])
+  t.equal(await inRegenerationTransaction(db, 11, { lazyCommit: true }, async () => 'done'), 'done', 'the next one gets the lock')
+})

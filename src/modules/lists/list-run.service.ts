@@ -6,7 +6,7 @@
 // run's own committed lists carry (offer_value_cents per item, one redemption per list). The
 // reservation is recomputed from those rows on resume, so a restart neither forgets nor counts
 // twice. The lane still enforces the hard budget at redemption.
-import type { Kysely } from 'kysely'
+import type { Kysely, Transaction } from 'kysely'
 import type { DB } from '../../db/schema.ts'
 import { AppError, notFound } from '../../lib/errors.ts'
 import { lockCustomers } from '../../db/customer-lock.ts'
@@ -15,6 +15,8 @@ import { insertAudit } from '../audit/audit.repository.ts'
 import { enqueueJob } from '../jobs/job.repository.ts'
 import { refreshAllProfiles, refreshCustomerForList, refreshCustomerProfile } from '../segments/segment.service.ts'
 import { segmentConfig } from '../segments/segment.config.ts'
+import type { CurrentListFacts, VoucherStateFacts } from '../segments/segment-facts.repository.ts'
+import type { CustomerProfile } from '../segments/segment.types.ts'
 import { listGenerationConfig, type ListGenerationOverrides } from './list-generation.config.ts'
 import { cachedCandidateOffers, candidateOffers, cloneLedger, customersNeedingLists, ledgerFor, predictAhead, predictionsFor, writeChunk, type ChunkContext, type PredictionsAhead } from './list-generation.service.ts'
 import * as runRepo from './list-run.repository.ts'
@@ -396,31 +398,14 @@ export async function regenerateList(
     // (db/customer-lock.ts). A redemption's regeneration commits lazily: its job's durable
     // completion follows.
     listId = await writer.inRegenerationTransaction(db, customerId, { lazyCommit: opts.trigger === 'redemption' }, async (trx) => {
-      const { profile, currentList, voucherState } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
-      if (!profile) return undefined
-      profiled = true
-      if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
-      const [offers, predictions] = await inputs
-      const ctx: ChunkContext = {
-        asOf,
-        config,
-        offers,
-        budgets: ledgerFor(offers),
-        generationId: null,
-        trigger: opts.trigger,
-        force: true,
-        requireEligible: false,
-        skipCurrent: false,
-        holdoutKey: `cycle:${asOf}`,
-        customersLocked: true,
-        currentLists: currentList ? [currentList] : [],
-        ...(voucherState ? { voucherStates: [voucherState] } : {}),
-        prepared: true,
+      const { profile, currentList, voucherState, written } = await refreshCustomerForList(trx, customerId, asOf, undefined, { voucherThrough: voucherStateThrough(asOf) })
+      try {
+        return await allocateAndWrite(trx, profile, currentList, voucherState)
+      } finally {
+        // Written while the list was allocated; a failed profile write is the error to report
+        // (the list write after it only finds the transaction aborted).
+        await written
       }
-      const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
-      const id = r.lists.get(customerId)
-      if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
-      return id
     })
   } finally {
     // A customer who gets no list leaves the reads running: settle them before returning.
@@ -429,4 +414,36 @@ export async function regenerateList(
   if (!profiled && opts.trigger === 'manual') throw notFound('customer', customerId)
   if (listId === undefined && opts.trigger === 'manual') throw new AppError('conflict', `customer ${customerId} could not be profiled`)
   return listId
+
+  async function allocateAndWrite(
+    trx: Transaction<DB>,
+    profile: CustomerProfile | null,
+    currentList: CurrentListFacts | null,
+    voucherState: VoucherStateFacts | null,
+  ): Promise<number | undefined> {
+    if (!profile) return undefined
+    profiled = true
+    if (opts.trigger === 'redemption' && !profile.eligible && !currentList) return undefined
+    const [offers, predictions] = await inputs
+    const ctx: ChunkContext = {
+      asOf,
+      config,
+      offers,
+      budgets: ledgerFor(offers),
+      generationId: null,
+      trigger: opts.trigger,
+      force: true,
+      requireEligible: false,
+      skipCurrent: false,
+      holdoutKey: `cycle:${asOf}`,
+      customersLocked: true,
+      currentLists: currentList ? [currentList] : [],
+      ...(voucherState ? { voucherStates: [voucherState] } : {}),
+      prepared: true,
+    }
+    const r = await writeChunk(trx, [customerId], predictions, ctx, new Map([[customerId, profile]]))
+    const id = r.lists.get(customerId)
+    if (opts.actor && id !== undefined) await insertAudit(trx, { actor: opts.actor, action: 'list.generate', entity: 'list', entityId: id, detail: { customerId, asOf } })
+    return id
+  }
 }

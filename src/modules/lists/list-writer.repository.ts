@@ -180,11 +180,21 @@ async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { l
  * commits when it returns, rolls back when it throws, as Kysely's transaction() does.
  */
 export async function inRegenerationTransaction<T>(db: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  if (!Number.isSafeInteger(customerId)) throw new RangeError(`customer id ${customerId} is not an integer`)
   return db.connection().execute(async (conn) => {
     try {
-      await beginRegeneration(conn, customerId, opts)
+      // Not awaited: the connection runs its statements one at a time, in the order they are
+      // issued (Kysely's single-connection provider), so fn's first statement is built while
+      // BEGIN and the lock are on their way and goes out as soon as they are done.
+      const begun = beginRegeneration(conn, customerId, opts)
+      begun.catch(() => {})
       // The same connection inside a transaction block: what a Transaction is to the code it is given.
-      const result = await fn(conn as unknown as Transaction<DB>)
+      const result = await fn(conn as unknown as Transaction<DB>).catch(async (err: unknown) => {
+        // A failed BEGIN or lock is the error to report: what followed only found it failed.
+        await begun
+        throw err
+      })
+      await begun
       await sql`commit`.execute(conn)
       return result
     } catch (err) {

@@ -75,6 +75,11 @@ export async function refreshCustomerProfile(
  * (for the regeneration after a lane sale, which writes the list next: one round trip fewer),
  * and with `voucherThrough` their voucher state (the list's voucher settlement reads it). Its
  * statements are named prepared statements: this runs after every lane sale.
+ *
+ * It returns once the profile is classified, with its write sent but not awaited: `written`
+ * settles when the profile and its events are written. The caller allocates the list (Node's CPU)
+ * while PostgreSQL writes the profile, and must await `written` before it commits; its statements
+ * queue behind the write on the transaction's connection.
  */
 export async function refreshCustomerForList(
   trx: Transaction<DB>,
@@ -82,17 +87,15 @@ export async function refreshCustomerForList(
   asOf: string,
   overrides?: SegmentConfigOverrides,
   opts: { voucherThrough?: string } = {},
-): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null; voucherState: VoucherStateFacts | null }> {
+): Promise<{ profile: CustomerProfile | null; currentList: CurrentListFacts | null; voucherState: VoucherStateFacts | null; written: Promise<void> }> {
   const cfg = segmentConfig(overrides)
   const range = { lo: customerId, hi: customerId }
   const [facts] = await aggregateCustomerFacts(trx, range, asOf, cfg, { withCuts: true, withCurrentList: true, prepared: true, ...opts })
-  if (!facts) {
-    await writeRange(trx, range, [], [], { prepared: true, locked: true })
-    return { profile: null, currentList: null, voucherState: null }
-  }
-  const profile = await classifyOne(trx, facts, asOf, cfg)
-  await writeRange(trx, range, [facts], [profile], { prepared: true, locked: true })
-  return { profile, currentList: facts.currentList ?? null, voucherState: facts.voucherState ?? null }
+  const profile = facts ? await classifyOne(trx, facts, asOf, cfg) : null
+  const written = writeRange(trx, range, facts ? [facts] : [], profile ? [profile] : [], { prepared: true, locked: true })
+  // Awaited by the caller; until then a failure must not count as unhandled.
+  written.catch(() => {})
+  return { profile, currentList: facts?.currentList ?? null, voucherState: facts?.voucherState ?? null, written }
 }
 
 /** A single refresh's classification: the stored cut-offs came with the facts. */
