@@ -1,6 +1,7 @@
 // analyzeIfStale (src/db/planner-stats.ts): a run analyses what it is about to read in full and
 // what it has just rewritten, but only tables that changed past autovacuum's threshold.
 import t from 'tap'
+import pg from 'pg'
 import { sql } from 'kysely'
 import { analyzeIfStale } from '../../src/db/planner-stats.ts'
 import { testDatabase } from '../helpers/database.ts'
@@ -43,4 +44,29 @@ t.test('an analysis of customer_profile as autovacuum runs it leaves the segment
   const names = rows.map((r) => r.attname)
   t.ok(names.includes('customer_id') && names.includes('value_tier'), 'the other columns are analysed')
   t.same(names.filter((n) => n.startsWith('segment_')), [], 'no statistics for the six arrays')
+})
+
+t.test('from a pool, each stale table is analysed on its own connection: one waiting holds back no other', async (t) => {
+  const { db, url } = await testDatabase(t, { max: 3 })
+  await sql`create table probe_a (x int)`.execute(db)
+  await sql`create table probe_b (x int)`.execute(db)
+  await sql`insert into probe_a select generate_series(1, 100)`.execute(db)
+  await sql`insert into probe_b select generate_series(1, 300)`.execute(db)
+  const other = new pg.Client({ connectionString: url })
+  await other.connect()
+  t.teardown(() => other.end())
+  // ANALYZE waits for this lock: probe_a, first in the list, cannot be analysed until it ends.
+  await other.query('begin; lock table probe_a in share update exclusive mode')
+  const analysed = analyzeIfStale(db, ['probe_a', 'probe_b'])
+  const tuples = async (name: string) => (await sql<{ n: number }>`select reltuples::float8 as n from pg_class where relname = ${name}`.execute(db)).rows[0]!.n
+  let b = -1
+  for (let i = 0; i < 100 && b !== 300; i++) {
+    await new Promise((r) => setTimeout(r, 50))
+    b = await tuples('probe_b')
+  }
+  t.equal(b, 300, 'probe_b is analysed while probe_a waits')
+  t.equal(await tuples('probe_a'), -1, 'probe_a is not, yet')
+  await other.query('commit')
+  t.same(await analysed, ['probe_a', 'probe_b'])
+  t.equal(await tuples('probe_a'), 100, 'then probe_a')
 })

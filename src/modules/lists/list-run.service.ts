@@ -303,6 +303,7 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
     // still resumes after the last committed chunk with nothing written past it.
     let ledger = budgets
     let committed: Promise<void> = Promise.resolve()
+    let listsAnalysed: Promise<unknown> = Promise.resolve()
     try {
       for (;;) {
         const cur = await pending
@@ -340,14 +341,18 @@ export async function runGeneration(db: Kysely<DB>, generationId: number, opts: 
         await before
       }
       await committed
-      // A full run's refresh may still be ranking or analysing after the last list chunk.
+      // Every list is written: their statistics are taken while a full run's refresh may still be
+      // ranking or analysing the profiles after the last list chunk.
+      listsAnalysed = runRepo.analyzeRunWrites(db, 'lists')
+      listsAnalysed.catch(() => {})
       await preparing
+      await listsAnalysed
     } finally {
-      // Never leave the prefetch or a chunk's write running against a database the caller may close next.
+      // Never leave the prefetch, a chunk's write or an analysis running against a database the caller may close next.
       await pending.catch(() => undefined)
       await committed.catch(() => undefined)
+      await listsAnalysed.catch(() => undefined)
     }
-    await runRepo.analyzeRunWrites(db, 'lists')
     await runRepo.markFinished(db, generationId, 'succeeded')
   } catch (err) {
     // Never leave the rankings ahead or the refresh running against a database the caller may close next.
