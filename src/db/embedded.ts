@@ -151,11 +151,42 @@ export async function startEmbeddedPostgres(opts: {
   }
   supervise()
 
+  /**
+   * SIGTERM to the postmaster from anyone else (kill, a process manager) is PostgreSQL's smart
+   * shutdown: it refuses new sessions and waits for every open one to end, which the pool's and
+   * the job worker's never do, so the database stayed half-stopped for as long as they lived. The
+   * postmaster says "stopping" in postmaster.pid; then it is told to shut down fast (SIGINT:
+   * sessions ended, a checkpoint), and the supervisor above starts it again at once.
+   */
+  const pidFile = path.join(pgDir, 'postmaster.pid')
+  let hurried: number | undefined
+  const watchShutdown = setInterval(() => {
+    const child = handle.process
+    if (stopped || !child?.pid || hurried === child.pid) return
+    let status: string | undefined
+    try {
+      const lines = readFileSync(pidFile, 'utf8').split('\n')
+      if (Number(lines[0]) === child.pid) status = lines[7]?.trim()
+    } catch {
+      return
+    }
+    if (status !== 'stopping') return
+    hurried = child.pid
+    opts.log.warn({ pid: child.pid }, 'embedded PostgreSQL was sent a smart shutdown (SIGTERM) from outside; making it a fast shutdown so it starts again now')
+    try {
+      process.kill(child.pid, 'SIGINT')
+    } catch {
+      // Already gone: the supervisor starts it again.
+    }
+  }, SHUTDOWN_WATCH_MS)
+  watchShutdown.unref()
+
   return {
     url,
     async stop() {
       if (stopped) return
       stopped = true
+      clearInterval(watchShutdown)
       await pg.stop()
       await releaseDataDir(root)
     },
@@ -163,6 +194,7 @@ export async function startEmbeddedPostgres(opts: {
 }
 
 const RESTART_FIRST_DELAY_MS = 250
+const SHUTDOWN_WATCH_MS = 1_000
 const RESTART_MAX_DELAY_MS = 10_000
 
 /**

@@ -1,8 +1,9 @@
 // What a hard stop leaves behind, and lanelist getting its embedded PostgreSQL back without a
 // human: an orphaned postmaster after kill -9, a postmaster that dies under a running
 // service, a stale postmaster.pid after a power loss. Committed data survives each.
-import { writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import path from 'node:path'
+import pg from 'pg'
 import t from 'tap'
 import { alive, createKey, embeddedEnv as env, keyNames, postmasterPid } from '../helpers/embedded-service.ts'
 import { readyStatus, startServiceProcess, stopProcess, tempDataDir } from '../helpers/process.ts'
@@ -46,6 +47,39 @@ t.test('an embedded PostgreSQL that dies under a running service is started agai
   const metrics = await (await fetch(`${service.url}/metrics`)).text()
   t.match(metrics, /^lanelist_embedded_postgres_restarts_total 1$/m, 'the restart is counted on /metrics')
 
+  t.equal(await stopProcess(service, 'SIGTERM'), 0, 'and still shuts down cleanly')
+  t.notOk(postmasterPid(dataDir), 'stopping the new postmaster with it')
+})
+
+// SIGTERM to a postmaster is PostgreSQL's smart shutdown: no new sessions, and it waits for every
+// open one to end. The service's pool and its job worker's listener never end theirs, so the
+// database stayed half-stopped (new connections refused) for as long as those lived.
+t.test('an embedded PostgreSQL sent SIGTERM by someone else is restarted at once; data survives', async (t) => {
+  const dataDir = tempDataDir()
+  const e = await env(dataDir)
+  const service = await startServiceProcess(e)
+  t.teardown(() => stopProcess(service, 'SIGKILL'))
+  await createKey(service.url, 'committed before the SIGTERM')
+  // A session of its own that never ends (a report tool, psql left open): smart shutdown would wait for it.
+  const { user, password } = JSON.parse(readFileSync(path.join(dataDir, 'credentials.json'), 'utf8')) as { user: string; password: string }
+  const open = new pg.Client({ host: '127.0.0.1', port: Number(e.LANELIST_EMBEDDED_PG_PORT), user, password, database: 'lanelist' })
+  open.on('error', () => {})
+  await open.connect()
+  t.teardown(() => open.end().catch(() => {}))
+  const stopped = postmasterPid(dataDir)!
+  const sentAt = Date.now()
+  process.kill(stopped, 'SIGTERM')
+  let again: number | undefined
+  while (Date.now() - sentAt < 20_000) {
+    again = postmasterPid(dataDir)
+    if (again && again !== stopped && alive(again)) break
+    await new Promise((r) => setTimeout(r, 100))
+  }
+  t.ok(again && again !== stopped && alive(again), `a new postmaster runs (${stopped} -> ${again}) ${Date.now() - sentAt} ms after the SIGTERM`)
+  t.equal(await readyStatus(service.url, 30_000), 200, 'the service is ready again')
+  t.match(service.output(), /smart shutdown/, 'and says what happened')
+  t.same(await keyNames(service.url), ['committed before the SIGTERM'], 'committed data survived')
+  t.equal(service.child.exitCode, null, 'the service never stopped')
   t.equal(await stopProcess(service, 'SIGTERM'), 0, 'and still shuts down cleanly')
   t.notOk(postmasterPid(dataDir), 'stopping the new postmaster with it')
 })
