@@ -17,7 +17,6 @@
 // file as `npm run import` does (openImportFile).
 import { createReadStream, createWriteStream, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { chmod, mkdtemp, rm } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import path from 'node:path'
 import { once } from 'node:events'
@@ -31,7 +30,7 @@ import { connectDatabase } from '../src/db/database.ts'
 import { prepareDatabase } from '../src/db/prepare.ts'
 import { openImportFile } from '../src/modules/imports/file-input.ts'
 import { importTransactions, type ImportProgress } from '../src/modules/imports/import.service.ts'
-import { loadAverage, startBenchPostgres } from './support.ts'
+import { freePort, loadAverage, startBenchPostgres } from './support.ts'
 import { startCpuTimeline } from './cpu-timeline.ts'
 
 const { values } = parseArgs({
@@ -69,14 +68,6 @@ async function writeFile(file: string, rows: number): Promise<void> {
   }
   out.end(buffer)
   await once(out, 'finish')
-}
-
-async function freePort(): Promise<number> {
-  const srv = createServer().listen(0, '127.0.0.1')
-  await once(srv, 'listening')
-  const { port } = srv.address() as { port: number }
-  await new Promise((r) => srv.close(r))
-  return port
 }
 
 async function withDatabase<T>(dir: string, run: (url: string) => Promise<T>): Promise<T> {

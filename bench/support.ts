@@ -1,7 +1,6 @@
 // What every benchmark script needs besides the thing it measures.
 import { rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { createServer } from 'node:net'
 import { loadavg } from 'node:os'
 import v8 from 'node:v8'
 import { runInNewContext } from 'node:vm'
@@ -57,17 +56,11 @@ export function bucketQuantile(before: Map<number, number>, after: Map<number, n
 /** The machine's 1, 5 and 15 minute load averages: printed beside figures taken on a shared machine. */
 export const loadAverage = (): string => loadavg().map((x) => x.toFixed(2)).join(' ')
 
-/** A TCP port free on 127.0.0.1 right now. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer()
-    srv.on('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
-  })
-}
+/**
+ * A port for a server started a moment later (the embedded PostgreSQL, the service): the tests'
+ * own, from below the ephemeral range, where no outgoing connection can take it first.
+ */
+export { freePort } from '../test/helpers/test-server.ts'
 
 /** autocannon's result, the part the benchmarks read (the package ships no types). */
 export interface CannonResult {
