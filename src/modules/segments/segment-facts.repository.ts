@@ -258,9 +258,16 @@ export async function usageCutsFromStage(db: Db, cfg: SegmentConfig): Promise<(U
   return rows.map((r) => ({ category: r.category, buyers: r.buyers, lowMax: r.low_max, mediumMax: r.medium_max }))
 }
 
-/** The categories in the staged sums ('' for lines without a known product), for their margins. */
+/**
+ * Every category a staged sum can carry, for their margins: each product's ('' for none) and ''
+ * (lines without a known product). Products are never deleted, so this covers the staged sums;
+ * the categories nobody bought just go unused. Read from the catalog, not from the sums, whose
+ * distinct categories took a scan of a table that grows with the population (0.05-0.09 s at
+ * 10,000 customers).
+ */
 export async function stagedCategories(db: Db): Promise<string[]> {
-  const { rows } = await sql<{ category: string }>`select distinct category from ${sql.table(STAGE_TABLE)}`.execute(db)
+  const { rows } = await sql<{ category: string }>`
+    select coalesce(category, '') as category from product union select ''`.execute(db)
   return rows.map((r) => r.category)
 }
 
