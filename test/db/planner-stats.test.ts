@@ -46,6 +46,23 @@ t.test('an analysis of customer_profile as autovacuum runs it leaves the segment
   t.same(names.filter((n) => n.startsWith('segment_')), [], 'no statistics for the six arrays')
 })
 
+t.test('the lists\' printed texts are left out of every analysis (0037)', async (t) => {
+  const { db } = await testDatabase(t, { max: 1 })
+  await sql`insert into customer (first_name) select 'c' || g from generate_series(1, 50) g`.execute(db)
+  await sql`
+    insert into list (customer_id, barcode, cycle_start, valid_from, valid_until, trigger, perks)
+    select id, 'B' || id, '2026-11-23', '2026-11-23', '2026-12-06', 'run', jsonb_build_array(jsonb_build_object('name', 'perk ' || id % 3))
+    from customer`.execute(db)
+  await sql`insert into list_item (list_id, rank, customer_id, category, reason) select id, 1, customer_id, 'Dairy/Milk', 'why ' || id % 4 from list`.execute(db)
+  await sql`insert into list_offer_decision (list_id, offer_id, customer_id, given, reason) select id, 1, customer_id, true, 'why ' || id % 4 from list`.execute(db)
+  await sql`analyze list, list_item, list_offer_decision`.execute(db)
+  const { rows } = await sql<{ col: string }>`
+    select tablename || '.' || attname as col from pg_stats where tablename in ('list', 'list_item', 'list_offer_decision') order by 1`.execute(db)
+  const cols = rows.map((r) => r.col)
+  t.ok(cols.includes('list.customer_id') && cols.includes('list_item.list_id') && cols.includes('list_offer_decision.offer_id'), 'the keys are analysed')
+  t.same(cols.filter((c) => /\.(perks|reason)$/.test(c)), [], 'perks and reasons are not')
+})
+
 t.test('from a pool, each stale table is analysed on its own connection: one waiting holds back no other', async (t) => {
   const { db, url } = await testDatabase(t, { max: 3 })
   await sql`create table probe_a (x int)`.execute(db)
