@@ -180,6 +180,8 @@ async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { l
  * commits when it returns, rolls back when it throws, as Kysely's transaction() does.
  */
 export async function inRegenerationTransaction<T>(db: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
+  // Refused here, before anything is issued: beginRegeneration refusing it would leave fn's
+  // statements, queued behind it, outside any transaction.
   if (!Number.isSafeInteger(customerId)) throw new RangeError(`customer id ${customerId} is not an integer`)
   return db.connection().execute(async (conn) => {
     try {
