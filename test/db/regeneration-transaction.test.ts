@@ -10,15 +10,23 @@ import { CUSTOMER_WRITE_LOCK } from '../../src/db/customer-lock.ts'
 import { inRegenerationTransaction } from '../../src/modules/lists/list-writer.repository.ts'
 import { testDatabase } from '../helpers/database.ts'
 
-t.test('commits what it wrote, holds the lock with the settings for the transaction only', async (t) => {
-  // One connection: the statements after it run on the connection the transaction used.
-  const { db, url } = await testDatabase(t, { migrated: false, max: 1 })
-  await sql`create table probe (id int)`.execute(db)
-  // The test server itself runs with synchronous_commit off: compare with what the session had.
-  const before = (await sql<{ sync: string }>`select current_setting('synchronous_commit') as sync`.execute(db)).rows[0]!.sync
-  const other = new pg.Client({ connectionString: url })
+/**
+ * One pooled connection (the statements after a transaction run on the connection it used), a
+ * probe table, and a second session to look from outside.
+ */
+async function probeDatabase(t: Parameters<typeof testDatabase>[0]) {
+  const handle = await testDatabase(t, { migrated: false, max: 1 })
+  await sql`create table probe (id int)`.execute(handle.db)
+  const other = new pg.Client({ connectionString: handle.url })
   await other.connect()
   t.teardown(() => other.end())
+  return { ...handle, other }
+}
+
+t.test('commits what it wrote, holds the lock with the settings for the transaction only', async (t) => {
+  const { db, other } = await probeDatabase(t)
+  // The test server itself runs with synchronous_commit off: compare with what the session had.
+  const before = (await sql<{ sync: string }>`select current_setting('synchronous_commit') as sync`.execute(db)).rows[0]!.sync
   const customerId = 2 ** 31 + 5 // past int4: the lock key is taken modulo 2^31 - 1, as lockCustomers does
   const inside = await inRegenerationTransaction(db, customerId, { lazyCommit: true }, async (trx) => {
     await sql`insert into probe values (1)`.execute(trx)
@@ -38,11 +46,7 @@ t.test('commits what it wrote, holds the lock with the settings for the transact
 })
 
 t.test('a throw rolls back and leaves the connection usable outside a transaction', async (t) => {
-  const { db, url } = await testDatabase(t, { migrated: false, max: 1 })
-  await sql`create table probe (id int)`.execute(db)
-  const other = new pg.Client({ connectionString: url })
-  await other.connect()
-  t.teardown(() => other.end())
+  const { db, other } = await probeDatabase(t)
   await t.rejects(
     inRegenerationTransaction(db, 11, { lazyCommit: true }, async (trx) => {
       await sql`insert into probe values (1)`.execute(trx)
@@ -69,11 +73,7 @@ t.test('a throw rolls back and leaves the connection usable outside a transactio
 // behind them on the connection): if they fail, that failure is what the caller hears, and what
 // fn sent ran in no transaction of its own.
 t.test('a lock that cannot be had is the error reported, and nothing fn sent is kept', async (t) => {
-  const { db, url } = await testDatabase(t, { migrated: false, max: 1 })
-  await sql`create table probe (id int)`.execute(db)
-  const other = new pg.Client({ connectionString: url })
-  await other.connect()
-  t.teardown(() => other.end())
+  const { db, other } = await probeDatabase(t)
   await other.query('select pg_advisory_lock($1, $2)', [CUSTOMER_WRITE_LOCK, 11])
   await sql`set statement_timeout = '200ms'`.execute(db)
   let reached = false

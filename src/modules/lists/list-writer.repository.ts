@@ -157,7 +157,8 @@ export interface NewList {
  * customer's list lock, with two settings for this transaction only, in one round trip: BEGIN and
  * the lock go out as one simple-protocol query (PostgreSQL runs its statements in order, the
  * second inside the transaction the first began), a round trip fewer than Kysely's `begin` before
- * it on every regeneration after a sale. The literal values are a checked integer and a constant.
+ * it on every regeneration after a sale. The literal values are a constant and the customer id,
+ * which inRegenerationTransaction has checked is an integer before anything is issued.
  * The transaction's statements are prepared (executePrepared) and always planned generically:
  * they are written for one customer, whose generic plan is the custom one without the planning
  * (2.5 ms of the facts statement). With `lazyCommit`, its commit does not wait for the WAL flush
@@ -165,7 +166,6 @@ export interface NewList {
  * runs the job again). The caller commits or rolls back (inRegenerationTransaction).
  */
 async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }): Promise<void> {
-  if (!Number.isSafeInteger(customerId)) throw new RangeError(`customer id ${customerId} is not an integer`)
   await sql
     .raw(
       `begin; select set_config('plan_cache_mode', 'force_generic_plan', true),
@@ -180,8 +180,8 @@ async function beginRegeneration(conn: Kysely<DB>, customerId: number, opts: { l
  * commits when it returns, rolls back when it throws, as Kysely's transaction() does.
  */
 export async function inRegenerationTransaction<T>(db: Kysely<DB>, customerId: number, opts: { lazyCommit: boolean }, fn: (trx: Transaction<DB>) => Promise<T>): Promise<T> {
-  // Refused here, before anything is issued: beginRegeneration refusing it would leave fn's
-  // statements, queued behind it, outside any transaction.
+  // Checked here, before anything is issued (beginRegeneration writes it into its SQL text; a
+  // refusal there would leave fn's statements, queued behind it, outside any transaction).
   if (!Number.isSafeInteger(customerId)) throw new RangeError(`customer id ${customerId} is not an integer`)
   return db.connection().execute(async (conn) => {
     try {
